@@ -1,0 +1,67 @@
+"""Who is responsible for a history row written outside a web request.
+
+The admin's history rows get their user from ``HistoryRequestMiddleware``. Commands
+and imports have no request, so they run inside ``acting_as(user)``; when no user is
+named they act as the named system user, never as nobody.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+
+_acting_user: ContextVar = ContextVar("newsroom_acting_user", default=None)
+
+#: Permissions the system user needs to publish scheduled stories.
+SYSTEM_PERMISSIONS = ("publish_story", "withdraw_story")
+
+
+def history_user(request=None, instance=None, **kwargs):
+    """``HistoricalRecords(get_user=...)``: the request's user, else the acting user."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return user
+    return _acting_user.get()
+
+
+@contextmanager
+def acting_as(user):
+    """Attribute every history row written inside the block to ``user``."""
+    token = _acting_user.set(user)
+    try:
+        yield user
+    finally:
+        _acting_user.reset(token)
+
+
+def system_user():
+    """The account that commands act as when no person is named (cannot log in)."""
+    User = get_user_model()
+    user, created = User.objects.get_or_create(
+        username=settings.NEWSROOM_SYSTEM_USERNAME,
+        defaults={"first_name": "Newsroom", "last_name": "system"},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save()
+        user.user_permissions.set(
+            Permission.objects.filter(
+                content_type__app_label="stories", codename__in=SYSTEM_PERMISSIONS
+            )
+        )
+    return user
+
+
+def user_by_username(username: str | None):
+    """The user a command acts as: ``--as USERNAME`` or the system user."""
+    if not username:
+        return system_user()
+    User = get_user_model()
+    try:
+        return User.objects.get(username=username)
+    except User.DoesNotExist:
+        raise LookupError(f"no user named {username!r}") from None

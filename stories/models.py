@@ -1,0 +1,346 @@
+"""Editorial models: the working copy (Story, Credit), published versions (Revision)
+and, through django-simple-history, the audit trail of every save.
+
+Readers never see the working copy: public views render ``Revision`` snapshots only.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from simple_history.models import HistoricalRecords, HistoricForeignKey
+
+from . import audit
+from .credits import format_byline, format_tagline
+from .kinds import CreditRole, RevisionKind
+
+
+def history(**kwargs):
+    """Every editorial model keeps its history the same way (see DESIGN.md)."""
+    return HistoricalRecords(get_user=audit.history_user, **kwargs)
+
+
+class SkipUnchangedSavesMixin(models.Model):
+    """A save that changes nothing writes nothing, so the audit trail holds no noise.
+
+    django-simple-history writes a row on every ``save()``; comparing against the values
+    loaded from the database skips those empty saves, and the per-save history user and
+    reason are cleared afterwards so they never stick to the next save.
+    """
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_values = dict(zip(field_names, values, strict=True))
+        return instance
+
+    def save(self, *args, **kwargs):
+        try:
+            if self.has_unsaved_changes() or kwargs.get("force_insert"):
+                self.before_changed_save()
+                super().save(*args, **kwargs)
+                self._loaded_values = {
+                    field.attname: getattr(self, field.attname)
+                    for field in self._meta.concrete_fields
+                }
+        finally:
+            for attribute in ("_change_reason", "_history_user"):
+                self.__dict__.pop(attribute, None)
+
+    def changed_fields(self) -> list[str] | None:
+        """Names of fields changed since load; ``None`` when the row is new or unknown."""
+        loaded = getattr(self, "_loaded_values", None)
+        if self._state.adding or loaded is None:
+            return None
+        return [
+            field.name
+            for field in self._meta.concrete_fields
+            if field.attname in loaded and getattr(self, field.attname) != loaded[field.attname]
+        ]
+
+    def has_unsaved_changes(self) -> bool:
+        return self.changed_fields() != []
+
+    def before_changed_save(self):
+        """Hook for bookkeeping that belongs only to real changes (version counters)."""
+
+
+class Section(SkipUnchangedSavesMixin):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+
+    history = history()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("stories:section", kwargs={"slug": self.slug})
+
+
+class Contributor(SkipUnchangedSavesMixin):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+    affiliation = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text='The outlet as named in prose, e.g. "the Coastal Ledger". Blank for staff.',
+    )
+    bio = models.TextField("short bio", blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contributor",
+        help_text="The staff account of this contributor, if any.",
+    )
+
+    history = history()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.affiliation})" if self.affiliation else self.name
+
+    def get_absolute_url(self):
+        return reverse("stories:contributor", kwargs={"slug": self.slug})
+
+
+class Story(SkipUnchangedSavesMixin):
+    """The working copy of a story. Editors change it freely; readers never see it."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        PUBLISHED = "published", "Published"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    headline = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=200, unique=True, help_text="Part of the public URL; fixed once published."
+    )
+    dek = models.CharField(
+        "summary (dek)", max_length=300, blank=True, help_text="One sentence under the headline."
+    )
+    body = models.TextField(blank=True, help_text="Markdown. Paragraphs separated by a blank line.")
+    section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="stories")
+    dateline = models.CharField(max_length=100, blank=True, help_text='e.g. "PORT HAVEN"')
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    scheduled_at = models.DateTimeField(
+        "scheduled publish time", null=True, blank=True, editable=False
+    )
+    first_published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(
+        "public “Updated” time",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Time of the last non-minor revision.",
+    )
+    latest_revision = models.ForeignKey(
+        "Revision",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    modified_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    modified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
+    history = history()
+
+    class Meta:
+        verbose_name_plural = "stories"
+        ordering = ["-modified_at"]
+        permissions = [
+            ("publish_story", "Can publish stories and their updates"),
+            ("withdraw_story", "Can withdraw published stories"),
+        ]
+        indexes = [models.Index(fields=["status", "-first_published_at"])]
+
+    def __str__(self):
+        return self.headline
+
+    def get_absolute_url(self):
+        return reverse("stories:story", kwargs={"slug": self.slug})
+
+    @property
+    def is_live(self) -> bool:
+        return self.latest_revision_id is not None
+
+    def clean(self):
+        super().clean()
+        loaded = getattr(self, "_loaded_values", {})
+        if self.first_published_at and loaded.get("slug") not in (None, self.slug):
+            raise ValidationError(
+                {"slug": "The slug of a published story cannot change: its URL is public."}
+            )
+
+    def before_changed_save(self):
+        if not self._state.adding:
+            # Count from the stored row, not this object: a history revert starts from an
+            # old version number and must still move past every version an editor loaded.
+            stored = Story.objects.filter(pk=self.pk).values_list("version", flat=True).first()
+            self.version = (stored or self.version) + 1
+        if self.body:
+            self.body = self.body.replace("\r\n", "\n")
+
+    def has_unsaved_changes(self) -> bool:
+        # Browsers submit textareas with CRLF; that alone is not a change.
+        if self.body:
+            self.body = self.body.replace("\r\n", "\n")
+        return super().has_unsaved_changes()
+
+    def ordered_credits(self):
+        return sorted(self.credits.all(), key=lambda credit: (credit.position, credit.pk or 0))
+
+    def byline(self) -> str:
+        return format_byline(
+            c.contributor.name for c in self.ordered_credits() if c.role == CreditRole.BYLINE
+        )
+
+    def tagline(self) -> str:
+        return format_tagline(
+            (c.contributor.name, c.credited_affiliation)
+            for c in self.ordered_credits()
+            if c.role == CreditRole.CONTRIBUTED
+        )
+
+
+class Credit(SkipUnchangedSavesMixin):
+    """One contributor credited on one story, in order."""
+
+    story = HistoricForeignKey(Story, on_delete=models.CASCADE, related_name="credits")
+    contributor = models.ForeignKey(Contributor, on_delete=models.PROTECT, related_name="credits")
+    role = models.CharField(max_length=20, choices=CreditRole.choices, default=CreditRole.BYLINE)
+    affiliation = models.CharField(
+        "affiliation as credited",
+        max_length=200,
+        blank=True,
+        help_text="Leave blank to use the contributor's own affiliation.",
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    history = history()
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["story", "contributor", "role"], name="unique_credit_per_role"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.contributor.name}, {self.get_role_display().lower()}"
+
+    @property
+    def credited_affiliation(self) -> str:
+        return self.affiliation or self.contributor.affiliation
+
+
+class RevisionQuerySet(models.QuerySet):
+    """Published revisions are a public record: bulk edits and deletes are refused."""
+
+    def update(self, **kwargs):
+        raise ImmutableRevisionError("Published revisions cannot be changed.")
+
+    def delete(self):
+        raise ImmutableRevisionError("Published revisions cannot be deleted.")
+
+
+class ImmutableRevisionError(Exception):
+    pass
+
+
+class Revision(models.Model):
+    """An immutable, numbered snapshot of what readers saw, taken at each publish."""
+
+    story = models.ForeignKey(Story, on_delete=models.PROTECT, related_name="revisions")
+    number = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, choices=RevisionKind.choices)
+    public_note = models.TextField(blank=True)
+    internal_reason = models.TextField(blank=True)
+    published_at = models.DateTimeField(db_index=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="published_revisions"
+    )
+
+    headline = models.CharField(max_length=200)
+    dek = models.CharField(max_length=300, blank=True)
+    body = models.TextField(help_text="Markdown source as published.")
+    body_html = models.TextField(help_text="Sanitised HTML as published.")
+    byline = models.CharField(max_length=500, blank=True)
+    tagline = models.TextField(blank=True)
+    credits = models.JSONField(default=list)
+    section_name = models.CharField(max_length=100)
+    section_slug = models.SlugField(max_length=100)
+    dateline = models.CharField(max_length=100, blank=True)
+
+    previous_hash = models.CharField(max_length=64, blank=True)
+    content_hash = models.CharField(max_length=64, unique=True)
+
+    history = history()
+    objects = RevisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["story", "number"]
+        get_latest_by = "number"
+        constraints = [
+            models.UniqueConstraint(fields=["story", "number"], name="unique_revision_number"),
+        ]
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableRevisionError("Published revisions cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRevisionError("Published revisions cannot be deleted.")
+
+    def __str__(self):
+        return f"{self.story_id} v{self.number} ({self.get_kind_display()})"
+
+    def get_absolute_url(self):
+        return reverse("stories:revision", kwargs={"slug": self.story.slug, "number": self.number})
+
+    def snapshot(self) -> dict:
+        """The published content, in the shape ``diffing.compare_snapshots`` reads."""
+        return {
+            "headline": self.headline,
+            "dek": self.dek,
+            "body": self.body,
+            "byline": self.byline,
+            "tagline": self.tagline,
+            "dateline": self.dateline,
+            "section": self.section_name,
+        }

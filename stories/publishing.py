@@ -1,0 +1,301 @@
+"""Publishing: the one place where a working copy becomes something readers see.
+
+Admin views, management commands, the importer and tests all call these functions.
+Each runs in a transaction that locks the story row, checks the newsroom rules and
+the caller's permissions, snapshots the working copy into a new ``Revision`` chained
+to the previous one by hash, and moves the story's public pointers, or does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.dispatch import Signal
+from django.utils import timezone
+
+from . import audit
+from .integrity import revision_hash
+from .kinds import REPUBLISH_KINDS, RevisionKind
+from .models import Revision, Story
+from .rendering import render_markdown
+
+logger = logging.getLogger(__name__)
+
+#: Sent after the transaction that wrote a revision commits (``story``, ``revision``).
+revision_published = Signal()
+
+PUBLISH_PERMISSION = "stories.publish_story"
+WITHDRAW_PERMISSION = "stories.withdraw_story"
+
+
+#: The ``Revision`` fields that hold published content (the rest is metadata).
+CONTENT_FIELDS = (
+    "headline", "dek", "body", "body_html", "byline", "tagline", "credits",
+    "section_name", "section_slug", "dateline",
+)  # fmt: skip
+
+
+def snapshot_story(story: Story) -> dict:
+    """The working copy's public content, in the shape a ``Revision`` stores."""
+    credits = story.ordered_credits()
+    return {
+        "headline": story.headline,
+        "dek": story.dek,
+        "body": story.body,
+        "body_html": render_markdown(story.body),
+        "byline": story.byline(),
+        "tagline": story.tagline(),
+        "credits": [
+            {
+                "name": credit.contributor.name,
+                "slug": credit.contributor.slug,
+                "role": credit.role,
+                "affiliation": credit.credited_affiliation,
+            }
+            for credit in credits
+        ],
+        "section_name": story.section.name,
+        "section_slug": story.section.slug,
+        "dateline": story.dateline,
+    }
+
+
+def publish_errors(story: Story, kind: str | None, public_note: str, internal_reason: str) -> dict:
+    """The newsroom rules for a publish, as ``{field: message}`` (empty when allowed)."""
+    errors = {}
+    if story.status == Story.Status.WITHDRAWN:
+        errors["__all__"] = "This story has been withdrawn; it cannot be published again."
+        return errors
+    if not story.is_live:
+        if kind not in (None, "", RevisionKind.FIRST):
+            errors["kind"] = (
+                "A story that has never been published is published as its first publication."
+            )
+        return errors
+    if not kind:
+        errors["kind"] = (
+            "Choose what kind of change this is: update, correction, clarification, editor's note or minor edit."
+        )
+    elif kind not in REPUBLISH_KINDS:
+        errors["kind"] = f"“{kind}” is not a kind of change a published story can have."
+    elif kind == RevisionKind.MINOR:
+        if not internal_reason.strip():
+            errors["internal_reason"] = (
+                "A minor edit needs an internal reason (typo, style) for the audit trail."
+            )
+    elif not public_note.strip():
+        errors["public_note"] = (
+            f"A {RevisionKind(kind).label.lower()} needs a public note telling readers what changed."
+        )
+    return errors
+
+
+def _require(user, permission: str, action: str):
+    if user is None or not user.has_perm(permission):
+        name = getattr(user, "username", "anonymous")
+        raise PermissionDenied(f"{name} does not have permission to {action}.")
+
+
+def _lock(story: Story) -> Story:
+    return (
+        Story.objects.select_for_update()
+        .select_related("section", "latest_revision")
+        .get(pk=story.pk)
+    )
+
+
+def _write_revision(
+    story: Story,
+    *,
+    user,
+    kind: str,
+    public_note: str,
+    internal_reason: str,
+    at: datetime,
+    content: dict,
+) -> Revision:
+    previous = story.latest_revision
+    revision = Revision(
+        story=story,
+        number=previous.number + 1 if previous else 1,
+        kind=kind,
+        public_note=public_note.strip(),
+        internal_reason=internal_reason.strip(),
+        published_at=at,
+        published_by=user,
+        previous_hash=previous.content_hash if previous else "",
+        **content,
+    )
+    revision.content_hash = revision_hash(revision)
+    revision._history_user = user
+    revision._change_reason = (
+        f"Published as version {revision.number} ({revision.get_kind_display()})"
+    )
+    revision.save()
+
+    story.latest_revision = revision
+    story.modified_by = user
+    story._history_user = user
+    story._change_reason = revision._change_reason
+    story.save()
+    transaction.on_commit(
+        lambda: revision_published.send(sender=Story, story=story, revision=revision)
+    )
+    return revision
+
+
+def publish(
+    story: Story,
+    *,
+    user,
+    kind: str | None = None,
+    public_note: str = "",
+    internal_reason: str = "",
+    at: datetime | None = None,
+) -> Revision:
+    """Publish the working copy: the first publication, or an update of a live story.
+
+    Raises ``PermissionDenied`` without the publish permission and ``ValidationError``
+    (keyed by form field) when a newsroom rule is not met. ``at`` exists for imports of
+    archived stories and scheduled publishing; it defaults to now.
+    """
+    _require(user, PUBLISH_PERMISSION, "publish stories")
+    with transaction.atomic():
+        locked = _lock(story)
+        errors = publish_errors(locked, kind, public_note, internal_reason)
+        if errors:
+            raise ValidationError(errors)
+        at = at or timezone.now()
+        first = not locked.is_live
+        kind = RevisionKind.FIRST if first else kind
+        if first:
+            locked.first_published_at = at
+        if kind != RevisionKind.MINOR:
+            locked.updated_at = at
+        locked.status = Story.Status.PUBLISHED
+        locked.scheduled_at = None
+        with audit.acting_as(user):
+            revision = _write_revision(
+                locked,
+                user=user,
+                kind=kind,
+                public_note=public_note,
+                internal_reason=internal_reason,
+                at=at,
+                content=snapshot_story(locked),
+            )
+    _refresh(story, locked)
+    logger.info("published %s version %s (%s) by %s", story.slug, revision.number, kind, user)
+    return revision
+
+
+def withdraw(story: Story, *, user, public_note: str, internal_reason: str = "") -> Revision:
+    """Take a story down while keeping its URL, which then answers 410 with the note."""
+    _require(user, WITHDRAW_PERMISSION, "withdraw stories")
+    with transaction.atomic():
+        locked = _lock(story)
+        if not locked.is_live:
+            raise ValidationError(
+                "Only a published story can be withdrawn; delete a draft instead."
+            )
+        if locked.status == Story.Status.WITHDRAWN:
+            raise ValidationError("This story has already been withdrawn.")
+        if not public_note.strip():
+            raise ValidationError(
+                {"public_note": "A withdrawal needs an editor's note telling readers why."}
+            )
+        at = timezone.now()
+        locked.status = Story.Status.WITHDRAWN
+        locked.updated_at = at
+        # The withdrawal records what was taken down, not unpublished edits made since.
+        previous = locked.latest_revision
+        content = {name: getattr(previous, name) for name in CONTENT_FIELDS}
+        with audit.acting_as(user):
+            revision = _write_revision(
+                locked,
+                user=user,
+                kind=RevisionKind.WITHDRAWAL,
+                public_note=public_note,
+                internal_reason=internal_reason,
+                at=at,
+                content=content,
+            )
+    _refresh(story, locked)
+    logger.info("withdrew %s by %s", story.slug, user)
+    return revision
+
+
+def schedule(story: Story, *, user, at: datetime) -> Story:
+    """Mark a draft to be published by ``publish_scheduled`` once ``at`` has passed."""
+    _require(user, PUBLISH_PERMISSION, "schedule stories")
+    with transaction.atomic():
+        locked = _lock(story)
+        if locked.is_live:
+            raise ValidationError("Only a story that has never been published can be scheduled.")
+        if at <= timezone.now():
+            raise ValidationError({"scheduled_at": "Choose a time in the future, or publish now."})
+        locked.status = Story.Status.SCHEDULED
+        locked.scheduled_at = at
+        locked.modified_by = user
+        locked._history_user = user
+        locked._change_reason = f"Scheduled for {at.isoformat()}"
+        locked.save()
+    _refresh(story, locked)
+    return story
+
+
+def unschedule(story: Story, *, user) -> Story:
+    _require(user, PUBLISH_PERMISSION, "schedule stories")
+    with transaction.atomic():
+        locked = _lock(story)
+        if locked.status != Story.Status.SCHEDULED:
+            raise ValidationError("This story is not scheduled.")
+        locked.status = Story.Status.DRAFT
+        locked.scheduled_at = None
+        locked.modified_by = user
+        locked._history_user = user
+        locked._change_reason = "Schedule cancelled"
+        locked.save()
+    _refresh(story, locked)
+    return story
+
+
+@dataclass
+class ScheduledRun:
+    published: list[Revision] = field(default_factory=list)
+    failed: list[tuple[Story, str]] = field(default_factory=list)
+
+
+def publish_due(*, user=None, now: datetime | None = None) -> ScheduledRun:
+    """Publish every scheduled story whose time has come (idempotent, cron-friendly).
+
+    Each story is published in its own transaction at its scheduled time, so one story
+    that breaks a rule does not hold back the others.
+    """
+    user = user or audit.system_user()
+    now = now or timezone.now()
+    run = ScheduledRun()
+    due = Story.objects.filter(status=Story.Status.SCHEDULED, scheduled_at__lte=now).order_by(
+        "scheduled_at"
+    )
+    for story in due:
+        try:
+            run.published.append(publish(story, user=user, at=story.scheduled_at))
+        except (ValidationError, PermissionDenied) as error:
+            run.failed.append((story, "; ".join(_messages(error))))
+    return run
+
+
+def _messages(error) -> list[str]:
+    return list(getattr(error, "messages", [str(error)]))
+
+
+def _refresh(story: Story, locked: Story):
+    """Give the caller's object the state just written, so it can be saved again safely."""
+    if story is not locked:
+        story.refresh_from_db()
+        story._loaded_values = dict(locked._loaded_values)

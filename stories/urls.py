@@ -1,0 +1,5 @@
+"""Reader-facing URLs."""
+
+app_name = "stories"
+
+urlpatterns = []
