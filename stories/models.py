@@ -136,18 +136,13 @@ class Story(SkipUnchangedSavesMixin):
     body = models.TextField(blank=True, help_text="Markdown. Paragraphs separated by a blank line.")
     section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="stories")
     dateline = models.CharField(max_length=100, blank=True, help_text='e.g. "PORT HAVEN"')
-    status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False
-    )
-    scheduled_at = models.DateTimeField(
-        "scheduled publish time", null=True, blank=True, editable=False
-    )
-    first_published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    scheduled_at = models.DateTimeField("scheduled publish time", null=True, blank=True)
+    first_published_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(
         "public “Updated” time",
         null=True,
         blank=True,
-        editable=False,
         help_text="Time of the last non-minor revision.",
     )
     latest_revision = models.ForeignKey(
@@ -156,9 +151,8 @@ class Story(SkipUnchangedSavesMixin):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        editable=False,
     )
-    version = models.PositiveIntegerField(default=1, editable=False)
+    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     modified_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(
@@ -166,14 +160,12 @@ class Story(SkipUnchangedSavesMixin):
         null=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        editable=False,
     )
     modified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        editable=False,
     )
 
     history = history()

@@ -1,0 +1,321 @@
+"""The editors' admin. Thin: rules live in ``publishing``, forms in ``forms``."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import publishing
+from .diffing import compare_snapshots, has_changes
+from .forms import PublishForm, StoryAdminForm, WithdrawForm
+from .models import Contributor, Credit, Revision, Section, Story
+
+#: Story fields only the publishing service writes; an admin save (or a revert) keeps them.
+PUBLISHING_STATE = (
+    "status",
+    "scheduled_at",
+    "first_published_at",
+    "updated_at",
+    "latest_revision_id",
+    "created_at",
+    "created_by_id",
+)
+
+
+class AuditedAdmin(SimpleHistoryAdmin):
+    """Skips saves that change nothing and records the user of every save."""
+
+    def save_model(self, request, obj, form, change):
+        if change and not form.has_changed():
+            return
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Section)
+class SectionAdmin(AuditedAdmin):
+    list_display = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name"]
+
+
+@admin.register(Contributor)
+class ContributorAdmin(AuditedAdmin):
+    list_display = ["name", "affiliation", "user"]
+    search_fields = ["name", "affiliation"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["user"]
+
+
+class CreditInline(admin.TabularInline):
+    model = Credit
+    extra = 1
+    fields = ["position", "contributor", "role", "affiliation"]
+    autocomplete_fields = ["contributor"]
+    ordering = ["position", "id"]
+
+
+class RevisionInline(admin.TabularInline):
+    """The published record, read-only: revisions are never edited."""
+
+    model = Revision
+    extra = 0
+    can_delete = False
+    fields = ["number", "kind", "published_at", "published_by", "public_note", "internal_reason"]
+    readonly_fields = fields
+    ordering = ["-number"]
+    verbose_name = "published version"
+    verbose_name_plural = "published versions"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Story)
+class StoryAdmin(AuditedAdmin):
+    form = StoryAdminForm
+    inlines = [CreditInline, RevisionInline]
+    list_display = ["headline", "status", "section", "updated_at", "modified_at", "modified_by"]
+    list_filter = ["status", "section"]
+    list_select_related = ["section", "modified_by"]
+    search_fields = ["headline", "dek", "slug", "body"]
+    date_hierarchy = "modified_at"
+    prepopulated_fields = {"slug": ["headline"]}
+    change_form_template = "admin/stories/story/change_form.html"
+    object_history_template = "admin/stories/story/object_history.html"
+    fieldsets = [
+        (None, {"fields": ["headline", "slug", "dek", "section", "dateline", "body"]}),
+        ("Audit", {"fields": ["change_reason", "loaded_version"]}),
+        (
+            "Publication",
+            {
+                "fields": ["publication_status", "first_published_at", "updated_at", "version"],
+                "classes": ["collapse"],
+            },
+        ),
+    ]
+    readonly_fields = ["publication_status", "first_published_at", "updated_at", "version"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.first_published_at:
+            fields.append("slug")
+        return fields
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if obj is not None and obj.first_published_at else self.prepopulated_fields
+
+    @admin.display(description="Status")
+    def publication_status(self, obj):
+        if obj.status == Story.Status.SCHEDULED:
+            return f"Scheduled for {timezone.localtime(obj.scheduled_at):%Y-%m-%d %H:%M %Z}"
+        return obj.get_status_display()
+
+    # -- saving the working copy -------------------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            stored = Story.objects.get(pk=obj.pk)
+            for name in PUBLISHING_STATE:
+                setattr(obj, name, getattr(stored, name))
+        else:
+            obj.created_by = request.user
+        obj.modified_by = request.user
+        obj._change_reason = form.cleaned_data.get("change_reason") or (
+            "Created" if not change else ""
+        )
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        reason = form.cleaned_data.get("change_reason") or "Credits edited"
+        credits_changed = False
+        for credit in formset.save(commit=False):
+            credit._history_user = request.user
+            credit._change_reason = reason
+            credit.save()
+            credits_changed = True
+        for credit in formset.deleted_objects:
+            credit._history_user = request.user
+            credit._change_reason = reason
+            credit.delete()
+            credits_changed = True
+        formset.save_m2m()
+        if credits_changed and change and not form.content_changed():
+            # Credits are part of the story: move its version so stale forms are refused.
+            story = form.instance
+            story.modified_by = request.user
+            story._history_user = request.user
+            story._change_reason = reason
+            story.version += 1
+            story.save()
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # A revert saves through the same locked, version-checked form as a normal edit.
+        with transaction.atomic():
+            return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        credit_history = (
+            Credit.history.filter(story_id=object_id)
+            .select_related("history_user", "contributor")
+            .order_by("-history_date", "-history_id")
+        )
+        extra_context = {**(extra_context or {}), "credit_history": credit_history}
+        return super().history_view(request, object_id, extra_context)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_publish" in request.POST:
+            return HttpResponseRedirect(self._url("publish", obj))
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if "_publish" in request.POST:
+            return HttpResponseRedirect(self._url("publish", obj))
+        return super().response_change(request, obj)
+
+    # -- publishing views ----------------------------------------------------------
+
+    def get_urls(self):
+        views = [
+            ("publish", self.publish_view),
+            ("withdraw", self.withdraw_view),
+            ("compare", self.compare_view),
+        ]
+        custom = [
+            path(
+                f"<path:object_id>/{name}/",
+                self.admin_site.admin_view(view),
+                name=f"stories_story_{name}",
+            )
+            for name, view in views
+        ]
+        return custom + super().get_urls()
+
+    def _url(self, name, story):
+        return reverse(f"admin:stories_story_{name}", args=[story.pk])
+
+    def _story_or_404(self, request, object_id):
+        story = get_object_or_404(
+            Story.objects.select_related("section", "latest_revision"), pk=object_id
+        )
+        if not self.has_view_or_change_permission(request, story):
+            raise PermissionDenied
+        return story
+
+    def _render(self, request, story, template, **context):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": story,
+            "story": story,
+            "title": context.pop("title"),
+            **context,
+        }
+        return TemplateResponse(request, template, context)
+
+    def _working_copy_diffs(self, story):
+        live = story.latest_revision.snapshot() if story.latest_revision else {}
+        return compare_snapshots(live, Revision(**publishing.snapshot_story(story)).snapshot())
+
+    def publish_view(self, request, object_id):
+        story = self._story_or_404(request, object_id)
+        first = not story.is_live
+        form = PublishForm(
+            request.POST if request.method == "POST" else None, first_publication=first
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                self._publish(request, story, form.cleaned_data)
+                return HttpResponseRedirect(reverse("admin:stories_story_change", args=[story.pk]))
+            except ValidationError as error:
+                form.add_error(None, error)
+        diffs = self._working_copy_diffs(story)
+        return self._render(
+            request,
+            story,
+            "admin/stories/story/publish.html",
+            title=f"Publish: {story.headline}" if first else f"Publish an update: {story.headline}",
+            form=form,
+            first_publication=first,
+            diffs=diffs,
+            has_changes=has_changes(diffs),
+        )
+
+    def _publish(self, request, story, data):
+        scheduled_at = data.get("scheduled_at")
+        if scheduled_at and scheduled_at > timezone.now():
+            publishing.schedule(story, user=request.user, at=scheduled_at)
+            self.message_user(request, f"“{story.headline}” is scheduled.", messages.SUCCESS)
+            return
+        revision = publishing.publish(
+            story,
+            user=request.user,
+            kind=data.get("kind") or None,
+            public_note=data.get("public_note", ""),
+            internal_reason=data.get("internal_reason", ""),
+        )
+        self.message_user(
+            request,
+            f"Published version {revision.number} of “{story.headline}”.",
+            messages.SUCCESS,
+        )
+
+    def withdraw_view(self, request, object_id):
+        story = self._story_or_404(request, object_id)
+        form = WithdrawForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                publishing.withdraw(story, user=request.user, **form.cleaned_data)
+                self.message_user(
+                    request, f"“{story.headline}” has been withdrawn.", messages.SUCCESS
+                )
+                return HttpResponseRedirect(reverse("admin:stories_story_change", args=[story.pk]))
+            except ValidationError as error:
+                form.add_error(None, error)
+        return self._render(
+            request,
+            story,
+            "admin/stories/story/withdraw.html",
+            title=f"Withdraw: {story.headline}",
+            form=form,
+        )
+
+    def compare_view(self, request, object_id):
+        story = self._story_or_404(request, object_id)
+        diffs = self._working_copy_diffs(story)
+        return self._render(
+            request,
+            story,
+            "admin/stories/story/compare.html",
+            title=f"Working copy compared with the live version: {story.headline}",
+            diffs=diffs,
+            has_changes=has_changes(diffs),
+        )
+
+
+@admin.register(Revision)
+class RevisionAdmin(SimpleHistoryAdmin):
+    """Published revisions can be read here, never changed or deleted."""
+
+    list_display = ["story", "number", "kind", "published_at", "published_by"]
+    list_filter = ["kind"]
+    list_select_related = ["story", "published_by"]
+    search_fields = ["headline", "public_note", "story__slug"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from stories.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo newsroom (make run). Only in demo mode: it creates logins with a known password."
+
+    def handle(self, *args, **options):
+        if not settings.DEMO_MODE:
+            raise CommandError("load_demo creates logins with a known password; it runs only with NEWSROOM_DEMO=1.")
+        stories = load_demo()
+        if stories:
+            self.stdout.write(f"Loaded {len(stories)} demo stories.")
+        else:
+            self.stdout.write("Demo content already loaded.")
+        self.stdout.write(self.style.SUCCESS("Demo logins (password for both: %s):" % DEMO_PASSWORD))
+        for username, _, _, role in DEMO_USERS:
+            self.stdout.write(f"  {username:<9} {role.lower()[:-1]}")

@@ -1,0 +1,92 @@
+"""Management commands: demo data, scheduled publishing, chain verification, roles."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.utils import timezone
+
+from stories import publishing
+from stories.integrity import verify_story
+from stories.kinds import RevisionKind
+from stories.models import Revision, Story
+from stories.roles import EDITOR, REPORTER
+
+
+def run(name, *args):
+    from io import StringIO
+
+    out, err = StringIO(), StringIO()
+    call_command(name, *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_load_demo_refuses_outside_demo_mode(db, settings):
+    settings.DEMO_MODE = False
+    with pytest.raises(CommandError, match="NEWSROOM_DEMO=1"):
+        run("load_demo")
+    assert not Story.objects.exists()
+
+
+def test_load_demo_publishes_through_the_service_and_is_idempotent(db, settings):
+    settings.DEMO_MODE = True
+    out, _ = run("load_demo")
+    assert "Loaded 3 demo stories." in out
+    assert "editor" in out and "newsroom-demo" in out
+
+    kinds = set(Revision.objects.values_list("kind", flat=True))
+    assert {RevisionKind.FIRST, RevisionKind.UPDATE, RevisionKind.CORRECTION, RevisionKind.MINOR} <= kinds
+    for story in Story.objects.all():
+        assert verify_story(story) == []
+        assert story.credits.count() == 3
+        assert {row.history_user.username for row in story.history.all()} == {"editor"}
+    ferry = Story.objects.get(slug="ferry-trims-winter-evening-sailings")
+    assert "Draft: the board meets again" in ferry.body
+    assert "Draft: the board meets again" not in ferry.latest_revision.body
+
+    out, _ = run("load_demo")
+    assert "already loaded" in out
+    assert Story.objects.count() == 3
+
+
+def test_demo_users_have_their_roles(db, settings):
+    from django.contrib.auth import get_user_model
+
+    settings.DEMO_MODE = True
+    run("load_demo")
+    User = get_user_model()
+    editor, reporter = User.objects.get(username="editor"), User.objects.get(username="reporter")
+    assert editor.groups.filter(name=EDITOR).exists() and editor.has_perm("stories.publish_story")
+    assert reporter.groups.filter(name=REPORTER).exists()
+    assert reporter.has_perm("stories.change_story") and not reporter.has_perm("stories.publish_story")
+    assert editor.check_password("newsroom-demo")
+
+
+def test_publish_scheduled_command(story, editor):
+    publishing.schedule(story, user=editor, at=timezone.now() + timedelta(seconds=30))
+    out, _ = run("publish_scheduled")
+    assert out.strip() == "nothing due"
+
+    Story.objects.filter(pk=story.pk).update(scheduled_at=timezone.now() - timedelta(minutes=1))
+    out, _ = run("publish_scheduled")
+    assert out.strip() == f"published {story.slug} (version 1)"
+    out, _ = run("publish_scheduled")
+    assert out.strip() == "nothing due"
+    assert story.revisions.get().published_by.username == "newsroom-system"
+
+
+def test_publish_scheduled_with_unknown_user_fails_clearly(db):
+    with pytest.raises(CommandError, match="no user named 'nobody'"):
+        run("publish_scheduled", "--as", "nobody")
+
+
+def test_verify_revisions_reports_tampering(story, editor):
+    publishing.publish(story, user=editor)
+    out, _ = run("verify_revisions")
+    assert out.strip() == "1 stories verified"
+
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE stories_revision SET body = 'edited behind our back'")
+    with pytest.raises(CommandError, match="1 problems found"):
+        run("verify_revisions")

@@ -1,0 +1,216 @@
+"""The publishing service: the newsroom's rules for what readers see."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from stories import publishing
+from stories.kinds import RevisionKind
+from stories.models import Revision, Story
+
+
+def errors_of(excinfo):
+    return excinfo.value.message_dict
+
+
+def test_first_publish_creates_revision_one_and_sets_times(story, editor):
+    revision = publishing.publish(story, user=editor)
+
+    story.refresh_from_db()
+    assert revision.number == 1
+    assert revision.kind == RevisionKind.FIRST
+    assert revision.published_by == editor
+    assert revision.previous_hash == ""
+    assert story.status == Story.Status.PUBLISHED
+    assert story.latest_revision == revision
+    assert story.first_published_at == revision.published_at
+    assert story.updated_at == revision.published_at
+
+
+def test_snapshot_holds_rendered_content_and_credits(story, editor):
+    story.body = "First *paragraph*.\n\n<script>alert(1)</script>Second."
+    story.save()
+
+    revision = publishing.publish(story, user=editor)
+
+    assert revision.headline == story.headline
+    assert revision.body_html.startswith("<p>First <em>paragraph</em>.</p>")
+    assert "<p>Second.</p>" in revision.body_html
+    assert "script" not in revision.body_html and "alert" not in revision.body_html
+    assert revision.byline == "By Maria Ortiz"
+    assert revision.tagline == "Dev Patel of the Coastal Ledger contributed to this report."
+    assert [c["name"] for c in revision.credits] == ["Maria Ortiz", "Dev Patel"]
+    assert revision.section_slug == story.section.slug
+
+
+def test_republish_requires_a_kind(story, editor):
+    publishing.publish(story, user=editor)
+    with pytest.raises(ValidationError) as excinfo:
+        publishing.publish(story, user=editor, public_note="Updated.")
+    assert "Choose what kind of change" in errors_of(excinfo)["kind"][0]
+    assert story.revisions.count() == 1
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        RevisionKind.UPDATE,
+        RevisionKind.CORRECTION,
+        RevisionKind.CLARIFICATION,
+        RevisionKind.EDITORS_NOTE,
+    ],
+)
+def test_every_kind_but_minor_requires_a_public_note(story, editor, kind):
+    publishing.publish(story, user=editor)
+    with pytest.raises(ValidationError) as excinfo:
+        publishing.publish(
+            story, user=editor, kind=kind, public_note="   ", internal_reason="because"
+        )
+    assert "needs a public note" in errors_of(excinfo)["public_note"][0]
+    assert story.revisions.count() == 1
+
+
+def test_unknown_kind_is_refused(story, editor):
+    publishing.publish(story, user=editor)
+    with pytest.raises(ValidationError) as excinfo:
+        publishing.publish(story, user=editor, kind=RevisionKind.WITHDRAWAL, public_note="x")
+    assert "kind" in errors_of(excinfo)
+
+
+def test_minor_edit_needs_internal_reason_and_keeps_updated_time(story, editor):
+    first = publishing.publish(story, user=editor)
+    with pytest.raises(ValidationError) as excinfo:
+        publishing.publish(story, user=editor, kind=RevisionKind.MINOR)
+    assert "internal reason" in errors_of(excinfo)["internal_reason"][0]
+
+    story.body = story.body.replace("Tuesday", "Tuesday evening")
+    story.save()
+    minor = publishing.publish(story, user=editor, kind=RevisionKind.MINOR, internal_reason="Typo")
+
+    story.refresh_from_db()
+    assert minor.number == 2
+    assert minor.public_note == ""
+    assert story.updated_at == first.published_at
+    assert story.latest_revision == minor
+
+
+def test_update_moves_updated_time_but_never_published_time(story, editor):
+    first = publishing.publish(story, user=editor, at=timezone.now() - timedelta(hours=2))
+    update = publishing.publish(
+        story, user=editor, kind=RevisionKind.UPDATE, public_note="This story has been updated."
+    )
+
+    story.refresh_from_db()
+    assert story.first_published_at == first.published_at
+    assert story.updated_at == update.published_at > first.published_at
+
+
+def test_publish_without_permission_is_refused(story, reporter):
+    with pytest.raises(PermissionDenied, match="reporter does not have permission to publish"):
+        publishing.publish(story, user=reporter)
+    story.refresh_from_db()
+    assert story.status == Story.Status.DRAFT
+    assert not Revision.objects.exists()
+
+
+def test_publish_is_atomic_when_the_revision_cannot_be_written(story, editor, monkeypatch):
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Revision, "save", explode)
+    with pytest.raises(RuntimeError):
+        publishing.publish(story, user=editor)
+
+    story.refresh_from_db()
+    assert story.status == Story.Status.DRAFT
+    assert story.first_published_at is None
+    assert story.latest_revision is None
+
+
+def test_publish_publishes_the_saved_working_copy_not_unsaved_attributes(story, editor):
+    story.headline = "Unsaved headline"
+    revision = publishing.publish(story, user=editor)
+    assert revision.headline != "Unsaved headline"
+
+
+def test_withdraw_needs_permission_and_a_note(story, editor, reporter):
+    publishing.publish(story, user=editor)
+    with pytest.raises(PermissionDenied):
+        publishing.withdraw(story, user=reporter, public_note="Legal")
+    with pytest.raises(ValidationError) as excinfo:
+        publishing.withdraw(story, user=editor, public_note="")
+    assert "editor's note" in errors_of(excinfo)["public_note"][0]
+
+    revision = publishing.withdraw(
+        story, user=editor, public_note="This story was withdrawn for legal review."
+    )
+
+    story.refresh_from_db()
+    assert revision.kind == RevisionKind.WITHDRAWAL
+    assert revision.number == 2
+    assert story.status == Story.Status.WITHDRAWN
+    with pytest.raises(ValidationError, match="withdrawn"):
+        publishing.publish(story, user=editor, kind=RevisionKind.UPDATE, public_note="Back")
+
+
+def test_withdrawal_records_what_was_live_not_later_drafts(story, editor):
+    publishing.publish(story, user=editor)
+    story.headline = "A draft headline nobody saw"
+    story.save()
+
+    revision = publishing.withdraw(story, user=editor, public_note="Withdrawn.")
+
+    assert revision.headline != "A draft headline nobody saw"
+
+
+def test_withdrawing_a_draft_is_refused(story, editor):
+    with pytest.raises(ValidationError, match="Only a published story"):
+        publishing.withdraw(story, user=editor, public_note="x")
+
+
+def test_scheduled_story_is_published_once_its_time_has_passed(story, editor):
+    when = timezone.now() + timedelta(hours=1)
+    publishing.schedule(story, user=editor, at=when)
+    story.refresh_from_db()
+    assert story.status == Story.Status.SCHEDULED
+
+    assert publishing.publish_due(now=when - timedelta(minutes=1)).published == []
+    run = publishing.publish_due(now=when + timedelta(minutes=1))
+    again = publishing.publish_due(now=when + timedelta(minutes=2))
+
+    story.refresh_from_db()
+    assert [r.number for r in run.published] == [1]
+    assert run.published[0].published_at == when
+    assert run.published[0].published_by.username == "newsroom-system"
+    assert again.published == []
+    assert story.status == Story.Status.PUBLISHED
+    assert story.first_published_at == when
+
+
+def test_schedule_in_the_past_is_refused(story, editor):
+    with pytest.raises(ValidationError) as excinfo:
+        publishing.schedule(story, user=editor, at=timezone.now() - timedelta(minutes=5))
+    assert "scheduled_at" in errors_of(excinfo)
+
+
+def test_schedule_can_be_cancelled(story, editor):
+    publishing.schedule(story, user=editor, at=timezone.now() + timedelta(days=1))
+    publishing.unschedule(story, user=editor)
+    story.refresh_from_db()
+    assert story.status == Story.Status.DRAFT
+    assert story.scheduled_at is None
+
+
+def test_published_signal_is_sent_after_commit(story, editor, django_capture_on_commit_callbacks):
+    received = []
+    publishing.revision_published.connect(
+        lambda **kw: received.append(kw["revision"].number), weak=False
+    )
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            publishing.publish(story, user=editor)
+    finally:
+        publishing.revision_published.receivers.clear()
+    assert received == [1]
