@@ -32,6 +32,9 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+bench: install
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
