@@ -33,7 +33,8 @@ def test_load_demo_publishes_through_the_service_and_is_idempotent(db, settings)
     settings.DEMO_MODE = True
     out, _ = run("load_demo")
     assert "Loaded 3 demo stories." in out
-    assert "editor" in out and "newsroom-demo" in out
+    assert "editor / newsroom-demo  (editor: drafts, publishes and withdraws)" in out
+    assert "reporter / newsroom-demo  (reporter: drafts only)" in out
 
     kinds = set(Revision.objects.values_list("kind", flat=True))
     assert {RevisionKind.FIRST, RevisionKind.UPDATE, RevisionKind.CORRECTION, RevisionKind.MINOR} <= kinds

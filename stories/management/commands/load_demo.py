@@ -2,6 +2,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from stories.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+from stories.roles import EDITOR, REPORTER
+
+ROLE_SUMMARIES = {EDITOR: "editor: drafts, publishes and withdraws", REPORTER: "reporter: drafts only"}
 
 
 class Command(BaseCommand):
@@ -15,6 +18,6 @@ class Command(BaseCommand):
             self.stdout.write(f"Loaded {len(stories)} demo stories.")
         else:
             self.stdout.write("Demo content already loaded.")
-        self.stdout.write(self.style.SUCCESS("Demo logins (password for both: %s):" % DEMO_PASSWORD))
+        self.stdout.write(self.style.SUCCESS("Demo logins for the admin (/admin/):"))
         for username, _, _, role in DEMO_USERS:
-            self.stdout.write(f"  {username:<9} {role.lower()[:-1]}")
+            self.stdout.write(f"  {username} / {DEMO_PASSWORD}  ({ROLE_SUMMARIES[role]})")
