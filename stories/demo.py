@@ -79,9 +79,14 @@ def load_demo(path: Path = DEMO_FILE) -> list[Story]:
             story.save()
             for position, credit in enumerate(entry["credits"]):
                 Credit.objects.create(
-                    story=story, contributor=contributors[credit["contributor"]], role=credit["role"], position=position
+                    story=story,
+                    contributor=contributors[credit["contributor"]],
+                    role=credit["role"],
+                    position=position,
                 )
-            publishing.publish(story, user=editor, at=now - timedelta(hours=entry["published_hours_ago"]))
+            publishing.publish(
+                story, user=editor, at=now - timedelta(hours=entry["published_hours_ago"])
+            )
             for revision in entry.get("revisions", []):
                 _apply(story, revision)
                 story._change_reason = revision.get("internal_reason") or revision["public_note"]

@@ -260,6 +260,36 @@ class Credit(SkipUnchangedSavesMixin):
         return self.affiliation or self.contributor.affiliation
 
 
+class StorySource(models.Model):
+    """Where an imported story came from: written once by ``stories.importing``.
+
+    The hash of the parsed text makes imports idempotent (the same text again is
+    "unchanged"; different text under the same slug is refused, never overwritten). The
+    notes found in the file are kept so a story imported as a draft still carries them.
+    Never edited afterwards, so it keeps no history of its own: the story's history row
+    "Imported from FILE" records who imported it and when.
+    """
+
+    story = models.OneToOneField(Story, on_delete=models.CASCADE, related_name="source")
+    filename = models.CharField(max_length=255, help_text="The file's name, without its folder.")
+    content_hash = models.CharField(
+        max_length=64, db_index=True, help_text="SHA-256 of the parsed story (stories.importing)."
+    )
+    notes = models.JSONField(
+        default=list, blank=True, help_text='The file\'s notes, in order: [{"kind", "text"}].'
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    def __str__(self):
+        return f"{self.story_id} from {self.filename}"
+
+
 class RevisionQuerySet(models.QuerySet):
     """Published revisions are a public record: bulk edits and deletes are refused."""
 

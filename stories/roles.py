@@ -34,10 +34,14 @@ def sync_roles() -> dict[str, Group]:
     groups = {}
     for name, codenames in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=name)
-        permissions = Permission.objects.filter(content_type__app_label="stories", codename__in=codenames)
+        permissions = Permission.objects.filter(
+            content_type__app_label="stories", codename__in=codenames
+        )
         missing = set(codenames) - set(permissions.values_list("codename", flat=True))
         if missing:
-            raise LookupError(f"unknown permissions for {name}: {', '.join(sorted(missing))} (run migrate)")
+            raise LookupError(
+                f"unknown permissions for {name}: {', '.join(sorted(missing))} (run migrate)"
+            )
         group.permissions.set(permissions)
         groups[name] = group
     return groups

@@ -37,7 +37,12 @@ def test_load_demo_publishes_through_the_service_and_is_idempotent(db, settings)
     assert "reporter / newsroom-demo  (reporter: drafts only)" in out
 
     kinds = set(Revision.objects.values_list("kind", flat=True))
-    assert {RevisionKind.FIRST, RevisionKind.UPDATE, RevisionKind.CORRECTION, RevisionKind.MINOR} <= kinds
+    assert {
+        RevisionKind.FIRST,
+        RevisionKind.UPDATE,
+        RevisionKind.CORRECTION,
+        RevisionKind.MINOR,
+    } <= kinds
     for story in Story.objects.all():
         assert verify_story(story) == []
         assert story.credits.count() == 3
@@ -60,7 +65,9 @@ def test_demo_users_have_their_roles(db, settings):
     editor, reporter = User.objects.get(username="editor"), User.objects.get(username="reporter")
     assert editor.groups.filter(name=EDITOR).exists() and editor.has_perm("stories.publish_story")
     assert reporter.groups.filter(name=REPORTER).exists()
-    assert reporter.has_perm("stories.change_story") and not reporter.has_perm("stories.publish_story")
+    assert reporter.has_perm("stories.change_story") and not reporter.has_perm(
+        "stories.publish_story"
+    )
     assert editor.check_password("newsroom-demo")
 
 
