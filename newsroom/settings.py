@@ -149,6 +149,11 @@ PUBLICATION_URL = env.str("NEWSROOM_PUBLICATION_URL", default="http://127.0.0.1:
 PUBLICATION_LOGO = env.str("NEWSROOM_PUBLICATION_LOGO", default="stories/logo.svg")
 PUBLICATION_LANGUAGE = env.str("NEWSROOM_PUBLICATION_LANGUAGE", default="en")
 
+# Reader pages (stories/caching.py): Cache-Control max-age for browsers and the CDN, and
+# how long a rendered page stays in the server cache (a publish makes it stale at once).
+READER_MAX_AGE = env.int("NEWSROOM_READER_MAX_AGE", default=60)
+READER_CACHE_TIMEOUT = env.int("NEWSROOM_READER_CACHE_TIMEOUT", default=60 * 60)
+
 #: Username recorded on history rows written by commands that are given no user.
 NEWSROOM_SYSTEM_USERNAME = "newsroom-system"
 

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import publishing
@@ -265,7 +266,12 @@ class StoryAdmin(AuditedAdmin):
         )
         self.message_user(
             request,
-            f"Published version {revision.number} of “{story.headline}”.",
+            format_html(
+                'Published version {} of “{}”. <a href="{}">View it live</a>.',
+                revision.number,
+                story.headline,
+                story.get_absolute_url(),
+            ),
             messages.SUCCESS,
         )
 

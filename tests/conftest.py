@@ -9,6 +9,19 @@ from tests.factories import (
 )
 
 
+@pytest.fixture(autouse=True)
+def fresh_reader_cache():
+    """Every test starts with no cached reader pages.
+
+    Each test's database starts afresh (and reuses ids) while the cache outlives it, so
+    a page cached by one test must not answer in the next. Bumping the reader's cache
+    epoch does that without ``cache.clear()``, which on Redis would flush the database.
+    """
+    from stories import caching
+
+    caching.invalidate_all()
+
+
 @pytest.fixture
 def editor(db):
     return UserFactory(

@@ -205,12 +205,15 @@ def test_schedule_can_be_cancelled(story, editor):
 
 def test_published_signal_is_sent_after_commit(story, editor, django_capture_on_commit_callbacks):
     received = []
-    publishing.revision_published.connect(
-        lambda **kw: received.append(kw["revision"].number), weak=False
-    )
+
+    def receiver(**kw):
+        received.append(kw["revision"].number)
+
+    publishing.revision_published.connect(receiver, weak=False)
     try:
         with django_capture_on_commit_callbacks(execute=True):
             publishing.publish(story, user=editor)
     finally:
-        publishing.revision_published.receivers.clear()
+        # Only this test's receiver: the app's own (cache invalidation) must stay connected.
+        publishing.revision_published.disconnect(receiver)
     assert received == [1]

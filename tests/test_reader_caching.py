@@ -1,0 +1,203 @@
+"""Speed of reader pages: constant query counts, conditional GETs, caching and its
+invalidation on publish, and the Cache-Control headers a CDN reads."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils.http import http_date
+
+from stories import caching
+from stories.kinds import CreditRole, RevisionKind
+from tests.readerpages import at, make_story, publish, published_story, text
+
+#: Queries for a story page on a cold cache: the story's state (ETag / Last-Modified),
+#: the story with its live revision, its notes, and the section links of the header.
+STORY_PAGE_QUERIES = 4
+#: The history page: state, story, count of versions, one page of versions, sections.
+HISTORY_PAGE_QUERIES = 5
+
+
+def directives(response) -> set[str]:
+    return {part.strip() for part in response["Cache-Control"].split(",")}
+
+
+def story_with_history(editor, size: int):
+    """A story with ``size`` credits and ``size`` published revisions of every kind."""
+    roles = [CreditRole.BYLINE, CreditRole.CONTRIBUTED, CreditRole.PHOTOGRAPHY]
+    story = make_story(
+        [(f"Person {i}", roles[i % 3], f"Outlet {i % 4}") for i in range(size)],
+        body="\n\n".join(f"Paragraph {i}." for i in range(size)),
+    )
+    publish(story, editor, when=at(0))
+    kinds = [
+        RevisionKind.UPDATE,
+        RevisionKind.CORRECTION,
+        RevisionKind.MINOR,
+        RevisionKind.EDITORS_NOTE,
+    ]
+    for number in range(2, size + 1):
+        publish(story, editor, when=at(number), kind=kinds[number % 4], note=f"Note {number}.")
+    return story
+
+
+@pytest.mark.parametrize("size", [1, 30])
+def test_story_page_queries_do_not_grow_with_credits_or_revisions(
+    client, editor, size, django_assert_num_queries
+):
+    story = story_with_history(editor, size)
+    assert story.revisions.count() == size and story.credits.count() == size
+
+    with django_assert_num_queries(STORY_PAGE_QUERIES):
+        response = client.get(story.get_absolute_url())
+    assert response.status_code == 200
+    assert f"View revision history ({size} version" in text(response)
+
+    # Cached: only the cheap state query that keys the page and answers conditional GETs.
+    with django_assert_num_queries(1):
+        assert client.get(story.get_absolute_url())["X-Reader-Cache"] == "hit"
+    # Query strings the page does not read share its one cache entry.
+    tracked = client.get(story.get_absolute_url() + "?utm_source=feed&page=7")
+    assert tracked["X-Reader-Cache"] == "hit"
+
+
+@pytest.mark.parametrize("size", [1, 30])
+def test_history_and_version_pages_queries_are_constant(
+    client, editor, size, django_assert_num_queries, django_assert_max_num_queries
+):
+    story = story_with_history(editor, size)
+
+    with django_assert_num_queries(HISTORY_PAGE_QUERIES):
+        assert client.get(reverse("stories:history", args=[story.slug])).status_code == 200
+    with django_assert_max_num_queries(STORY_PAGE_QUERIES + 1):
+        assert client.get(reverse("stories:revision", args=[story.slug, 1])).status_code == 200
+
+
+@pytest.mark.parametrize("size", [1, 30])
+def test_list_pages_queries_are_constant(client, editor, size, django_assert_max_num_queries):
+    for hour in range(size):
+        published_story(editor, when=at(hour))
+
+    for url in ("/", reverse("stories:corrections"), "/feeds/latest/rss/", "/sitemap.xml"):
+        # The newest revision's id (part of the cache key), a count and a page of rows,
+        # the header's section links.
+        with django_assert_max_num_queries(4):
+            assert client.get(url).status_code == 200, url
+        with django_assert_max_num_queries(1):
+            assert client.get(url)["X-Reader-Cache"] == "hit", url
+
+
+def test_lists_refresh_when_the_newest_revision_changes(client, editor):
+    """Even when the publish signal is missed (or a read replica lagged behind it), a
+    list cached before a publish is not served after it."""
+    published_story(editor, headline="First story", when=at(0))
+    assert "First story" in text(client.get("/"))
+    assert client.get("/")["X-Reader-Cache"] == "hit"
+
+    published_story(editor, headline="Second story", when=at(1))  # no on-commit signal here
+
+    response = client.get("/")
+    assert response["X-Reader-Cache"] == "miss"
+    assert "Second story" in text(response)
+
+
+def test_story_page_answers_conditional_gets(client, editor):
+    story = published_story(editor, when=at(0))
+    url = story.get_absolute_url()
+
+    first = client.get(url)
+    etag, last_modified = first["ETag"], first["Last-Modified"]
+    assert last_modified == http_date(at(0).timestamp())
+
+    assert client.get(url, headers={"if-none-match": etag}).status_code == 304
+    assert client.get(url, headers={"if-modified-since": last_modified}).status_code == 304
+    not_modified = client.get(url, headers={"if-none-match": etag})
+    assert directives(not_modified) == {"public", f"max-age={caching.reader_max_age()}"}
+
+    publish(story, editor, when=at(1), kind=RevisionKind.MINOR, reason="Typo.")
+    changed = client.get(url, headers={"if-none-match": etag})
+    assert changed.status_code == 200, "any new revision, even a minor one, changes the page"
+    assert changed["ETag"] != etag
+    assert changed["Last-Modified"] == http_date(at(1).timestamp())
+
+
+def test_list_pages_and_feeds_answer_conditional_gets(client, editor):
+    published_story(editor, when=at(0))
+    for url in ("/", "/feeds/latest/atom/", "/sitemap.xml", reverse("stories:corrections")):
+        etag = client.get(url)["ETag"]
+        assert client.get(url, headers={"if-none-match": etag}).status_code == 304, url
+
+
+def test_reader_pages_send_public_cache_control(client, editor):
+    story = published_story(editor, when=at(0))
+    publish(story, editor, when=at(1), kind=RevisionKind.CORRECTION, note="Fixed.")
+    urls = [
+        "/",
+        story.get_absolute_url(),
+        reverse("stories:history", args=[story.slug]),
+        reverse("stories:revision", args=[story.slug, 1]),
+        reverse("stories:compare", args=[story.slug, 1, 2]),
+        story.section.get_absolute_url(),
+        reverse("stories:corrections"),
+        "/feeds/latest/rss/",
+        "/feeds/corrections/atom/",
+        "/sitemap.xml",
+        "/sitemap-news.xml",
+    ]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert directives(response) == {"public", f"max-age={caching.reader_max_age()}"}, url
+        assert "Cookie" not in response.get("Vary", ""), url
+        assert not response.cookies, url
+
+
+def test_publishing_invalidates_cached_pages_lists_and_feeds(
+    client, editor, django_capture_on_commit_callbacks
+):
+    story = published_story(editor, headline="Original headline", when=at(0))
+    urls = ["/", story.get_absolute_url(), story.section.get_absolute_url(), "/feeds/latest/rss/"]
+    for url in urls:
+        assert "Original headline" in text(client.get(url))
+        assert client.get(url)["X-Reader-Cache"] == "hit", url
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        publish(
+            story, editor, when=at(1), kind=RevisionKind.CORRECTION,
+            note="Fixed the headline.", headline="Corrected headline",
+        )  # fmt: skip
+    assert callbacks, "revision_published is sent when the transaction commits"
+
+    for url in urls:
+        response = client.get(url)
+        assert response["X-Reader-Cache"] == "miss", url
+        assert "Corrected headline" in text(response), url
+        assert "Original headline" not in text(response), url
+
+
+def test_generations_are_bumped_by_the_revision_published_signal(editor, db):
+    from stories.publishing import revision_published
+
+    story = published_story(editor, when=at(0))
+    site, own = caching.site_generation(), caching.story_generation(story.pk)
+    other = caching.story_generation(story.pk + 1000)
+
+    revision_published.send(sender=type(story), story=story, revision=story.latest_revision)
+
+    assert caching.site_generation() != site
+    assert caching.story_generation(story.pk) != own
+    assert caching.story_generation(story.pk + 1000) == other, "other stories keep their cache"
+
+
+def test_error_answers_are_not_cached(client, editor):
+    story = make_story([])
+    url = story.get_absolute_url()
+    assert client.get(url).status_code == 404
+    publish(story, editor, when=at(0))  # no on-commit signal in this test: no invalidation
+    assert client.get(url).status_code == 200
+
+
+def test_only_safe_methods(client, editor):
+    story = published_story(editor, when=at(0))
+    assert client.post(story.get_absolute_url()).status_code == 405
+    assert client.head(story.get_absolute_url()).status_code == 200

@@ -1,0 +1,226 @@
+"""No draft reaches a reader: public URLs render published revisions only; the preview
+shows the working copy to staff who may change stories, and to nobody else."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from stories import publishing
+from stories.kinds import CreditRole, RevisionKind
+from tests.factories import ContributorFactory, CreditFactory, SectionFactory, UserFactory
+from tests.readerpages import make_story, publish, read, text
+
+SECRET = "Zanzibar-7 quartermaster sentence that must stay unpublished"
+SECRET_NAME = "Quentin Unpublishedname"
+SECRET_SECTION = "Secretsection Drafts"
+
+
+@pytest.fixture
+def live_story_with_draft_changes(editor):
+    """A live story (corrected, recent) whose working copy then changes everywhere."""
+    now = timezone.now()
+    story = make_story(
+        [
+            ("June Okafor", CreditRole.BYLINE, ""),
+            ("Dev Patel", CreditRole.CONTRIBUTED, "the Coastal Ledger"),
+        ],
+        headline="Harbor wall vote delayed",
+        dek="The council wants more study.",
+        body="The council met on Tuesday.\n\nResidents spoke for three hours.",
+        section=SectionFactory(name="Local", slug="local"),
+    )
+    publish(story, editor, when=now - timedelta(hours=3))
+    publish(
+        story, editor, when=now - timedelta(hours=2), kind=RevisionKind.CORRECTION,
+        note="An earlier version misstated the day.",
+        body="The council met on Wednesday.\n\nResidents spoke for three hours.",
+    )  # fmt: skip
+
+    # Unpublished edits: every public field, a new credit, another section.
+    story.headline = f"{SECRET} headline"
+    story.dek = f"{SECRET} dek"
+    story.body = f"The council met on Wednesday.\n\n{SECRET}.\n\nResidents spoke for three hours."
+    story.dateline = "SECRETVILLE"
+    story.section = SectionFactory(name=SECRET_SECTION, slug="secret-section")
+    story.save()
+    CreditFactory(
+        story=story,
+        contributor=ContributorFactory(name=SECRET_NAME, slug="secret-contributor"),
+        role=CreditRole.BYLINE,
+        position=9,
+    )
+    return story
+
+
+@pytest.fixture
+def never_published(editor):
+    return make_story(
+        [("Nadia Neverpublished", CreditRole.BYLINE, "")],
+        headline=f"{SECRET} in a draft story",
+        body=f"{SECRET} in a draft body.",
+        slug="draft-only-story",
+    )
+
+
+def public_urls(story):
+    contributor = story.ordered_credits()[0].contributor
+    return [
+        "/",
+        "/?page=1",
+        "/sections/local/",
+        "/sections/secret-section/",
+        story.get_absolute_url(),
+        reverse("stories:history", args=[story.slug]),
+        reverse("stories:revision", args=[story.slug, 1]),
+        reverse("stories:revision", args=[story.slug, 2]),
+        reverse("stories:compare", args=[story.slug, 1, 2]),
+        contributor.get_absolute_url(),
+        "/contributors/secret-contributor/",
+        reverse("stories:corrections"),
+        reverse("stories:corrections_policy"),
+        "/feeds/latest/rss/",
+        "/feeds/latest/atom/",
+        "/sections/local/feeds/rss/",
+        "/sections/local/feeds/atom/",
+        "/sections/secret-section/feeds/rss/",
+        "/feeds/corrections/atom/",
+        "/sitemap.xml",
+        "/sitemap-news.xml",
+        "/robots.txt",
+        "/stories/draft-only-story/",
+        "/stories/draft-only-story/history/",
+        "/stories/draft-only-story/history/1/",
+        "/contributors/no-such-person/",
+    ]
+
+
+def assert_no_draft_content(response, url):
+    body = text(response)
+    for secret in (SECRET, SECRET_NAME, SECRET_SECTION, "SECRETVILLE", "Nadia Neverpublished"):
+        assert secret not in body, f"{secret!r} leaked on {url} ({response.status_code})"
+
+
+def test_no_draft_content_on_any_public_url(client, live_story_with_draft_changes, never_published):
+    story = live_story_with_draft_changes
+    seen = {}
+    for url in public_urls(story):
+        response = client.get(url)
+        seen[url] = response.status_code
+        assert_no_draft_content(response, url)
+
+    # The pages that show this story really were looked at (not all 404s).
+    for url in public_urls(story)[:16] + ["/feeds/corrections/atom/", "/sitemap-news.xml"]:
+        if "secret" not in url:
+            assert seen[url] == 200, url
+    assert "Harbor wall vote delayed" in text(client.get(story.get_absolute_url()))
+    assert "Harbor wall vote delayed" in text(client.get("/sitemap-news.xml"))
+    assert seen["/stories/draft-only-story/"] == 404
+    assert seen["/contributors/secret-contributor/"] == 404
+    assert seen["/sections/secret-section/"] == 404, "a section with no live story is not public"
+
+
+def test_no_draft_content_for_logged_in_staff_either(
+    client, editor, live_story_with_draft_changes, never_published
+):
+    client.force_login(editor)
+    for url in public_urls(live_story_with_draft_changes):
+        assert_no_draft_content(client.get(url), url)
+
+
+def test_preview_shows_the_working_copy_to_editors(client, editor, live_story_with_draft_changes):
+    story = live_story_with_draft_changes
+    client.force_login(editor)
+
+    response = client.get(reverse("stories:preview", args=[story.slug]))
+
+    assert response.status_code == 200
+    body = text(response)
+    assert "Preview - not published" in body
+    assert read(response).h1 == [f"{SECRET} headline"]
+    assert f"<p>{SECRET}.</p>" in body
+    assert SECRET_NAME in body and "SECRETVILLE" in body
+    assert "An earlier version misstated the day." in body, "published notes are kept"
+    assert "Readers currently see" in body
+    assert '<meta name="robots" content="noindex">' in body
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+    directives = {part.strip() for part in response["Cache-Control"].split(",")}
+    assert {"private", "no-store"} <= directives
+    assert "public" not in directives
+
+
+def test_preview_of_a_never_published_draft(client, editor, never_published):
+    client.force_login(editor)
+
+    response = client.get(reverse("stories:preview", args=[never_published.slug]))
+
+    assert response.status_code == 200
+    body = text(response)
+    assert f"{SECRET} in a draft body." in body
+    assert "Not yet published" in body
+    assert "Readers cannot see this story yet." in body
+
+
+def test_preview_is_never_cached(client, editor, live_story_with_draft_changes):
+    story = live_story_with_draft_changes
+    client.force_login(editor)
+    url = reverse("stories:preview", args=[story.slug])
+    client.get(url)
+
+    story.body = "A second draft."
+    story.save()
+
+    assert "A second draft." in text(client.get(url))
+
+
+def test_preview_is_404_for_everyone_else(client, editor, reporter, live_story_with_draft_changes):
+    url = reverse("stories:preview", args=[live_story_with_draft_changes.slug])
+
+    assert client.get(url).status_code == 404, "anonymous"
+
+    viewer = UserFactory(username="viewer", permissions=["view_story"])
+    client.force_login(viewer)
+    assert client.get(url).status_code == 404, "staff without change permission"
+
+    not_staff = UserFactory(username="outsider", is_staff=False, permissions=["change_story"])
+    client.force_login(not_staff)
+    assert client.get(url).status_code == 404, "change permission without staff access"
+
+    inactive = UserFactory(username="gone", is_active=False, permissions=["change_story"])
+    client.force_login(inactive)
+    assert client.get(url).status_code == 404, "inactive account"
+
+    client.force_login(reporter)
+    response = client.get(url)
+    assert response.status_code == 200, "reporters may preview what they draft"
+    assert SECRET in text(response)
+
+    client.force_login(editor)
+    assert client.get("/stories/no-such-story/preview/").status_code == 404
+
+
+# -- the way in from the admin -----------------------------------------------------------
+
+
+def test_admin_links_to_the_preview_and_the_live_page(client, editor):
+    story = make_story([("June Okafor", CreditRole.BYLINE, "")])
+    client.force_login(editor)
+    change_url = reverse("admin:stories_story_change", args=[story.pk])
+    preview_link = f'href="{reverse("stories:preview", args=[story.slug])}">Preview</a>'
+    live_link = f'href="{story.get_absolute_url()}">View live</a>'
+
+    draft_page = text(client.get(change_url))
+    assert preview_link in draft_page
+    assert live_link not in draft_page, "a draft has no live page"
+
+    response = client.post(reverse("admin:stories_story_publish", args=[story.pk]), {}, follow=True)
+    message = text(response)
+    assert f'<a href="{story.get_absolute_url()}">View it live</a>' in message
+    live_page = text(client.get(change_url))
+    assert preview_link in live_page and live_link in live_page
+
+    publishing.withdraw(story, user=editor, public_note="Withdrawn.")
+    assert live_link not in text(client.get(change_url)), "a withdrawn story answers 410"

@@ -1,0 +1,215 @@
+"""RSS and Atom feeds, the corrections feed, sitemap.xml and the Google News sitemap."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+import pytest
+from django.utils import timezone
+
+from stories import caching, publishing, sitemaps
+from stories.kinds import RevisionKind
+from tests.factories import SectionFactory
+from tests.readerpages import at, make_story, publish, published_story
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+NEWS = "{http://www.google.com/schemas/sitemap-news/0.9}"
+
+
+@pytest.fixture(autouse=True)
+def publication(settings):
+    settings.PUBLICATION_URL = "https://news.example"
+    settings.PUBLICATION_NAME = "The Harbor Herald"
+    settings.PUBLICATION_LANGUAGE = "en"
+
+
+def parse(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return ET.fromstring(response.content)
+
+
+def rss_items(client, url="/feeds/latest/rss/"):
+    channel = parse(client, url).find("channel")
+    return {item.findtext("title"): item for item in channel.findall("item")}
+
+
+def atom_entries(client, url="/feeds/latest/atom/"):
+    feed = parse(client, url)
+    assert feed.tag == f"{ATOM}feed"
+    return {entry.findtext(f"{ATOM}title"): entry for entry in feed.findall(f"{ATOM}entry")}
+
+
+def iso(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+# -- latest stories ----------------------------------------------------------------------
+
+
+def test_rss_feed_lists_live_stories_with_stable_guids(client, editor):
+    story = published_story(editor, headline="Pier Road floods", dek="Eleven shops.", when=at(0))
+    make_story([], headline="Unpublished draft")
+
+    channel = parse(client, "/feeds/latest/rss/").find("channel")
+    assert channel.findtext("title") == "The Harbor Herald: latest stories"
+    assert channel.findtext("link") == "https://news.example/"
+    items = rss_items(client)
+    assert list(items) == ["Pier Road floods"]
+    item = items["Pier Road floods"]
+    assert item.findtext("link") == f"https://news.example{story.get_absolute_url()}"
+    assert item.findtext("description") == "Eleven shops."
+    assert parsedate_to_datetime(item.findtext("pubDate")) == at(0)
+    guid = item.find("guid")
+    assert guid.get("isPermaLink") == "false"
+    assert guid.text == f"tag:news.example,2025-03-04:story/{story.pk}"
+
+    publish(
+        story,
+        editor,
+        when=at(2),
+        kind=RevisionKind.UPDATE,
+        note="Updated.",
+        headline="Pier Road floods again",
+    )
+    caching.invalidate_all()
+    item = rss_items(client)["Pier Road floods again"]
+    assert item.find("guid").text == guid.text, "the guid survives edits"
+    assert parsedate_to_datetime(item.findtext("pubDate")) == at(0)
+
+
+def test_atom_feed_published_is_first_publication_updated_is_last_non_minor(client, editor):
+    story = published_story(editor, headline="Library wing approved", when=at(0))
+    publish(story, editor, when=at(2), kind=RevisionKind.CORRECTION, note="Fixed the size.")
+    publish(story, editor, when=at(5), kind=RevisionKind.MINOR, reason="Typo.", dek="Typo fixed.")
+
+    entry = atom_entries(client)["Library wing approved"]
+
+    assert entry.findtext(f"{ATOM}id") == f"tag:news.example,2025-03-04:story/{story.pk}"
+    assert iso(entry.findtext(f"{ATOM}published")) == at(0)
+    assert iso(entry.findtext(f"{ATOM}updated")) == at(2), "a minor edit does not move updated"
+    assert (
+        entry.find(f"{ATOM}link").get("href") == f"https://news.example{story.get_absolute_url()}"
+    )
+    assert entry.findtext(f"{ATOM}summary") == "Typo fixed."
+
+
+def test_section_feeds_list_only_the_section(client, editor):
+    local = SectionFactory(name="Local", slug="local")
+    transport = SectionFactory(name="Transport", slug="transport")
+    published_story(editor, headline="Harbor dredging", section=local, when=at(0))
+    published_story(editor, headline="Ferry fares rise", section=transport, when=at(1))
+
+    assert list(rss_items(client, "/sections/local/feeds/rss/")) == ["Harbor dredging"]
+    assert list(atom_entries(client, "/sections/transport/feeds/atom/")) == ["Ferry fares rise"]
+    feed = parse(client, "/sections/local/feeds/atom/")
+    assert feed.findtext(f"{ATOM}title") == "The Harbor Herald: Local"
+    assert client.get("/sections/nowhere/feeds/rss/").status_code == 404
+
+
+def test_withdrawn_stories_leave_the_feeds(client, editor):
+    story = published_story(editor, headline="Withdrawn story", when=at(0))
+    publishing.withdraw(story, user=editor, public_note="Withdrawn.")
+
+    assert rss_items(client) == {}
+    assert atom_entries(client) == {}
+
+
+# -- updates and corrections -------------------------------------------------------------
+
+
+def test_corrections_feed_has_one_entry_per_non_minor_revision_after_the_first(client, editor):
+    story = published_story(editor, headline="Bridge closes", when=at(0))
+    publish(story, editor, when=at(1), kind=RevisionKind.MINOR, reason="Typo.")
+    publish(story, editor, when=at(2), kind=RevisionKind.UPDATE, note="Added the detour.")
+    publish(story, editor, when=at(3), kind=RevisionKind.CORRECTION, note="It closes Tuesday.")
+    publish(story, editor, when=at(4), kind=RevisionKind.CLARIFICATION, note="Only the east span.")
+    publish(story, editor, when=at(5), kind=RevisionKind.EDITORS_NOTE, note="A source was paid.")
+
+    feed = parse(client, "/feeds/corrections/atom/")
+    entries = feed.findall(f"{ATOM}entry")
+
+    titles = [entry.findtext(f"{ATOM}title") for entry in entries]
+    assert titles == [
+        "Editor's note: Bridge closes",
+        "Clarification: Bridge closes",
+        "Correction: Bridge closes",
+        "Update: Bridge closes",
+    ]
+    ids = [entry.findtext(f"{ATOM}id") for entry in entries]
+    assert len(set(ids)) == 4
+    assert ids[2] == f"tag:news.example,2025-03-04:story/{story.pk}/version/4"
+    correction = entries[2]
+    assert correction.findtext(f"{ATOM}summary") == "It closes Tuesday."
+    assert iso(correction.findtext(f"{ATOM}updated")) == at(3)
+    assert correction.find(f"{ATOM}link").get("href") == (
+        f"https://news.example/stories/{story.slug}/history/3/compare/4/"
+    )
+
+
+# -- sitemaps ----------------------------------------------------------------------------
+
+
+def test_sitemap_lists_live_stories_with_lastmod_of_the_last_non_minor_update(client, editor):
+    story = published_story(editor, when=at(0))
+    publish(story, editor, when=at(2), kind=RevisionKind.UPDATE, note="Updated.")
+    publish(story, editor, when=at(4), kind=RevisionKind.MINOR, reason="Typo.")
+    untouched = published_story(editor, when=at(1))
+    draft = make_story([])
+    withdrawn = published_story(editor, when=at(3))
+    publishing.withdraw(withdrawn, user=editor, public_note="Withdrawn.")
+
+    urlset = parse(client, "/sitemap.xml")
+
+    lastmod = {
+        url.findtext(f"{SITEMAP}loc"): url.findtext(f"{SITEMAP}lastmod")
+        for url in urlset.findall(f"{SITEMAP}url")
+    }
+    base = "https://news.example"
+    assert iso(lastmod[base + story.get_absolute_url()]) == at(2), "minor edits do not count"
+    assert iso(lastmod[base + untouched.get_absolute_url()]) == at(1)
+    assert base + draft.get_absolute_url() not in lastmod
+    assert base + withdrawn.get_absolute_url() not in lastmod
+    assert base + "/" in lastmod
+    assert base + story.section.get_absolute_url() in lastmod
+
+
+def test_news_sitemap_lists_stories_of_the_last_48_hours(client, editor):
+    now = timezone.now()
+    fresh = published_story(editor, headline="Fresh & new <story>", when=now - timedelta(hours=3))
+    published_story(editor, headline="Two days old", when=now - timedelta(hours=49))
+    make_story([], headline="Draft story")
+
+    urlset = parse(client, "/sitemap-news.xml")
+
+    urls = urlset.findall(f"{SITEMAP}url")
+    assert len(urls) == 1
+    url = urls[0]
+    assert url.findtext(f"{SITEMAP}loc") == f"https://news.example{fresh.get_absolute_url()}"
+    news = url.find(f"{NEWS}news")
+    assert news.findtext(f"{NEWS}publication/{NEWS}name") == "The Harbor Herald"
+    assert news.findtext(f"{NEWS}publication/{NEWS}language") == "en"
+    assert news.findtext(f"{NEWS}title") == "Fresh & new <story>"
+    published = iso(news.findtext(f"{NEWS}publication_date"))
+    assert abs(published - fresh.first_published_at) < timedelta(seconds=1)
+
+
+def test_news_sitemap_is_capped(client, editor, monkeypatch):
+    monkeypatch.setattr(sitemaps, "NEWS_LIMIT", 2)
+    now = timezone.now()
+    for hours in (1, 2, 3):
+        published_story(editor, headline=f"{hours} hours old", when=now - timedelta(hours=hours))
+
+    urlset = parse(client, "/sitemap-news.xml")
+
+    titles = [url.findtext(f"{NEWS}news/{NEWS}title") for url in urlset.findall(f"{SITEMAP}url")]
+    assert titles == ["1 hours old", "2 hours old"]
+
+
+def test_robots_txt_points_at_the_sitemaps(client, db):
+    body = client.get("/robots.txt").content.decode()
+    assert "Sitemap: https://news.example/sitemap.xml" in body
+    assert "Sitemap: https://news.example/sitemap-news.xml" in body
