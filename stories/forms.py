@@ -64,7 +64,7 @@ class StoryAdminForm(forms.ModelForm):
 
     def _refuse_stale_edit(self, loaded_version):
         current = (
-            Story.objects.select_for_update()
+            Story.objects.select_for_update(of=("self",))
             .filter(pk=self.instance.pk)
             .values(
                 "version",

@@ -101,11 +101,14 @@ def _require(user, permission: str, action: str):
 
 
 def _lock(story: Story) -> Story:
-    return (
-        Story.objects.select_for_update()
-        .select_related("section", "latest_revision")
-        .get(pk=story.pk)
-    )
+    """Lock the story row, then read it afresh with its latest revision.
+
+    Two statements on purpose: a publish that waited for another one's lock gets the
+    story row as the other left it, but PostgreSQL would not re-read rows joined to it
+    in the same statement, so a joined latest revision would be the stale one (or none).
+    """
+    list(Story.objects.select_for_update().filter(pk=story.pk).values_list("pk", flat=True))
+    return Story.objects.select_related("section", "latest_revision").get(pk=story.pk)
 
 
 def _write_revision(
