@@ -8,7 +8,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 DEMO_ENV := NEWSROOM_DEMO=1 DJANGO_DEBUG=1
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run serve test lint format bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Newsroom needs Python 3.11 or newer (set PYTHON=...)")'
@@ -24,6 +24,17 @@ run: install
 	$(DEMO_ENV) $(BIN)/python manage.py load_demo
 	@echo "Serving the demo on http://127.0.0.1:$(PORT)/ (admin: http://127.0.0.1:$(PORT)/admin/)"
 	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# Production: gunicorn with DJANGO_ENV=production against DATABASE_URL (README, "Production").
+# Needs DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS too; settings fail fast without them.
+SERVE_ENV := DJANGO_ENV=production
+
+serve: install
+	@test -n "$$DATABASE_URL" || { echo "make serve needs DATABASE_URL, e.g. postgres://newsroom@db.internal:5432/newsroom (see README, Production)" >&2; exit 2; }
+	$(SERVE_ENV) DATABASE_STATEMENT_TIMEOUT=0 $(BIN)/python manage.py migrate --noinput
+	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(SERVE_ENV) $(BIN)/python manage.py check --deploy
+	exec env $(SERVE_ENV) PORT=$(PORT) $(BIN)/gunicorn newsroom.wsgi --config newsroom/gunicorn.conf.py
 
 test: install
 	$(BIN)/pytest

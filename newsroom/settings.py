@@ -1,8 +1,11 @@
 """Settings for Newsroom, read from the environment (12-factor).
 
 Defaults are safe for a laptop: SQLite, local-memory cache, DEBUG off unless asked
-for. ``DJANGO_ENV=production`` switches on the production checks (secret key required,
-secure cookies, HSTS, WhiteNoise manifest storage). See README "Production".
+for. ``DATABASE_URL`` selects PostgreSQL (pooled psycopg 3 connections with timeouts),
+``REDIS_URL`` the shared cache and cached sessions, ``DATABASE_REPLICA_URL`` a read
+replica. ``DJANGO_ENV=production`` switches on the production checks (secret key and
+hosts required, secure cookies, HSTS, WhiteNoise manifest storage, JSON logs). Every
+variable is listed in the README ("Settings" and "Production").
 """
 
 from pathlib import Path
@@ -38,6 +41,11 @@ ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS",
     default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"],
 )
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "DJANGO_ALLOWED_HOSTS must be set when DJANGO_ENV=production: the comma-separated "
+        "host names the site answers to, e.g. news.example.com,www.news.example.com."
+    )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -65,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "newsroom.routers.PinToPrimaryMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -88,14 +97,71 @@ TEMPLATES = [
 WSGI_APPLICATION = "newsroom.wsgi.application"
 
 # Database: DATABASE_URL selects the server; unset means the embedded SQLite file.
+#
+# PostgreSQL connections come from psycopg 3's pool (Django's OPTIONS["pool"]) rather than
+# from persistent connections (CONN_MAX_AGE), which Django refuses to combine with it:
+# the pool bounds how many connections each worker process holds, replaces broken ones
+# after a database restart or failover, and serves threaded workers as well as sync
+# ones. Behind PgBouncer in transaction mode, set DATABASE_POOL=0 (one connection per
+# request, the bouncer pools). No ATOMIC_REQUESTS: every write path (the publishing
+# service, the admin, the importer, commands) opens its own transaction, and reader
+# pages, which only read, run without one, so the router can send them to a replica.
+DATABASE_POOL = env.bool("DATABASE_POOL", default=True)
+
+
+def database(url: str) -> dict:
+    """One database alias from a URL: pool and timeouts on PostgreSQL, a busy timeout and
+    write-locking transactions on SQLite (so concurrent publishes queue, not fail)."""
+    config = dj_database_url.parse(url, conn_max_age=0, conn_health_checks=True)
+    config["ATOMIC_REQUESTS"] = False
+    options = config.setdefault("OPTIONS", {})
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
+        options.setdefault("application_name", env.str("DATABASE_APPLICATION_NAME", "newsroom"))
+        # Server-side limits, in milliseconds (0 turns one off): a runaway query or a
+        # lock held by a stuck transaction fails the request instead of piling them up.
+        limits = {
+            "statement_timeout": env.int("DATABASE_STATEMENT_TIMEOUT", default=30_000),
+            "lock_timeout": env.int("DATABASE_LOCK_TIMEOUT", default=10_000),
+            "idle_in_transaction_session_timeout": env.int(
+                "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT", default=60_000
+            ),
+        }
+        server_options = " ".join(f"-c {name}={value}" for name, value in limits.items())
+        options["options"] = " ".join(filter(None, [options.get("options", ""), server_options]))
+        if DATABASE_POOL:
+            options["pool"] = {
+                "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
+                "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=4),
+                # Seconds a request waits for a free connection before failing.
+                "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+                "max_idle": env.float("DATABASE_POOL_MAX_IDLE", default=300.0),
+                "max_lifetime": env.float("DATABASE_POOL_MAX_LIFETIME", default=3600.0),
+            }
+    elif config["ENGINE"] == "django.db.backends.sqlite3":
+        options.setdefault("timeout", 20)
+        options.setdefault("transaction_mode", "IMMEDIATE")
+    return config
+
+
 DATABASES = {
-    "default": dj_database_url.parse(
-        env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_health_checks=True,
+    "default": database(
+        env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
     )
 }
 
+# Read replica: reader pages read from it; writes, publishing and the admin use the
+# primary (newsroom/routers.py). Tests treat it as a mirror of the default database.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = database(DATABASE_REPLICA_URL)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["newsroom.routers.PrimaryReplicaRouter"]
+
 # Cache: REDIS_URL selects Django's built-in Redis backend; unset means local memory.
+# With Redis, sessions are cached_db: read from Redis, written through to the database,
+# so a Redis restart logs nobody out. Without it they stay in the database, since each
+# process's local-memory cache would disagree with the others'.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
@@ -103,8 +169,14 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="newsroom"),
+            "TIMEOUT": env.int("CACHE_TIMEOUT", default=300),
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT", default=2.0),
+                "socket_timeout": env.float("REDIS_TIMEOUT", default=2.0),
+            },
         }
     }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -122,7 +194,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+#: Where ``collectstatic`` writes (and WhiteNoise serves from) in production.
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default="") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -159,23 +232,58 @@ NEWSROOM_SYSTEM_USERNAME = "newsroom-system"
 
 LOGIN_URL = "admin:login"
 
+
+def proxy_ssl_header(value: str) -> tuple[str, str] | None:
+    """``DJANGO_SECURE_PROXY_SSL_HEADER``: unset for none, ``1`` for X-Forwarded-Proto,
+    or ``Header-Name`` / ``Header-Name,value`` for another proxy's header."""
+    value = value.strip()
+    if value.lower() in ("", "0", "false", "no", "off"):
+        return None
+    if value.lower() in ("1", "true", "yes", "on"):
+        return ("HTTP_X_FORWARDED_PROTO", "https")
+    name, _, expected = value.partition(",")
+    name = name.strip().upper().replace("-", "_")
+    if not name.startswith("HTTP_"):
+        name = f"HTTP_{name}"
+    return (name, expected.strip() or "https")
+
+
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
-    if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
-        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Only behind a proxy that sets this header itself (and strips it from clients).
+    SECURE_PROXY_SSL_HEADER = proxy_ssl_header(env.str("DJANGO_SECURE_PROXY_SSL_HEADER", ""))
 
+# Logs: in production one JSON object per line (python-json-logger) on stdout, for the
+# log collector of whatever runs the app servers; on a laptop plain lines on stderr,
+# which keeps the output of commands such as export_story clean.
+LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="json" if PRODUCTION else "plain")
+LOG_STREAM = env.str("DJANGO_LOG_STREAM", default="stdout" if PRODUCTION else "stderr")
+if LOG_STREAM not in ("stdout", "stderr"):
+    raise ImproperlyConfigured(f"DJANGO_LOG_STREAM must be stdout or stderr, not {LOG_STREAM!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": ["levelname", "name", "message"],
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",
+        },
     },
-    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": f"ext://sys.{LOG_STREAM}",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+        }
+    },
     "root": {"handlers": ["stdout"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }

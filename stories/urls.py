@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import feeds, views
+from . import feeds, search_views, views
 
 app_name = "stories"
 
@@ -38,4 +38,6 @@ urlpatterns = [
     path("feeds/latest/rss/", views.feed(feeds.LatestStoriesRss()), name="feed_rss"),
     path("feeds/latest/atom/", views.feed(feeds.LatestStoriesAtom()), name="feed_atom"),
     path("feeds/corrections/atom/", views.feed(feeds.CorrectionsAtom()), name="corrections_feed"),
+    # Full-text search over the live stories.
+    path("search/", search_views.search_page, name="search"),
 ]

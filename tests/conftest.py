@@ -59,3 +59,78 @@ def client_for(client):
         return target
 
     return login
+
+
+def pytest_configure(config):
+    """Keep a test run's cache entries apart from a developer's and from earlier runs.
+
+    With ``REDIS_URL`` set, tests share a real Redis server: a per-run key prefix means no
+    test reads a page cached by another run, and ``pytest_unconfigure`` deletes exactly
+    these keys afterwards (never ``FLUSHDB``).
+    """
+    import uuid
+
+    from django.conf import settings
+
+    cache = settings.CACHES["default"]
+    if cache["BACKEND"].endswith("RedisCache"):
+        cache["KEY_PREFIX"] = (
+            f"{cache.get('KEY_PREFIX') or 'newsroom'}-test-{uuid.uuid4().hex[:12]}"
+        )
+
+
+def pytest_unconfigure(config):
+    from django.conf import settings
+
+    cache = settings.CACHES["default"]
+    if cache["BACKEND"].endswith("RedisCache") and "-test-" in cache.get("KEY_PREFIX", ""):
+        import redis
+
+        client = redis.Redis.from_url(cache["LOCATION"])
+        keys = list(client.scan_iter(match=f"{cache['KEY_PREFIX']}:*", count=1000))
+        for start in range(0, len(keys), 500):
+            client.delete(*keys[start : start + 500])
+
+
+def pytest_sessionstart(session):
+    """``NEWSROOM_REQUIRE_POSTGRES=1`` (CI's PostgreSQL run): refuse to run on anything else,
+    so a lost ``DATABASE_URL`` fails loudly instead of quietly testing SQLite twice; and
+    ``NEWSROOM_REQUIRE_REPLICA=1`` likewise for the replica tests."""
+    import os
+
+    from django.conf import settings
+    from django.db import connection
+
+    if os.environ.get("NEWSROOM_REQUIRE_POSTGRES") == "1" and connection.vendor != "postgresql":
+        raise pytest.UsageError(
+            "NEWSROOM_REQUIRE_POSTGRES=1 but the default database is "
+            f"{connection.vendor}: set DATABASE_URL=postgres://USER@HOST:5432/NAME"
+        )
+    if os.environ.get("NEWSROOM_REQUIRE_REPLICA") == "1" and "replica" not in settings.DATABASES:
+        raise pytest.UsageError("NEWSROOM_REQUIRE_REPLICA=1 but DATABASE_REPLICA_URL is not set")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``postgres`` are skipped, visibly, on any other database."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(
+        reason=f"needs PostgreSQL (set DATABASE_URL=postgres://...); this run uses {connection.vendor}"
+    )
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's test databases, with every connection pool closed before they are
+    dropped: a pool (the replica's mirror, say) would keep the test database busy."""
+    yield
+    from django.db import connections
+
+    for connection in connections.all():
+        if connection.vendor == "postgresql":
+            connection.close_pool()

@@ -4,7 +4,10 @@ from django.core.management.base import BaseCommand, CommandError
 from stories.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 from stories.roles import EDITOR, REPORTER
 
-ROLE_SUMMARIES = {EDITOR: "editor: drafts, publishes and withdraws", REPORTER: "reporter: drafts only"}
+ROLE_SUMMARIES = {
+    EDITOR: "editor: drafts, publishes and withdraws",
+    REPORTER: "reporter: drafts only",
+}
 
 
 class Command(BaseCommand):
@@ -12,7 +15,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if not settings.DEMO_MODE:
-            raise CommandError("load_demo creates logins with a known password; it runs only with NEWSROOM_DEMO=1.")
+            raise CommandError(
+                "load_demo creates logins with a known password; it runs only with NEWSROOM_DEMO=1."
+            )
         stories = load_demo()
         if stories:
             self.stdout.write(f"Loaded {len(stories)} demo stories.")

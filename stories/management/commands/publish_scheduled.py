@@ -10,7 +10,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--as", dest="username", help="Publish as this user (default: the system user).")
+        parser.add_argument(
+            "--as", dest="username", help="Publish as this user (default: the system user)."
+        )
 
     def handle(self, *args, username=None, **options):
         try:

@@ -1,0 +1,106 @@
+"""Read replicas: which database a query goes to when ``DATABASE_REPLICA_URL`` is set.
+
+Reader pages read the published stories from the ``replica`` alias; everything else uses
+the primary (``default``):
+
+- every write, and every read made inside a transaction on the primary, so publishing
+  (``transaction.atomic`` around the locked story row) reads what it is about to write;
+- reads through an object that came from the primary (its relations, ``refresh_from_db``),
+  so code that has just saved a story goes on seeing what it saved;
+- accounts, sessions, permissions, the admin log and the audit trail (only the editorial
+  models the reader site shows are ever read from the replica);
+- whole requests pinned by ``PinToPrimaryMiddleware``: the admin, any request that may
+  write (POST and friends), and requests from logged-in staff (they carry a session
+  cookie; readers have none), so an editor sees a publish at once on the reader pages.
+
+Replication lag: a reader may see a story a moment after it was published, or a page
+may show the previous version briefly after an update. Anonymous readers accept that; the
+CDN in front of the site delays them as much anyway.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.conf import settings
+from django.db import connections
+from django.urls import reverse
+
+PRIMARY = "default"
+REPLICA = "replica"
+
+#: Models whose reads may go to the replica: what the reader site shows.
+REPLICA_READABLE = frozenset(
+    {"stories.story", "stories.revision", "stories.section", "stories.contributor"}
+)
+
+_pinned: ContextVar[bool] = ContextVar("newsroom_pinned_to_primary", default=False)
+
+
+@contextmanager
+def use_primary():
+    """Send every query made inside the block to the primary (read-your-writes)."""
+    token = _pinned.set(True)
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
+
+
+def pinned_to_primary() -> bool:
+    return _pinned.get()
+
+
+class PrimaryReplicaRouter:
+    """Reader reads to the replica; writes, transactions and pinned requests to the primary."""
+
+    def db_for_read(self, model, **hints):
+        instance = hints.get("instance")
+        if (
+            model._meta.label_lower not in REPLICA_READABLE
+            or pinned_to_primary()
+            or connections[PRIMARY].in_atomic_block
+            # An object read from or saved to the primary (one just published, say)
+            # reads its related rows and refreshes from there too.
+            or (instance is not None and instance._state.db == PRIMARY)
+        ):
+            return PRIMARY
+        return REPLICA
+
+    def db_for_write(self, model, **hints):
+        return PRIMARY
+
+    def allow_relation(self, obj1, obj2, **hints):
+        # Both aliases hold the same data: objects read from either may be related.
+        return True
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints):
+        # Only the primary is migrated; replication carries the schema to replicas.
+        return db == PRIMARY
+
+
+class PinToPrimaryMiddleware:
+    """Pin the admin, unsafe methods and logged-in staff's requests to the primary.
+
+    Checks the session cookie's presence, not the session itself, so an anonymous reader's
+    page gains no ``Vary: Cookie`` and stays cacheable by the CDN.
+    """
+
+    SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self.needs_primary(request):
+            with use_primary():
+                return self.get_response(request)
+        return self.get_response(request)
+
+    def needs_primary(self, request) -> bool:
+        return (
+            request.method not in self.SAFE_METHODS
+            or request.path_info.startswith(reverse("admin:index"))
+            or settings.SESSION_COOKIE_NAME in request.COOKIES
+        )

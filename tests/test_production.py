@@ -1,0 +1,411 @@
+"""Settings from the environment and the production mode (``DJANGO_ENV=production``).
+
+Settings are read once per process, so each configuration is checked in a subprocess
+started with exactly the environment under test.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.core.cache import caches
+from django.test import override_settings
+from django.urls import reverse
+
+from newsroom.settings import proxy_ssl_header
+from tests.factories import UserFactory
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SECRET_KEY = "k3y-" + "x7Qv9sLm2pRt8wZc4nHb6yFd1gJk5aUe0iOo3lPq8rSt7uVw2xYz"  # 56 characters
+HOST = "news.example.com"
+
+#: Variables the settings read: none of the developer's or CI's leak into a subprocess.
+SETTINGS_VARIABLES = ("DJANGO_", "DATABASE_", "REDIS_", "CACHE_", "NEWSROOM_", "GUNICORN_")
+
+
+def environment(**variables) -> dict:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(SETTINGS_VARIABLES) and key != "WEB_CONCURRENCY"
+    }
+    return {**env, "DJANGO_SETTINGS_MODULE": "newsroom.settings", **variables}
+
+
+def production(**variables) -> dict:
+    defaults = {
+        "DJANGO_ENV": "production",
+        "DJANGO_SECRET_KEY": SECRET_KEY,
+        "DJANGO_ALLOWED_HOSTS": HOST,
+    }
+    return environment(**{**defaults, **variables})
+
+
+def run(args, env, timeout=120):
+    return subprocess.run(
+        args, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def manage(*args, env):
+    return run([sys.executable, "manage.py", *args], env)
+
+
+def settings_in(env: dict, *names: str) -> dict:
+    script = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        f"print(json.dumps({{name: getattr(settings, name, None) for name in {names!r}}}, "
+        "default=str))"
+    )
+    result = run([sys.executable, "-c", script], env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+# -- production mode refuses to start half-configured ----------------------------------
+
+
+def test_production_without_a_secret_key_stops_with_a_clear_error():
+    env = production()
+    del env["DJANGO_SECRET_KEY"]
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set when DJANGO_ENV=production" in result.stderr
+
+
+def test_production_with_an_empty_secret_key_stops_too():
+    result = manage("check", env=production(DJANGO_SECRET_KEY=""))
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_production_without_allowed_hosts_stops_with_a_clear_error():
+    env = production()
+    del env["DJANGO_ALLOWED_HOSTS"]
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "DJANGO_ALLOWED_HOSTS must be set when DJANGO_ENV=production" in result.stderr
+
+
+def test_deploy_check_finds_nothing_to_warn_about():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production())
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+    assert "WARNING" not in result.stdout + result.stderr
+
+
+def test_deploy_check_does_warn_about_a_development_configuration():
+    """The check above can fail: the same command on the laptop defaults complains."""
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=environment())
+    assert result.returncode != 0
+    assert "security.W004" in result.stderr  # no HSTS
+
+
+def test_production_settings():
+    configured = settings_in(
+        production(DJANGO_DEBUG="1"),
+        "DEBUG",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_PROXY_SSL_HEADER",
+        "STORAGES",
+        "LOG_FORMAT",
+        "LOG_STREAM",
+        "ALLOWED_HOSTS",
+    )
+    assert configured["DEBUG"] is False  # DJANGO_DEBUG is ignored in production
+    assert configured["SESSION_COOKIE_SECURE"] and configured["CSRF_COOKIE_SECURE"]
+    assert configured["SECURE_SSL_REDIRECT"] is True
+    assert configured["SECURE_HSTS_SECONDS"] >= 31536000
+    assert configured["SECURE_PROXY_SSL_HEADER"] is None
+    assert configured["STORAGES"]["staticfiles"]["BACKEND"] == (
+        "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    )
+    assert configured["LOG_FORMAT"] == "json"
+    assert configured["LOG_STREAM"] == "stdout"
+    assert configured["ALLOWED_HOSTS"] == [HOST]
+
+
+def test_the_proxy_ssl_header_is_configurable():
+    configured = settings_in(
+        production(DJANGO_SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto"), "SECURE_PROXY_SSL_HEADER"
+    )
+    assert configured["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("", None),
+        ("0", None),
+        ("1", ("HTTP_X_FORWARDED_PROTO", "https")),
+        ("true", ("HTTP_X_FORWARDED_PROTO", "https")),
+        ("X-Forwarded-Proto", ("HTTP_X_FORWARDED_PROTO", "https")),
+        ("HTTP_X_FORWARDED_PROTO,https", ("HTTP_X_FORWARDED_PROTO", "https")),
+        ("CloudFront-Forwarded-Proto", ("HTTP_CLOUDFRONT_FORWARDED_PROTO", "https")),
+        ("X-Forwarded-SSL, on", ("HTTP_X_FORWARDED_SSL", "on")),
+    ],
+)
+def test_proxy_ssl_header_values(value, expected):
+    assert proxy_ssl_header(value) == expected
+
+
+# -- the database and the cache from URLs ----------------------------------------------
+
+
+def test_laptop_defaults_are_sqlite_local_memory_and_database_sessions():
+    configured = settings_in(
+        environment(), "DATABASES", "CACHES", "SESSION_ENGINE", "LOG_FORMAT", "LOG_STREAM"
+    )
+    database = configured["DATABASES"]["default"]
+    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert database["NAME"] == str(BASE_DIR / "db.sqlite3")
+    assert database["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert list(configured["DATABASES"]) == ["default"]
+    assert configured["CACHES"]["default"]["BACKEND"].endswith("LocMemCache")
+    assert configured["SESSION_ENGINE"] == "django.contrib.sessions.backends.db"
+    assert configured["LOG_FORMAT"] == "plain"
+    assert configured["LOG_STREAM"] == "stderr"  # command output on stdout stays clean
+
+
+def test_an_empty_database_url_means_sqlite_too():
+    configured = settings_in(environment(DATABASE_URL=""), "DATABASES")
+    assert configured["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
+
+
+def test_postgres_url_gets_the_pool_and_timeouts():
+    configured = settings_in(
+        environment(
+            DATABASE_URL="postgres://newsroom:s3cret@db.internal:5433/newsroom",
+            DATABASE_POOL_MAX_SIZE="8",
+            DATABASE_STATEMENT_TIMEOUT="15000",
+        ),
+        "DATABASES",
+    )
+    database = configured["DATABASES"]["default"]
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert (database["HOST"], database["PORT"], database["NAME"]) == (
+        "db.internal",
+        5433,
+        "newsroom",
+    )
+    assert database["CONN_MAX_AGE"] == 0  # the pool replaces persistent connections
+    assert database["CONN_HEALTH_CHECKS"] is True  # the pool checks each connection it lends
+    assert database["ATOMIC_REQUESTS"] is False
+    options = database["OPTIONS"]
+    assert options["pool"] == {
+        "min_size": 1,
+        "max_size": 8,
+        "timeout": 10.0,
+        "max_idle": 300.0,
+        "max_lifetime": 3600.0,
+    }
+    assert options["connect_timeout"] == 5
+    assert "-c statement_timeout=15000" in options["options"]
+    assert "-c lock_timeout=10000" in options["options"]
+
+
+def test_the_pool_can_be_turned_off_and_url_options_are_kept():
+    configured = settings_in(
+        environment(
+            DATABASE_URL="postgres://newsroom@db.internal/newsroom?sslmode=require",
+            DATABASE_POOL="0",
+        ),
+        "DATABASES",
+    )
+    options = configured["DATABASES"]["default"]["OPTIONS"]
+    assert "pool" not in options
+    assert options["sslmode"] == "require"
+
+
+def test_redis_url_selects_the_redis_cache_and_cached_sessions():
+    configured = settings_in(
+        environment(REDIS_URL="redis://cache.internal:6379/2", CACHE_KEY_PREFIX="chronicle"),
+        "CACHES",
+        "SESSION_ENGINE",
+    )
+    cache = configured["CACHES"]["default"]
+    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert cache["LOCATION"] == "redis://cache.internal:6379/2"
+    assert cache["KEY_PREFIX"] == "chronicle"
+    assert cache["OPTIONS"]["socket_timeout"] > 0
+    assert configured["SESSION_ENGINE"] == "django.contrib.sessions.backends.cached_db"
+
+
+# -- the site in production mode -------------------------------------------------------
+
+PAGES_SCRIPT = """
+import json, sys
+import django
+django.setup()
+from django.contrib.auth.models import Permission
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.test import Client
+from stories.models import Section, Story
+from stories.publishing import publish
+
+User = django.contrib.auth.get_user_model()
+editor = User.objects.create_user("editor", password="correct-horse-battery", is_staff=True)
+editor.user_permissions.set(Permission.objects.filter(codename="publish_story"))
+section = Section.objects.create(name="Local", slug="local")
+story = Story.objects.create(
+    headline="Ferry timetable <changes>", slug="ferry", section=section, body="The ferry runs."
+)
+publish(story, user=editor)
+
+client = Client(HTTP_HOST=sys.argv[2])
+answers = {}
+for name, path in [
+    ("home", "/"),
+    ("story", "/stories/ferry/"),
+    ("search", "/search/?q=ferry"),
+    ("login", "/admin/login/"),
+    ("missing", "/no-such-page/"),
+    ("css", staticfiles_storage.url("stories/reader.css")),
+]:
+    response = client.get(path, secure=True)
+    answers[name] = {
+        "status": response.status_code,
+        "headers": dict(response.items()),
+        "cookies": {key: dict(morsel) for key, morsel in response.cookies.items()},
+        "body": b"".join(response).decode("utf-8", "replace") if name != "css" else "",
+    }
+insecure = client.get("/")
+answers["insecure"] = {"status": insecure.status_code, "location": insecure.get("Location")}
+answers["css_url"] = staticfiles_storage.url("stories/reader.css")
+with open(sys.argv[1], "w") as output:
+    json.dump(answers, output)
+"""
+
+
+def test_pages_in_production_mode(tmp_path):
+    """Migrate, collect static files, publish a story and read the site as a reader."""
+    env = production(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'production.sqlite3'}",
+        DJANGO_STATIC_ROOT=str(tmp_path / "static"),
+    )
+    for step in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
+        result = manage(*step, env=env)
+        assert result.returncode == 0, result.stderr
+    output = tmp_path / "answers.json"
+    result = run([sys.executable, "-c", PAGES_SCRIPT, str(output), HOST], env)
+    assert result.returncode == 0, result.stderr
+    answers = json.loads(output.read_text())
+
+    for name in ("home", "story", "search", "login"):
+        assert answers[name]["status"] == 200, name
+        headers = answers[name]["headers"]
+        assert (
+            headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+        )
+        assert headers["X-Content-Type-Options"] == "nosniff"
+    # Manifest storage: hashed names that a CDN may keep for ever.
+    assert answers["css_url"] != "/static/stories/reader.css"
+    assert answers["css_url"] in answers["home"]["body"]
+    assert answers["css"]["status"] == 200
+    assert "immutable" in answers["css"]["headers"]["Cache-Control"]
+    assert "public" in answers["story"]["headers"]["Cache-Control"]
+    assert "Ferry timetable &lt;changes&gt;" in answers["story"]["body"]
+    assert "<mark>Ferry</mark> timetable &lt;changes&gt;" in answers["search"]["body"]
+    assert answers["login"]["cookies"]["csrftoken"]["secure"] is True
+    assert answers["missing"]["status"] == 404
+    assert answers["insecure"] == {"status": 301, "location": f"https://{HOST}/"}
+
+    # Logs: one JSON object per line on stdout.
+    records = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert {"level": "INFO", "logger": "stories.publishing"}.items() <= records[0].items()
+    not_found = [record for record in records if record["logger"] == "django.request"]
+    assert not_found[0]["message"] == "Not Found: /no-such-page/"
+    assert not_found[0]["status_code"] == 404
+    assert all("time" in record for record in records)
+
+
+# -- gunicorn and make serve -----------------------------------------------------------
+
+
+def test_gunicorn_configuration_loads_and_reads_the_environment():
+    env = production(GUNICORN_WORKERS="3", GUNICORN_THREADS="4", PORT="8123")
+    result = run(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--print-config",
+            "--config",
+            "newsroom/gunicorn.conf.py",
+            "newsroom.wsgi",
+        ],
+        env,
+    )
+    assert result.returncode == 0, result.stderr
+    printed = dict(
+        line.split("=", 1)
+        for line in (row.replace(" ", "") for row in result.stdout.splitlines())
+        if "=" in line
+    )
+    assert printed["workers"] == "3"
+    assert printed["threads"] == "4"
+    assert printed["bind"] == "['0.0.0.0:8123']"
+    assert printed["accesslog"] == "-"
+
+
+def test_make_serve_needs_a_database_url():
+    env = production()
+    result = run(["make", "--no-print-directory", "-o", ".venv/.installed", "serve"], env)
+    assert result.returncode != 0
+    assert "make serve needs DATABASE_URL" in result.stderr
+
+
+# -- sessions on a real Redis ----------------------------------------------------------
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="needs a Redis server: set REDIS_URL")
+@pytest.mark.django_db
+def test_admin_login_keeps_its_session_in_redis_and_the_database(client):
+    """A real login through the admin's form, with sessions cached in Redis (cached_db).
+
+    The keys carry a prefix of their own, deleted afterwards, so the test never touches
+    another run's (or a developer's) cache entries.
+    """
+    prefix = f"newsroom-test-sessions-{uuid.uuid4().hex[:12]}"
+    redis_cache = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    UserFactory(username="desk", permissions=["view_story"])
+    with override_settings(
+        CACHES=redis_cache, SESSION_ENGINE="django.contrib.sessions.backends.cached_db"
+    ):
+        redis = caches["default"]._cache.get_client(write=True)
+        try:
+            response = client.post(
+                reverse("admin:login"),
+                {"username": "desk", "password": "correct-horse-battery", "next": "/admin/"},
+            )
+            assert response.status_code == 302
+            session_key = client.cookies[settings.SESSION_COOKIE_NAME].value
+            keys = [key.decode() for key in redis.scan_iter(match=f"{prefix}:*")]
+            assert any(session_key in key for key in keys)
+            assert Session.objects.filter(session_key=session_key).exists()
+
+            assert client.get(reverse("admin:index")).status_code == 200
+            # Redis loses the entry (eviction, restart): the database copy still logs in.
+            redis.delete(*keys)
+            assert client.get(reverse("admin:index")).status_code == 200
+            client.post(reverse("admin:logout"))
+            assert client.get(reverse("admin:index")).status_code == 302
+        finally:
+            keys = list(redis.scan_iter(match=f"{prefix}:*"))
+            if keys:
+                redis.delete(*keys)

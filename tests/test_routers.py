@@ -1,0 +1,201 @@
+"""Read replicas: reader reads go to the replica; writes, publishing and the admin to the
+primary. Whole-site tests run when DATABASE_REPLICA_URL names a replica (CI's PostgreSQL
+run points it at the primary itself, configured as a test mirror)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
+from django.db import connections, transaction
+from django.http import HttpResponse
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from newsroom.routers import (
+    PRIMARY,
+    REPLICA,
+    PinToPrimaryMiddleware,
+    PrimaryReplicaRouter,
+    pinned_to_primary,
+    use_primary,
+)
+from stories.models import Credit, Revision, Section, Story
+from stories.publishing import publish
+from tests.factories import StoryFactory
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+router = PrimaryReplicaRouter()
+
+needs_replica = pytest.mark.skipif(
+    "replica" not in settings.DATABASES,
+    reason="no read replica configured (set DATABASE_REPLICA_URL, e.g. to DATABASE_URL)",
+)
+
+
+# -- the router's decisions ------------------------------------------------------------
+
+
+def test_reader_models_are_read_from_the_replica_outside_transactions():
+    for model in (Story, Revision, Section):
+        assert router.db_for_read(model) == REPLICA
+
+
+def test_everything_else_is_read_from_the_primary():
+    for model in (get_user_model(), Session, Credit, Story.history.model):
+        assert router.db_for_read(model) == PRIMARY
+
+
+def test_writes_always_go_to_the_primary():
+    for model in (Story, Revision, get_user_model(), Session):
+        assert router.db_for_write(model) == PRIMARY
+
+
+def test_only_the_primary_is_migrated():
+    assert router.allow_migrate(PRIMARY, "stories")
+    assert not router.allow_migrate(REPLICA, "stories")
+
+
+def test_objects_from_the_primary_keep_reading_there():
+    saved = Story(pk=1)
+    saved._state.db = PRIMARY
+    replicated = Story(pk=2)
+    replicated._state.db = REPLICA
+    assert router.db_for_read(Revision, instance=saved) == PRIMARY
+    assert router.db_for_read(Revision, instance=replicated) == REPLICA
+
+
+def test_pinned_code_reads_from_the_primary():
+    with use_primary():
+        assert pinned_to_primary()
+        assert router.db_for_read(Story) == PRIMARY
+    assert not pinned_to_primary()
+    assert router.db_for_read(Story) == REPLICA
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reads_inside_a_transaction_on_the_primary_stay_there():
+    assert router.db_for_read(Story) == REPLICA
+    with transaction.atomic():
+        # Publishing reads the story it has locked: it must see the primary's rows.
+        assert router.db_for_read(Story) == PRIMARY
+    assert router.db_for_read(Story) == REPLICA
+
+
+# -- pinning requests ------------------------------------------------------------------
+
+
+def _pinned_during(request) -> bool:
+    seen = []
+
+    def view(request):
+        seen.append(pinned_to_primary())
+        return HttpResponse()
+
+    PinToPrimaryMiddleware(view)(request)
+    assert not pinned_to_primary()  # never leaks past the request
+    return seen[0]
+
+
+def test_anonymous_reader_requests_use_the_replica():
+    factory = RequestFactory()
+    assert not _pinned_during(factory.get("/"))
+    assert not _pinned_during(factory.get("/search/", {"q": "ferry"}))
+    assert not _pinned_during(factory.head("/stories/x/"))
+
+
+def test_admin_writes_and_logged_in_staff_use_the_primary():
+    factory = RequestFactory()
+    assert _pinned_during(factory.get(reverse("admin:index")))
+    assert _pinned_during(factory.get(reverse("admin:stories_story_changelist")))
+    assert _pinned_during(factory.post("/search/"))
+    logged_in = factory.get("/stories/x/")
+    logged_in.COOKIES[settings.SESSION_COOKIE_NAME] = "a-session-key"
+    assert _pinned_during(logged_in)
+
+
+def test_the_middleware_is_installed():
+    assert "newsroom.routers.PinToPrimaryMiddleware" in settings.MIDDLEWARE
+
+
+# -- settings --------------------------------------------------------------------------
+
+
+def _database_settings(env: dict) -> dict:
+    script = (
+        "import json; from django.conf import settings; "
+        "print(json.dumps({'aliases': sorted(settings.DATABASES), "
+        "'replica': settings.DATABASES.get('replica', {}), "
+        "'routers': settings.DATABASE_ROUTERS}, default=str))"
+    )
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "DATABASE_REPLICA_URL")
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {script}"],
+        cwd=BASE_DIR,
+        env={**environment, "DJANGO_SETTINGS_MODULE": "newsroom.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def test_a_replica_url_adds_the_alias_the_router_and_a_test_mirror():
+    configured = _database_settings(
+        {
+            "DATABASE_URL": "postgres://app@primary.internal:5432/newsroom",
+            "DATABASE_REPLICA_URL": "postgres://app@replica.internal:5432/newsroom",
+        }
+    )
+    assert configured["aliases"] == ["default", "replica"]
+    assert configured["routers"] == ["newsroom.routers.PrimaryReplicaRouter"]
+    assert configured["replica"]["HOST"] == "replica.internal"
+    assert configured["replica"]["TEST"]["MIRROR"] == "default"
+    assert "pool" in configured["replica"]["OPTIONS"]
+
+
+def test_without_a_replica_url_there_is_one_database_and_no_router():
+    configured = _database_settings({})
+    assert configured["aliases"] == ["default"]
+    assert configured["routers"] == []
+
+
+# -- the whole site with a replica -----------------------------------------------------
+
+
+@needs_replica
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_reader_pages_read_from_the_replica_and_publishing_from_the_primary(
+    client, client_for, editor
+):
+    story = StoryFactory(slug="replicated", headline="Tide tables for the harbor")
+    with CaptureQueriesContext(connections[REPLICA]) as replica:
+        publish(story, user=editor)
+    assert replica.captured_queries == []  # publishing never reads a replica
+
+    with (
+        CaptureQueriesContext(connections[PRIMARY]) as primary,
+        CaptureQueriesContext(connections[REPLICA]) as replica,
+    ):
+        assert client.get(reverse("stories:story", args=[story.slug])).status_code == 200
+        assert client.get(reverse("stories:search"), {"q": "tide"}).status_code == 200
+    assert any("stories_revision" in query["sql"] for query in replica.captured_queries)
+    assert not any("stories_" in query["sql"] for query in primary.captured_queries)
+
+    staff = client_for(editor, fresh=True)
+    with CaptureQueriesContext(connections[REPLICA]) as replica:
+        assert staff.get(reverse("admin:stories_story_change", args=[story.pk])).status_code == 200
+        assert staff.get(reverse("stories:history", args=[story.slug])).status_code == 200
+    assert replica.captured_queries == []
