@@ -34,6 +34,7 @@ serve: install
 	$(SERVE_ENV) DATABASE_STATEMENT_TIMEOUT=0 $(BIN)/python manage.py migrate --noinput
 	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(SERVE_ENV) $(BIN)/python manage.py check --deploy
+	$(SERVE_ENV) $(BIN)/python manage.py invalidate_reader_cache
 	exec env $(SERVE_ENV) PORT=$(PORT) $(BIN)/gunicorn newsroom.wsgi --config newsroom/gunicorn.conf.py
 
 test: install

@@ -99,12 +99,24 @@ class StoryAdmin(AuditedAdmin):
         (
             "Publication",
             {
-                "fields": ["publication_status", "first_published_at", "updated_at", "version"],
+                "fields": [
+                    "publication_status",
+                    "first_published_at",
+                    "updated_at",
+                    "version",
+                    "imported_from",
+                ],
                 "classes": ["collapse"],
             },
         ),
     ]
-    readonly_fields = ["publication_status", "first_published_at", "updated_at", "version"]
+    readonly_fields = [
+        "publication_status",
+        "first_published_at",
+        "updated_at",
+        "version",
+        "imported_from",
+    ]
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -120,6 +132,17 @@ class StoryAdmin(AuditedAdmin):
         if obj.status == Story.Status.SCHEDULED:
             return f"Scheduled for {timezone.localtime(obj.scheduled_at):%Y-%m-%d %H:%M %Z}"
         return obj.get_status_display()
+
+    @admin.display(description="Imported from")
+    def imported_from(self, obj):
+        source = getattr(obj, "source", None) if obj.pk else None
+        if source is None:
+            return "Written in the newsroom"
+        notes = "; ".join(f"{note['kind']}: {note['text']}" for note in source.notes)
+        who = source.imported_by.username if source.imported_by else "unknown"
+        when = timezone.localtime(source.imported_at)
+        summary = f"{source.filename}, by {who} on {when:%Y-%m-%d %H:%M %Z}"
+        return f"{summary}. Notes in the file: {notes}" if notes else summary
 
     # -- saving the working copy -------------------------------------------------
 

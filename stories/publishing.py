@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import router, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -277,17 +277,25 @@ def publish_due(*, user=None, now: datetime | None = None) -> ScheduledRun:
     """Publish every scheduled story whose time has come (idempotent, cron-friendly).
 
     Each story is published in its own transaction at its scheduled time, so one story
-    that breaks a rule does not hold back the others.
+    that breaks a rule does not hold back the others. The due list is read, and each
+    story re-checked under its row lock, on the primary: two overlapping cron runs (or a
+    lagging replica) publish a story once, and the second run skips it quietly.
     """
     user = user or audit.system_user()
     now = now or timezone.now()
     run = ScheduledRun()
-    due = Story.objects.filter(status=Story.Status.SCHEDULED, scheduled_at__lte=now).order_by(
-        "scheduled_at"
+    due = (
+        Story.objects.using(router.db_for_write(Story))
+        .filter(status=Story.Status.SCHEDULED, scheduled_at__lte=now)
+        .order_by("scheduled_at")
     )
     for story in due:
         try:
-            run.published.append(publish(story, user=user, at=story.scheduled_at))
+            with transaction.atomic():
+                locked = _lock(story)
+                if locked.status != Story.Status.SCHEDULED or locked.scheduled_at > now:
+                    continue
+                run.published.append(publish(locked, user=user, at=locked.scheduled_at))
         except (ValidationError, PermissionDenied) as error:
             run.failed.append((story, "; ".join(_messages(error))))
     return run

@@ -5,15 +5,16 @@ from __future__ import annotations
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from . import caching, search
+from . import caching, reader, search
 from .views import page_number, public
 
 
 def _search_key(request, **kwargs):
-    # Results change only when something is published: cache them until then. The
+    # Results change only when something is published: cache them until then, keyed like
+    # the other story lists (so a lagging replica's older results are not kept). The
     # cleaned query and its messages decide the page, so " ferry " shares "ferry"'s entry.
     query, messages = search.clean_query(request.GET.get("q", ""))
-    return (caching.site_generation(), request.path, query, tuple(messages), page_number(request))
+    return (reader.site_version(), request.path, query, tuple(messages), page_number(request))
 
 
 @require_safe

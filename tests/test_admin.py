@@ -295,3 +295,19 @@ def test_revert_restores_fields_but_never_publishing_state(client_for, editor, p
     assert story.status == Story.Status.PUBLISHED
     assert story.latest_revision is not None
     assert story.history.latest().history_change_reason == "Reverted the headline"
+
+
+def test_story_page_shows_where_an_imported_story_came_from(client_for, editor):
+    from stories.importing import import_text
+
+    import_text(
+        "Ferry cuts late crossings\n\nThe ferry stops early.\nCorrection: The time was wrong.\n",
+        filename="ferry.txt",
+        user=editor,
+    )
+    story = Story.objects.get(slug="ferry-cuts-late-crossings")
+
+    page = client_for(editor).get(change_url(story)).content.decode()
+
+    assert "ferry.txt, by editor on" in page
+    assert "Notes in the file: correction: The time was wrong." in page

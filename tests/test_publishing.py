@@ -9,6 +9,7 @@ from django.utils import timezone
 from stories import publishing
 from stories.kinds import RevisionKind
 from stories.models import Revision, Story
+from tests.factories import StoryFactory
 
 
 def errors_of(excinfo):
@@ -217,3 +218,27 @@ def test_published_signal_is_sent_after_commit(story, editor, django_capture_on_
         # Only this test's receiver: the app's own (cache invalidation) must stay connected.
         publishing.revision_published.disconnect(receiver)
     assert received == [1]
+
+
+def test_overlapping_scheduled_runs_publish_each_story_once(editor, monkeypatch):
+    when = timezone.now() + timedelta(hours=1)
+    first, second = StoryFactory(), StoryFactory()
+    for story in (first, second):
+        publishing.schedule(story, user=editor, at=when)
+    real_publish = publishing.publish
+    calls = []
+
+    def publish_and_race(story, **kwargs):
+        if not calls:
+            # Another cron run publishes the second story while this one works on the first.
+            real_publish(Story.objects.get(pk=second.pk), **kwargs)
+        calls.append(story.pk)
+        return real_publish(story, **kwargs)
+
+    monkeypatch.setattr(publishing, "publish", publish_and_race)
+    run = publishing.publish_due(now=when + timedelta(minutes=1))
+
+    assert calls == [first.pk]
+    assert run.failed == []
+    assert [r.story_id for r in run.published] == [first.pk]
+    assert second.revisions.count() == 1

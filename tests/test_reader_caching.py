@@ -201,3 +201,20 @@ def test_only_safe_methods(client, editor):
     story = published_story(editor, when=at(0))
     assert client.post(story.get_absolute_url()).status_code == 405
     assert client.head(story.get_absolute_url()).status_code == 200
+
+
+def test_invalidate_reader_cache_command_makes_cached_pages_stale(client, editor):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    story = published_story(editor)
+    url = reverse("stories:story", kwargs={"slug": story.slug})
+    assert client.get(url)["X-Reader-Cache"] == "miss"
+    assert client.get(url)["X-Reader-Cache"] == "hit"
+
+    out = StringIO()
+    call_command("invalidate_reader_cache", stdout=out)
+    assert out.getvalue().strip() == "Reader pages will be rendered afresh."
+
+    assert client.get(url)["X-Reader-Cache"] == "miss"
