@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import publishing
+from .audit_display import AuditTrailContextHelper
 from .diffing import compare_snapshots, has_changes
 from .forms import PublishForm, StoryAdminForm, WithdrawForm
 from .models import Contributor, Credit, Revision, Section, Story
@@ -31,7 +32,13 @@ PUBLISHING_STATE = (
 
 
 class AuditedAdmin(SimpleHistoryAdmin):
-    """Skips saves that change nothing and records the user of every save."""
+    """Skips saves that change nothing, records the user of every save, and shows
+    text changes in the History page as word diffs."""
+
+    object_history_list_template = "admin/stories/object_history_list.html"
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return AuditTrailContextHelper(self.model, historical_record)
 
     def save_model(self, request, obj, form, change):
         if change and not form.has_changed():
@@ -92,6 +99,7 @@ class StoryAdmin(AuditedAdmin):
     date_hierarchy = "modified_at"
     prepopulated_fields = {"slug": ["headline"]}
     change_form_template = "admin/stories/story/change_form.html"
+    view_on_site = False  # the change form has "View live" (only when there is a live version)
     object_history_template = "admin/stories/story/object_history.html"
     fieldsets = [
         (None, {"fields": ["headline", "slug", "dek", "section", "dateline", "body"]}),

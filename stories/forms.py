@@ -34,7 +34,11 @@ class StoryAdminForm(forms.ModelForm):
     class Meta:
         model = Story
         fields = ["headline", "slug", "dek", "section", "dateline", "body"]
-        widgets = {"body": forms.Textarea(attrs={"rows": 20, "cols": 100})}
+        widgets = {
+            "headline": forms.TextInput(attrs={"class": "vLargeTextField"}),
+            "dek": forms.TextInput(attrs={"class": "vLargeTextField"}),
+            "body": forms.Textarea(attrs={"rows": 20, "cols": 100}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

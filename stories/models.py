@@ -350,7 +350,7 @@ class Revision(models.Model):
         raise ImmutableRevisionError("Published revisions cannot be deleted.")
 
     def __str__(self):
-        return f"{self.story_id} v{self.number} ({self.get_kind_display()})"
+        return f"{self.headline}: version {self.number} ({self.get_kind_display()})"
 
     def get_absolute_url(self):
         return reverse("stories:revision", kwargs={"slug": self.story.slug, "number": self.number})

@@ -311,3 +311,18 @@ def test_story_page_shows_where_an_imported_story_came_from(client_for, editor):
 
     assert "ferry.txt, by editor on" in page
     assert "Notes in the file: correction: The time was wrong." in page
+
+
+def test_history_shows_text_changes_as_word_diffs_and_empty_links_as_none(
+    client_for, editor, story
+):
+    client = client_for(editor)
+    edit(client, story, body=story.body.replace("three hours", "four hours"))
+    publishing.publish(story, user=editor)
+
+    page = client.get(reverse("admin:stories_story_history", args=[story.pk])).content.decode()
+
+    assert "<del>three</del><ins>four</ins>" in page
+    assert "… 1 unchanged paragraph(s) …" in page  # the first paragraph is only counted
+    assert "Deleted revision" not in page
+    assert "(none)&nbsp;&rarr;" in page
