@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -16,7 +17,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from . import publishing
 from .audit_display import AuditTrailContextHelper
 from .diffing import compare_snapshots, has_changes
-from .forms import PublishForm, StoryAdminForm, WithdrawForm
+from .forms import CreditInlineFormSet, PublishForm, StoryAdminForm, WithdrawForm
 from .models import Contributor, Credit, Revision, Section, Story
 
 #: Story fields only the publishing service writes; an admin save (or a revert) keeps them.
@@ -40,29 +41,75 @@ class AuditedAdmin(SimpleHistoryAdmin):
     def get_historical_record_context_helper(self, request, historical_record):
         return AuditTrailContextHelper(self.model, historical_record)
 
-    def save_model(self, request, obj, form, change):
-        if change and not form.has_changed():
-            return
-        super().save_model(request, obj, form, change)
+    # Saves that change nothing (including a revert to identical values) are skipped by
+    # the models themselves (``SkipUnchangedSavesMixin``), so no check is needed here.
+
+    def history_view(self, request, object_id, extra_context=None):
+        return super().history_view(request, _numeric_id(object_id), extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # A revert saves through the same locked, validated form as a normal edit.
+        with transaction.atomic():
+            return super().history_form_view(
+                request, _numeric_id(object_id), _numeric_id(version_id), extra_context
+            )
+
+    def get_search_results(self, request, queryset, search_term):
+        # PostgreSQL rejects NUL characters in a query; nobody searches for one.
+        return super().get_search_results(request, queryset, search_term.replace("\x00", ""))
+
+
+def _numeric_id(value) -> str:
+    """Admin ids in URLs are numbers; anything else is a page that does not exist."""
+    if not str(value).isdigit():
+        raise Http404("No such record.")
+    return value
+
+
+class PublicSlugMixin:
+    """A slug that published versions link to is fixed, like a published story's."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and self.slug_is_public(obj):
+            fields.append("slug")
+        return fields
+
+    def get_prepopulated_fields(self, request, obj=None):
+        if obj is not None and self.slug_is_public(obj):
+            return {}
+        return super().get_prepopulated_fields(request, obj)
 
 
 @admin.register(Section)
-class SectionAdmin(AuditedAdmin):
+class SectionAdmin(PublicSlugMixin, AuditedAdmin):
     list_display = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]
 
+    def slug_is_public(self, section):
+        return section.stories.filter(first_published_at__isnull=False).exists()
+
 
 @admin.register(Contributor)
-class ContributorAdmin(AuditedAdmin):
+class ContributorAdmin(PublicSlugMixin, AuditedAdmin):
     list_display = ["name", "affiliation", "user"]
     search_fields = ["name", "affiliation"]
     prepopulated_fields = {"slug": ["name"]}
-    autocomplete_fields = ["user"]
+
+    def slug_is_public(self, contributor):
+        return contributor.credits.filter(story__first_published_at__isnull=False).exists()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            # A plain list of staff accounts: editors need no permission on user accounts.
+            kwargs["queryset"] = get_user_model().objects.filter(is_staff=True).order_by("username")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class CreditInline(admin.TabularInline):
     model = Credit
+    formset = CreditInlineFormSet
     extra = 1
     fields = ["position", "contributor", "role", "affiliation"]
     autocomplete_fields = ["contributor"]
@@ -161,24 +208,27 @@ class StoryAdmin(AuditedAdmin):
                 setattr(obj, name, getattr(stored, name))
         else:
             obj.created_by = request.user
-        obj.modified_by = request.user
-        obj._change_reason = form.cleaned_data.get("change_reason") or (
-            "Created" if not change else ""
-        )
+        if obj.has_unsaved_changes():  # else the model skips the save: no history row
+            obj.modified_by = request.user
+            obj._change_reason = form.cleaned_data.get("change_reason") or (
+                "Created" if not change else ""
+            )
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):
         reason = form.cleaned_data.get("change_reason") or "Credits edited"
         credits_changed = False
-        for credit in formset.save(commit=False):
-            credit._history_user = request.user
-            credit._change_reason = reason
-            credit.save()
-            credits_changed = True
+        to_save = formset.save(commit=False)
+        # Deletions first: a credit removed and added back in one save must not collide.
         for credit in formset.deleted_objects:
             credit._history_user = request.user
             credit._change_reason = reason
             credit.delete()
+            credits_changed = True
+        for credit in to_save:
+            credit._history_user = request.user
+            credit._change_reason = reason
+            credit.save()
             credits_changed = True
         formset.save_m2m()
         if credits_changed and change and not form.content_changed():
@@ -190,12 +240,20 @@ class StoryAdmin(AuditedAdmin):
             story.version += 1
             story.save()
 
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        # A revert saves through the same locked, version-checked form as a normal edit.
-        with transaction.atomic():
-            return super().history_form_view(request, object_id, version_id, extra_context)
+    def delete_view(self, request, object_id, extra_context=None):
+        story = Story.objects.filter(pk=_numeric_id(object_id)).first()
+        if story is not None and story.is_live:
+            self.message_user(
+                request,
+                "A published story cannot be deleted: its versions are a public record. "
+                "Withdraw it instead.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(reverse("admin:stories_story_change", args=[story.pk]))
+        return super().delete_view(request, object_id, extra_context)
 
     def history_view(self, request, object_id, extra_context=None):
+        _numeric_id(object_id)
         credit_history = (
             Credit.history.filter(story_id=object_id)
             .select_related("history_user", "contributor")
@@ -220,11 +278,12 @@ class StoryAdmin(AuditedAdmin):
         views = [
             ("publish", self.publish_view),
             ("withdraw", self.withdraw_view),
+            ("unschedule", self.unschedule_view),
             ("compare", self.compare_view),
         ]
         custom = [
             path(
-                f"<path:object_id>/{name}/",
+                f"<int:object_id>/{name}/",
                 self.admin_site.admin_view(view),
                 name=f"stories_story_{name}",
             )
@@ -243,7 +302,7 @@ class StoryAdmin(AuditedAdmin):
             raise PermissionDenied
         return story
 
-    def _render(self, request, story, template, **context):
+    def _render(self, request, story, template, status=200, **context):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -252,7 +311,18 @@ class StoryAdmin(AuditedAdmin):
             "title": context.pop("title"),
             **context,
         }
-        return TemplateResponse(request, template, context)
+        return TemplateResponse(request, template, context, status=status)
+
+    def _refused(self, request, story, error: PermissionDenied):
+        """The service's own refusal, in the admin, as a 403 (a forged POST gets it too)."""
+        return self._render(
+            request,
+            story,
+            "admin/stories/story/refused.html",
+            status=403,
+            title="Not allowed",
+            message=str(error) or "You do not have permission to do that.",
+        )
 
     def _working_copy_diffs(self, story):
         live = story.latest_revision.snapshot() if story.latest_revision else {}
@@ -262,14 +332,20 @@ class StoryAdmin(AuditedAdmin):
         story = self._story_or_404(request, object_id)
         first = not story.is_live
         form = PublishForm(
-            request.POST if request.method == "POST" else None, first_publication=first
+            request.POST if request.method == "POST" else None,
+            first_publication=first,
+            initial={"loaded_version": story.version},
         )
-        if request.method == "POST" and form.is_valid():
-            try:
+        try:
+            publishing.require_permission(request.user, publishing.PUBLISH_PERMISSION)
+            if request.method == "POST" and form.is_valid():
                 self._publish(request, story, form.cleaned_data)
                 return HttpResponseRedirect(reverse("admin:stories_story_change", args=[story.pk]))
-            except ValidationError as error:
-                form.add_error(None, error)
+        except ValidationError as error:
+            form.add_error(None, error)
+        except PermissionDenied as error:
+            return self._refused(request, story, error)
+        story.refresh_from_db()
         diffs = self._working_copy_diffs(story)
         return self._render(
             request,
@@ -283,9 +359,8 @@ class StoryAdmin(AuditedAdmin):
         )
 
     def _publish(self, request, story, data):
-        scheduled_at = data.get("scheduled_at")
-        if scheduled_at and scheduled_at > timezone.now():
-            publishing.schedule(story, user=request.user, at=scheduled_at)
+        if data.get("scheduled_at"):
+            publishing.schedule(story, user=request.user, at=data["scheduled_at"])
             self.message_user(request, f"“{story.headline}” is scheduled.", messages.SUCCESS)
             return
         revision = publishing.publish(
@@ -294,6 +369,7 @@ class StoryAdmin(AuditedAdmin):
             kind=data.get("kind") or None,
             public_note=data.get("public_note", ""),
             internal_reason=data.get("internal_reason", ""),
+            expected_version=data["loaded_version"],
         )
         self.message_user(
             request,
@@ -309,15 +385,18 @@ class StoryAdmin(AuditedAdmin):
     def withdraw_view(self, request, object_id):
         story = self._story_or_404(request, object_id)
         form = WithdrawForm(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            try:
+        try:
+            publishing.require_permission(request.user, publishing.WITHDRAW_PERMISSION)
+            if request.method == "POST" and form.is_valid():
                 publishing.withdraw(story, user=request.user, **form.cleaned_data)
                 self.message_user(
                     request, f"“{story.headline}” has been withdrawn.", messages.SUCCESS
                 )
                 return HttpResponseRedirect(reverse("admin:stories_story_change", args=[story.pk]))
-            except ValidationError as error:
-                form.add_error(None, error)
+        except ValidationError as error:
+            form.add_error(None, error)
+        except PermissionDenied as error:
+            return self._refused(request, story, error)
         return self._render(
             request,
             story,
@@ -325,6 +404,21 @@ class StoryAdmin(AuditedAdmin):
             title=f"Withdraw: {story.headline}",
             form=form,
         )
+
+    def unschedule_view(self, request, object_id):
+        story = self._story_or_404(request, object_id)
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:stories_story_change", args=[story.pk]))
+        try:
+            publishing.unschedule(story, user=request.user)
+            self.message_user(
+                request, f"“{story.headline}” is no longer scheduled.", messages.SUCCESS
+            )
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+        except PermissionDenied as error:
+            return self._refused(request, story, error)
+        return HttpResponseRedirect(reverse("admin:stories_story_change", args=[story.pk]))
 
     def compare_view(self, request, object_id):
         story = self._story_or_404(request, object_id)

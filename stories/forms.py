@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from .kinds import REPUBLISH_KINDS
+from .kinds import REPUBLISH_KINDS, CreditRole
 from .models import Story
 
 
@@ -67,6 +68,12 @@ class StoryAdminForm(forms.ModelForm):
         return cleaned
 
     def _refuse_stale_edit(self, loaded_version):
+        if loaded_version is None:
+            raise ValidationError(
+                "This form does not say which version of the story it was opened on. "
+                "Reload the page and make your changes again.",
+                code="stale",
+            )
         current = (
             Story.objects.select_for_update(of=("self",))
             .filter(pk=self.instance.pk)
@@ -94,8 +101,51 @@ class StoryAdminForm(forms.ModelForm):
         )
 
 
+class CreditInlineFormSet(BaseInlineFormSet):
+    """Credits of one story, checked as a whole before anything is saved."""
+
+    def clean(self):
+        super().clean()
+        story = self.instance
+        if (
+            story.pk
+            and story.first_published_at
+            and self.has_changed()
+            and not self.data.get("change_reason", "").strip()
+        ):
+            raise ValidationError(
+                "This story has been published: give a reason for changing its credits "
+                "(“Reason for this change”)."
+            )
+        self._refuse_taking_another_rows_credit()
+
+    def _refuse_taking_another_rows_credit(self):
+        """A row may not take the contributor and role another kept row still holds.
+
+        Saving it would collide with that row before the other is saved (a swap can never
+        be saved row by row). Reordering is what positions are for.
+        """
+        kept = [f for f in self.forms if f.instance.pk and f not in self.deleted_forms]
+        # ``initial`` holds the stored values (validation has already changed ``instance``).
+        held = {(f.initial.get("contributor"), f.initial.get("role")): f for f in kept}
+        for form in kept:
+            if not form.has_changed() or not hasattr(form, "cleaned_data"):
+                continue
+            contributor, role = form.cleaned_data.get("contributor"), form.cleaned_data.get("role")
+            holder = held.get((getattr(contributor, "pk", None), role))
+            if holder is not None and holder is not form:
+                raise ValidationError(
+                    f"{contributor.name} is already credited as “{CreditRole(role).label}” on "
+                    "another row. To reorder credits, change their positions; to replace a "
+                    "contributor, delete the old row first."
+                )
+
+
 class PublishForm(forms.Form):
     """Kind, public note and internal reason of a publish; the rules live in ``publishing``."""
+
+    #: The working-copy version shown on the page, so unseen changes are never published.
+    loaded_version = forms.IntegerField(widget=forms.HiddenInput)
 
     kind = forms.ChoiceField(
         choices=[("", "Choose the kind of change")]

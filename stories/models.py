@@ -53,15 +53,31 @@ class SkipUnchangedSavesMixin(models.Model):
                 self.__dict__.pop(attribute, None)
 
     def changed_fields(self) -> list[str] | None:
-        """Names of fields changed since load; ``None`` when the row is new or unknown."""
-        loaded = getattr(self, "_loaded_values", None)
-        if self._state.adding or loaded is None:
+        """Names of fields changed since load; ``None`` for a new row.
+
+        An object that was not loaded from the database (a history revert builds one from
+        a history row) is compared with the stored row instead.
+        """
+        if self._state.adding:
             return None
+        loaded = getattr(self, "_loaded_values", None)
+        if loaded is None:
+            loaded = self._stored_values()
+            if loaded is None:
+                return None
         return [
             field.name
             for field in self._meta.concrete_fields
-            if field.attname in loaded and getattr(self, field.attname) != loaded[field.attname]
+            if field.attname in loaded
+            and not getattr(field, "auto_now", False)
+            and getattr(self, field.attname) != loaded[field.attname]
         ]
+
+    def _stored_values(self) -> dict | None:
+        if self.pk is None:
+            return None
+        names = [field.attname for field in self._meta.concrete_fields]
+        return type(self)._base_manager.filter(pk=self.pk).values(*names).first()
 
     def has_unsaved_changes(self) -> bool:
         return self.changed_fields() != []
@@ -158,12 +174,14 @@ class Story(SkipUnchangedSavesMixin):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
+        blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
     modified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
+        blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )

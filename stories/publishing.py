@@ -30,6 +30,10 @@ revision_published = Signal()
 
 PUBLISH_PERMISSION = "stories.publish_story"
 WITHDRAW_PERMISSION = "stories.withdraw_story"
+PERMISSION_ACTIONS = {
+    PUBLISH_PERMISSION: "publish stories",
+    WITHDRAW_PERMISSION: "withdraw stories",
+}
 
 
 #: The ``Revision`` fields that hold published content (the rest is metadata).
@@ -94,10 +98,21 @@ def publish_errors(story: Story, kind: str | None, public_note: str, internal_re
     return errors
 
 
+def require_permission(user, permission: str):
+    """Refuse (``PermissionDenied`` with a sentence) unless ``user`` holds ``permission``."""
+    _require(user, permission, PERMISSION_ACTIONS[permission])
+
+
 def _require(user, permission: str, action: str):
     if user is None or not user.has_perm(permission):
         name = getattr(user, "username", "anonymous")
         raise PermissionDenied(f"{name} does not have permission to {action}.")
+
+
+def _name(user) -> str:
+    if user is None:
+        return "Someone"
+    return user.get_full_name() or user.username
 
 
 def _lock(story: Story) -> Story:
@@ -159,17 +174,26 @@ def publish(
     public_note: str = "",
     internal_reason: str = "",
     at: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Revision:
     """Publish the working copy: the first publication, or an update of a live story.
 
     Raises ``PermissionDenied`` without the publish permission and ``ValidationError``
     (keyed by form field) when a newsroom rule is not met. ``at`` exists for imports of
-    archived stories and scheduled publishing; it defaults to now.
+    archived stories and scheduled publishing; it defaults to now. ``expected_version``
+    is the working-copy version the editor reviewed: if someone saved since, the publish
+    is refused rather than sending out changes the editor never saw.
     """
     _require(user, PUBLISH_PERMISSION, "publish stories")
     with transaction.atomic():
         locked = _lock(story)
         errors = publish_errors(locked, kind, public_note, internal_reason)
+        if expected_version is not None and locked.version != expected_version:
+            errors.setdefault(
+                "__all__",
+                f"{_name(locked.modified_by)} changed the working copy after you opened this "
+                "page. Review the changes shown below, then publish again.",
+            )
         if errors:
             raise ValidationError(errors)
         at = at or timezone.now()
@@ -295,7 +319,9 @@ def publish_due(*, user=None, now: datetime | None = None) -> ScheduledRun:
                 locked = _lock(story)
                 if locked.status != Story.Status.SCHEDULED or locked.scheduled_at > now:
                     continue
-                run.published.append(publish(locked, user=user, at=locked.scheduled_at))
+                # Published when it actually went live (late if cron was down), so the
+                # public times and the news sitemap stay honest.
+                run.published.append(publish(locked, user=user, at=now))
         except (ValidationError, PermissionDenied) as error:
             run.failed.append((story, "; ".join(_messages(error))))
     return run

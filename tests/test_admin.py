@@ -24,6 +24,11 @@ def edit(client, story, **changes):
     return client.post(change_url(story), data)
 
 
+def publish_form(story, **fields):
+    """What the publish page submits: the fields, and the version it was opened on."""
+    return {"loaded_version": Story.objects.get(pk=story.pk).version, **fields}
+
+
 def errors(response):
     return response.context["adminform"].form.errors
 
@@ -189,7 +194,7 @@ def test_publish_through_the_admin(client_for, editor, story):
     assert page.status_code == 200
     assert "What readers will see" in page.content.decode()
 
-    response = client.post(publish_url(story), {})
+    response = client.post(publish_url(story), publish_form(story))
     assert response.status_code == 302
     revision = Story.objects.get(pk=story.pk).latest_revision
     assert (revision.number, revision.kind, revision.published_by) == (
@@ -202,17 +207,21 @@ def test_publish_through_the_admin(client_for, editor, story):
 def test_republish_without_kind_or_note_is_a_form_error(client_for, editor, published_story):
     client = client_for(editor)
 
-    response = client.post(publish_url(published_story), {"kind": "", "public_note": ""})
+    response = client.post(publish_url(published_story), publish_form(published_story, kind=""))
     assert response.status_code == 200
     assert "Choose what kind of change" in response.context["form"].errors["kind"][0]
 
-    response = client.post(publish_url(published_story), {"kind": "correction", "public_note": ""})
+    response = client.post(
+        publish_url(published_story), publish_form(published_story, kind="correction")
+    )
     assert "needs a public note" in response.context["form"].errors["public_note"][0]
     assert published_story.revisions.count() == 1
 
     response = client.post(
         publish_url(published_story),
-        {"kind": "correction", "public_note": "An earlier version misspelled a name."},
+        publish_form(
+            published_story, kind="correction", public_note="An earlier version misspelled a name."
+        ),
     )
     assert response.status_code == 302
     assert published_story.revisions.latest().public_note == "An earlier version misspelled a name."
@@ -223,9 +232,10 @@ def test_reporter_cannot_publish_even_with_a_forged_post(client_for, reporter, s
     change_page = client.get(change_url(story)).content.decode()
     assert 'name="_publish"' not in change_page
 
-    response = client.post(publish_url(story), {})
+    response = client.post(publish_url(story), publish_form(story))
 
     assert response.status_code == 403
+    assert "reporter does not have permission to publish stories." in response.content.decode()
     assert not Revision.objects.exists()
     assert Story.objects.get(pk=story.pk).status == Story.Status.DRAFT
 
@@ -326,3 +336,204 @@ def test_history_shows_text_changes_as_word_diffs_and_empty_links_as_none(
     assert "… 1 unchanged paragraph(s) …" in page  # the first paragraph is only counted
     assert "Deleted revision" not in page
     assert "(none)&nbsp;&rarr;" in page
+
+
+# -- findings of the admin review: each a behaviour an editor relies on ---------------
+
+
+def test_revert_without_a_reason_restores_a_draft(client_for, editor, story):
+    client = client_for(editor)
+    original = story.history.earliest()
+    edit(client, story, body="A rewrite that did not work.")
+    url = reverse("admin:stories_story_simple_history", args=[story.pk, original.history_id])
+
+    response = client.post(url, form_data(client.get(url)))
+
+    assert response.status_code == 302
+    assert Story.objects.get(pk=story.pk).body == original.body
+    assert story.history.latest().history_user == editor
+
+
+def test_revert_of_a_section_restores_it(client_for, editor):
+    section = SectionFactory(name="Local", slug="local")
+    editor.is_superuser = True  # sections are changed by editors-in-chief
+    editor.save()
+    client = client_for(editor)
+    first = section.history.get()
+    client.post(
+        reverse("admin:stories_section_change", args=[section.pk]),
+        {"name": "Local news", "slug": "local-news", "description": ""},
+    )
+    url = reverse("admin:stories_section_simple_history", args=[section.pk, first.history_id])
+
+    response = client.post(url, form_data(client.get(url)))
+
+    assert response.status_code == 302
+    section.refresh_from_db()
+    assert (section.name, section.slug) == ("Local", "local")
+    assert section.history.count() == 3
+
+
+def test_a_credit_deleted_and_added_back_in_one_save(client_for, editor, story):
+    client = client_for(editor)
+    credit = story.credits.get(role="byline")
+    data = form_data(client.get(change_url(story)))
+    index = next(k for k, v in data.items() if k.endswith("-id") and v == credit.pk).split("-")[1]
+    data[f"credits-{index}-DELETE"] = "on"
+    add_credit(data, "credits", credit.contributor, role="byline", position=0)
+
+    response = client.post(change_url(story), data)
+
+    assert response.status_code == 302
+    assert list(story.credits.values_list("contributor__name", flat=True).order_by("position")) == [
+        "Maria Ortiz",
+        "Dev Patel",
+    ]
+
+
+def test_swapping_contributors_between_rows_is_a_form_error_not_a_crash(client_for, editor, story):
+    client = client_for(editor)
+    byline, tagline = story.credits.get(role="byline"), story.credits.get(role="contributed")
+    tagline.role = "byline"
+    tagline.save()
+    data = form_data(client.get(change_url(story)))
+    rows = {
+        v: k.split("-")[1]
+        for k, v in data.items()
+        if k.startswith("credits-") and k.endswith("-id")
+    }
+    data[f"credits-{rows[byline.pk]}-contributor"] = tagline.contributor_id
+    data[f"credits-{rows[tagline.pk]}-contributor"] = byline.contributor_id
+
+    response = client.post(change_url(story), data)
+
+    assert response.status_code == 200
+    message = " ".join(response.context["inline_admin_formsets"][0].formset.non_form_errors())
+    assert "is already credited as “Byline” on another row" in message
+    assert story.credits.get(pk=byline.pk).contributor == byline.contributor
+
+
+def test_credit_changes_on_a_published_story_need_a_reason(client_for, editor, published_story):
+    client = client_for(editor)
+    data = add_credit(
+        form_data(client.get(change_url(published_story))), "credits", ContributorFactory()
+    )
+
+    response = client.post(change_url(published_story), data)
+
+    assert response.status_code == 200
+    message = " ".join(response.context["inline_admin_formsets"][0].formset.non_form_errors())
+    assert "give a reason for changing its credits" in message
+    assert published_story.credits.count() == 2
+
+
+def test_publish_at_a_past_time_is_refused(client_for, editor, story):
+    response = client_for(editor).post(
+        publish_url(story), publish_form(story, scheduled_at="2001-01-01T10:00")
+    )
+    assert response.status_code == 200
+    assert "Choose a time in the future" in response.context["form"].errors["scheduled_at"][0]
+    assert Story.objects.get(pk=story.pk).status == Story.Status.DRAFT
+
+
+def test_schedule_and_cancel_through_the_admin(client_for, editor, story):
+    client = client_for(editor)
+    client.post(publish_url(story), publish_form(story, scheduled_at="2999-01-01T10:00"))
+    assert Story.objects.get(pk=story.pk).status == Story.Status.SCHEDULED
+    assert "Cancel schedule" in client.get(change_url(story)).content.decode()
+
+    response = client.post(reverse("admin:stories_story_unschedule", args=[story.pk]))
+
+    assert response.status_code == 302
+    assert Story.objects.get(pk=story.pk).status == Story.Status.DRAFT
+
+
+def test_publish_refuses_changes_saved_after_the_page_was_opened(
+    client_for, editor, reporter, published_story
+):
+    opened = publish_form(published_story, kind="update", public_note="Added a quote.")
+    edit(
+        client_for(reporter, fresh=True),
+        published_story,
+        body="Unreviewed text.",
+        change_reason="x",
+    )
+
+    response = client_for(editor).post(publish_url(published_story), opened)
+
+    assert response.status_code == 200
+    assert "Rui Reporter changed the working copy after you opened this page" in " ".join(
+        response.context["form"].non_field_errors()
+    )
+    assert published_story.revisions.count() == 1
+
+
+def test_reporter_sees_a_clear_refusal_on_the_publish_page(client_for, reporter, story):
+    response = client_for(reporter).get(publish_url(story))
+    assert response.status_code == 403
+    assert "reporter does not have permission to publish stories." in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/stories/story/abc/history/",
+        "/admin/stories/story/abc/delete/",
+        "/admin/stories/section/abc/history/",
+        "/admin/stories/section/1/history/abc/",
+    ],
+)
+def test_non_numeric_admin_ids_are_not_found(client_for, editor, url):
+    editor.is_superuser = True
+    editor.save()
+    assert client_for(editor).get(url).status_code == 404
+
+
+@pytest.mark.parametrize("view", ["publish", "withdraw", "compare", "unschedule"])
+def test_non_numeric_ids_on_story_pages_get_the_admins_not_found_message(client_for, editor, view):
+    response = client_for(editor).get(f"/admin/stories/story/abc/{view}/", follow=True)
+    assert response.status_code == 200
+    assert "doesn’t exist" in str(list(response.context["messages"])[0])
+
+
+def test_a_published_story_cannot_be_deleted_and_the_editor_is_told_why(
+    client_for, editor, published_story
+):
+    client = client_for(editor)
+    response = client.post(
+        reverse("admin:stories_story_delete", args=[published_story.pk]), {"post": "yes"}
+    )
+
+    assert response.status_code == 302
+    assert Story.objects.filter(pk=published_story.pk).exists()
+    message = str(list(client.get(change_url(published_story)).context["messages"])[0])
+    assert "Withdraw it instead" in message
+
+
+def test_a_form_without_its_version_is_refused_clearly(client_for, editor, story):
+    client = client_for(editor)
+    data = form_data(client.get(change_url(story)), headline="New")
+    del data["loaded_version"]
+
+    response = client.post(change_url(story), data)
+
+    assert "does not say which version" in " ".join(errors(response)["__all__"])
+
+
+def test_slugs_that_published_versions_link_to_are_fixed(client_for, editor, published_story):
+    client = client_for(editor)
+    section, contributor = published_story.section, published_story.credits.first().contributor
+    for url in (
+        reverse("admin:stories_section_change", args=[section.pk]),
+        reverse("admin:stories_contributor_change", args=[contributor.pk]),
+    ):
+        assert "slug" not in client.get(url).context["adminform"].form.fields
+
+
+def test_contributor_staff_account_is_a_plain_choice_of_staff(client_for, editor, reporter):
+    from tests.factories import UserFactory
+
+    UserFactory(username="reader", is_staff=False)
+    page = client_for(editor).get(reverse("admin:stories_contributor_add"))
+    choices = [label for _, label in page.context["adminform"].form.fields["user"].choices]
+    assert "editor" in choices and "reporter" in choices and "reader" not in choices

@@ -72,7 +72,7 @@ def test_demo_users_have_their_roles(db, settings):
 
 
 def test_publish_scheduled_command(story, editor):
-    publishing.schedule(story, user=editor, at=timezone.now() + timedelta(seconds=30))
+    publishing.schedule(story, user=editor, at=timezone.now() + timedelta(hours=1))
     out, _ = run("publish_scheduled")
     assert out.strip() == "nothing due"
 

@@ -5,7 +5,7 @@ import pytest
 from stories import audit, publishing
 from stories.kinds import RevisionKind
 from stories.models import Credit, Story
-from tests.factories import ContributorFactory, SectionFactory, StoryFactory
+from tests.factories import ContributorFactory, CreditFactory, SectionFactory, StoryFactory
 
 
 def test_save_that_changes_nothing_writes_no_history_row(story):
@@ -96,7 +96,21 @@ def test_credit_history_is_kept_on_the_through_model(story, editor):
     assert rows[2].history_user == editor
 
 
-@pytest.mark.parametrize("model_factory", [SectionFactory, ContributorFactory, StoryFactory])
-def test_every_editorial_model_keeps_history(db, model_factory):
-    obj = model_factory()
-    assert obj.history.count() == 1
+@pytest.mark.parametrize(
+    "model_factory", [SectionFactory, ContributorFactory, StoryFactory, CreditFactory]
+)
+def test_every_editorial_model_keeps_history(editor, model_factory):
+    with audit.acting_as(editor):
+        obj = model_factory()
+    row = obj.history.get()
+    assert (row.history_type, row.history_user) == ("+", editor)
+
+
+def test_revisions_keep_history_of_their_creation(story, editor):
+    revision = publishing.publish(story, user=editor)
+    row = revision.history.get()
+    assert (row.history_type, row.history_user, row.content_hash) == (
+        "+",
+        editor,
+        revision.content_hash,
+    )

@@ -183,11 +183,11 @@ def test_scheduled_story_is_published_once_its_time_has_passed(story, editor):
 
     story.refresh_from_db()
     assert [r.number for r in run.published] == [1]
-    assert run.published[0].published_at == when
+    assert run.published[0].published_at == when + timedelta(minutes=1)  # when it went live
     assert run.published[0].published_by.username == "newsroom-system"
     assert again.published == []
     assert story.status == Story.Status.PUBLISHED
-    assert story.first_published_at == when
+    assert story.first_published_at == when + timedelta(minutes=1)
 
 
 def test_schedule_in_the_past_is_refused(story, editor):
@@ -242,3 +242,18 @@ def test_overlapping_scheduled_runs_publish_each_story_once(editor, monkeypatch)
     assert run.failed == []
     assert [r.story_id for r in run.published] == [first.pk]
     assert second.revisions.count() == 1
+
+
+def test_the_model_refuses_a_new_slug_for_a_published_story(story, editor):
+    publishing.publish(story, user=editor)
+    story = Story.objects.get(pk=story.pk)
+    story.slug = "a-new-address"
+    with pytest.raises(ValidationError) as excinfo:
+        story.full_clean()
+    assert "cannot change" in errors_of(excinfo)["slug"][0]
+
+
+def test_a_draft_may_change_its_slug(story):
+    story = Story.objects.get(pk=story.pk)
+    story.slug = "a-better-address"
+    story.full_clean()

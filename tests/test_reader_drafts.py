@@ -216,7 +216,11 @@ def test_admin_links_to_the_preview_and_the_live_page(client, editor):
     assert preview_link in draft_page
     assert live_link not in draft_page, "a draft has no live page"
 
-    response = client.post(reverse("admin:stories_story_publish", args=[story.pk]), {}, follow=True)
+    response = client.post(
+        reverse("admin:stories_story_publish", args=[story.pk]),
+        {"loaded_version": story.version},
+        follow=True,
+    )
     message = text(response)
     assert f'<a href="{story.get_absolute_url()}">View it live</a>' in message
     live_page = text(client.get(change_url))
