@@ -125,10 +125,19 @@ def clean_query(raw: str) -> tuple[str, list[str]]:
 
 
 def search(raw_query: str, page_number: int = 1) -> SearchResults:
-    """Search the live stories; ``Http404`` for a page number beyond the last page."""
+    """Search the live stories, one page of results at a time.
+
+    Page 1 always exists: the results, or a message that nothing matched, or (when
+    there is nothing to search for) the empty form. A later page exists only while there
+    are results to fill it, so any other page number is ``Http404``: the same answer for
+    ``?q=&page=9`` as for ``?q=ferry&page=9`` when "ferry" has fewer pages, and a stale
+    or made-up link never shows a blank page as if it were a page of results.
+    """
     text, messages = clean_query(raw_query)
     results = SearchResults(query=text, messages=messages)
     if not text:
+        if page_number != 1:
+            raise _no_such_page(page_number)
         if not messages:
             results.messages.append("Type a word or a phrase to search the published stories.")
         return results
@@ -140,11 +149,15 @@ def search(raw_query: str, page_number: int = 1) -> SearchResults:
     try:
         results.page = Paginator(ranked, RESULTS_PER_PAGE).page(page_number)
     except InvalidPage:
-        raise Http404(f"There is no page {page_number} of results for this search.") from None
+        raise _no_such_page(page_number) from None
     results.hits = highlight(list(results.page.object_list))
     if not results.total:
         results.messages.append(f"No published story matches “{text}”.")
     return results
+
+
+def _no_such_page(page_number: int) -> Http404:
+    return Http404(f"There is no page {page_number} of results for this search.")
 
 
 def live_revisions():

@@ -1,4 +1,8 @@
+import os
+
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from tests.factories import (
     EDITOR_PERMISSIONS,
@@ -7,6 +11,20 @@ from tests.factories import (
     StoryFactory,
     UserFactory,
 )
+
+# CI (any runner that sets CI): the same examples on every run, no timing flakes, and a
+# reproduction blob printed with each failure, so a red build can be replayed locally.
+# This replaces Hypothesis's own "ci" profile, so it keeps that profile's tolerance of a
+# slow runner (too_slow); locally the default profile stays.
+hypothesis_settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True)

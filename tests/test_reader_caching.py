@@ -4,7 +4,10 @@ invalidation on publish, and the Cache-Control headers a CDN reads."""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
+from django.test import Client
 from django.urls import reverse
+from django.utils.crypto import get_random_string
 from django.utils.http import http_date
 
 from stories import caching
@@ -198,9 +201,32 @@ def test_error_answers_are_not_cached(client, editor):
 
 
 def test_only_safe_methods(client, editor):
+    """Reader pages answer GET and HEAD only. A browser's POST without a CSRF token (a
+    forged cross-site form) is refused by the CSRF check (403); one with a valid token,
+    or from a client exempt from the check, reaches the view and is refused there (405).
+    None of them changes the story or leaves a page in the cache."""
     story = published_story(editor, when=at(0))
-    assert client.post(story.get_absolute_url()).status_code == 405
-    assert client.head(story.get_absolute_url()).status_code == 200
+    url = story.get_absolute_url()
+    before = (story.version, story.revisions.count(), story.history.count())
+
+    assert client.post(url).status_code == 405
+    browser = Client(enforce_csrf_checks=True)
+    for method in (browser.post, browser.put, browser.delete):
+        assert method(url).status_code == 403, method.__name__
+    token = get_random_string(32)
+    browser.cookies[settings.CSRF_COOKIE_NAME] = token
+    for method in (browser.post, browser.put, browser.delete):
+        refused = method(url, headers={"X-CSRFToken": token})
+        assert refused.status_code == 405, method.__name__
+        assert refused["Allow"] == "GET, HEAD"
+        assert "public" not in refused.get("Cache-Control", ""), "a CDN must not keep it"
+
+    story.refresh_from_db()
+    assert (story.version, story.revisions.count(), story.history.count()) == before
+    first = browser.get(url)
+    assert first.status_code == 200
+    assert first["X-Reader-Cache"] == "miss", "no refused request rendered or cached the page"
+    assert browser.head(url).status_code == 200
 
 
 def test_invalidate_reader_cache_command_makes_cached_pages_stale(client, editor):

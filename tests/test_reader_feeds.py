@@ -110,12 +110,56 @@ def test_section_feeds_list_only_the_section(client, editor):
     assert client.get("/sections/nowhere/feeds/rss/").status_code == 404
 
 
-def test_withdrawn_stories_leave_the_feeds(client, editor):
-    story = published_story(editor, headline="Withdrawn story", when=at(0))
-    publishing.withdraw(story, user=editor, public_note="Withdrawn.")
+def rss_links(client, url):
+    """The feed's items as guid -> link."""
+    channel = parse(client, url).find("channel")
+    return {item.findtext("guid"): item.findtext("link") for item in channel.findall("item")}
 
-    assert rss_items(client) == {}
-    assert atom_entries(client) == {}
+
+def atom_links(client, url):
+    """The feed's entries as id -> link."""
+    feed = parse(client, url)
+    return {
+        entry.findtext(f"{ATOM}id"): entry.find(f"{ATOM}link").get("href")
+        for entry in feed.findall(f"{ATOM}entry")
+    }
+
+
+def test_withdrawn_stories_leave_the_feeds(client, editor, django_capture_on_commit_callbacks):
+    local = SectionFactory(name="Local", slug="local")
+    story = published_story(editor, headline="Withdrawn story", section=local, when=at(0))
+    publish(story, editor, when=at(1), kind=RevisionKind.CORRECTION, note="Fixed a name.")
+    other = published_story(editor, headline="Story that stays", section=local, when=at(2))
+    publish(other, editor, when=at(3), kind=RevisionKind.CORRECTION, note="Fixed a date.")
+    base = "https://news.example"
+    story_tag = f"tag:news.example,2025-03-04:story/{story.pk}"
+    other_tag = f"tag:news.example,2025-03-04:story/{other.pk}"
+    stories_before = {
+        story_tag: base + story.get_absolute_url(),
+        other_tag: base + other.get_absolute_url(),
+    }
+    corrections_before = {
+        f"{story_tag}/version/2": f"{base}/stories/{story.slug}/history/1/compare/2/",
+        f"{other_tag}/version/2": f"{base}/stories/{other.slug}/history/1/compare/2/",
+    }
+    story_feeds = {
+        "/feeds/latest/rss/": rss_links,
+        "/feeds/latest/atom/": atom_links,
+        "/sections/local/feeds/rss/": rss_links,
+        "/sections/local/feeds/atom/": atom_links,
+    }
+    for url, links in story_feeds.items():
+        assert links(client, url) == stories_before, url
+    assert atom_links(client, "/feeds/corrections/atom/") == corrections_before
+
+    with django_capture_on_commit_callbacks(execute=True):
+        publishing.withdraw(story, user=editor, public_note="Withdrawn.")
+
+    for url, links in story_feeds.items():
+        assert links(client, url) == {other_tag: stories_before[other_tag]}, url
+    assert atom_links(client, "/feeds/corrections/atom/") == {
+        f"{other_tag}/version/2": corrections_before[f"{other_tag}/version/2"]
+    }
 
 
 # -- updates and corrections -------------------------------------------------------------

@@ -133,9 +133,36 @@ def test_json_ld_cannot_be_broken_out_of(client, editor):
 
 
 def test_json_ld_only_on_the_live_page(client, corrected_story):
-    for url in (
-        reverse("stories:revision", args=[corrected_story.slug, 1]),
-        reverse("stories:history", args=[corrected_story.slug]),
-        reverse("stories:compare", args=[corrected_story.slug, 1, 2]),
+    """Search engines should take the live version as the article: earlier versions,
+    the history and comparisons are pages about it and carry no NewsArticle."""
+    live = client.get(corrected_story.get_absolute_url())
+    assert live.status_code == 200
+    live_page = read(live)
+    assert live_page.h1 == ["Library wing approved"]
+    assert live_page.json_ld()["@type"] == "NewsArticle"
+
+    slug = corrected_story.slug
+    for url, h1, marker in (
+        (
+            reverse("stories:revision", args=[slug, 1]),
+            "Library wing approved",
+            "You are viewing version 1 of 4",
+        ),
+        (
+            reverse("stories:history", args=[slug]),
+            "Revision history",
+            "The wing is 4,000 square feet.",
+        ),
+        (
+            reverse("stories:compare", args=[slug, 1, 2]),
+            "Changes between versions 1 and 2",
+            "Version 2, correction: The wing is 4,000 square feet.",
+        ),
     ):
-        assert "application/ld+json" not in text(client.get(url)), url
+        response = client.get(url)
+        assert response.status_code == 200, url
+        page = read(response)
+        assert page.h1 == [h1], url
+        assert marker in " ".join(text(response).split()), url
+        assert page.jsonld == [], url
+        assert "application/ld+json" not in text(response), url

@@ -1,16 +1,21 @@
 """Full-text search: only live revisions, ranked on PostgreSQL, safe highlighting."""
 
 import uuid
+from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import get_random_string
 
 from stories import caching, search
 from stories.models import Revision
-from stories.publishing import publish, withdraw
+from stories.publishing import publish, publish_due, schedule, withdraw
 from tests.factories import StoryFactory
 
 pytestmark = pytest.mark.django_db
@@ -81,11 +86,51 @@ def test_only_the_latest_revision_is_searched(editor):
     assert found("repainting") == ["bridge"]
 
 
-def test_withdrawn_and_scheduled_stories_are_not_returned(editor):
-    story = published(editor, slug="gone", headline="Mayor resigns", body="Withdrawn text.")
+def test_a_withdrawn_story_is_found_until_it_is_withdrawn(editor):
+    story = published(editor, slug="gone", headline="Mayor resigns", body="Quarrel at city hall.")
+    published(editor, slug="stays", headline="Mayor opens the fair", body="Rides and stalls.")
+    assert sorted(found("mayor")) == ["gone", "stays"]
+    assert found("quarrel") == ["gone"]
+
     withdraw(story, user=editor, public_note="The report was wrong.")
-    StoryFactory(slug="later", headline="Mayor plans", status="scheduled")
-    assert found("mayor") == []
+
+    assert found("mayor") == ["stays"]
+    assert found("quarrel") == []
+
+
+def test_a_scheduled_story_is_found_only_once_it_is_published(editor):
+    published(editor, slug="live", headline="Harbor festival opens", body="Boats and music.")
+    story = StoryFactory(slug="later", headline="Harbor zeppelin visit", body="A zeppelin lands.")
+    due = timezone.now() + timedelta(hours=1)
+    schedule(story, user=editor, at=due)
+
+    assert found("zeppelin") == []
+    assert found("harbor") == ["live"]
+
+    run = publish_due(user=editor, now=due + timedelta(minutes=1))
+
+    assert not run.failed
+    assert found("zeppelin") == ["later"]
+    assert sorted(found("harbor")) == ["later", "live"]
+
+
+def test_a_live_story_is_found_by_its_published_words_not_its_unpublished_edit(editor):
+    story = published(editor, slug="dredging", headline="Dredging begins", body="Boats wait.")
+    story.refresh_from_db()
+    story.headline = "Dredging halted"
+    story.body = "Boats wait while quagga mussels are cleared."  # saved, not published
+    story.save()
+
+    assert found("quagga") == []
+    (hit,) = search.search("dredging").hits
+    assert hit.slug == "dredging"
+    assert hit.headline == "<mark>Dredging</mark> begins", "the live headline, not the draft's"
+    assert "quagga" not in hit.snippet
+
+    publish(story, user=editor, kind="update", public_note="Work has stopped.")
+
+    assert found("quagga") == ["dredging"]
+    assert search.search("dredging").hits[0].headline == "<mark>Dredging</mark> halted"
 
 
 def test_all_words_must_match(editor):
@@ -132,6 +177,20 @@ def test_a_long_query_is_cut_at_a_word_and_still_searched(editor):
 
 def test_clean_query_drops_control_characters_and_collapses_spaces():
     assert search.clean_query("  ferry\x00\x1b  times\u200b\n") == ("ferry times", [])
+
+
+@pytest.mark.parametrize("query", ["\x00ferry", "ferry\x00", "fer\x00ry", "\x00 ferry \x00"])
+def test_a_query_with_nul_bytes_still_finds_the_story(client, editor, query):
+    """PostgreSQL refuses NUL in text parameters (a 500 if one reached it): the query is
+    cleaned first, and the cleaned query is what is searched and shown."""
+    published(editor, slug="ferry", headline="Ferry fares rise", body="From April.")
+    response = client.get(SEARCH_URL, {"q": query})
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "<mark>Ferry</mark> fares rise" in text
+    assert 'value="ferry"' in text
+    assert "\x00" not in text
+    assert client.get(SEARCH_URL, {"q": "ferry", "page": "\x00"}).status_code == 404
 
 
 # -- highlighting ----------------------------------------------------------------------
@@ -189,6 +248,25 @@ def test_results_are_paginated_and_keep_the_query(client, editor):
     assert client.get(SEARCH_URL, {"q": "tide", "page": "x"}).status_code == 404
 
 
+@pytest.mark.parametrize("query", [None, "", "   ", "!!!"])
+def test_a_search_for_nothing_has_one_page_like_a_search_that_finds_nothing(client, editor, query):
+    """Page 1 of an empty search shows the form; later pages are 404, as they are for a
+    search with no hits or fewer pages (``search.search``'s docstring)."""
+    published(editor, slug="ferry", headline="Ferry fares rise")
+    params = {} if query is None else {"q": query}
+
+    first = client.get(SEARCH_URL, params)
+    assert first.status_code == 200
+    assert 'id="search-q"' in first.content.decode()
+    assert client.get(SEARCH_URL, {**params, "page": "1"}).status_code == 200
+    for page in ("2", "999999"):
+        assert client.get(SEARCH_URL, {**params, "page": page}).status_code == 404, page
+        assert client.get(SEARCH_URL, {"q": "nothing", "page": page}).status_code == 404
+        assert client.get(SEARCH_URL, {"q": "ferry", "page": page}).status_code == 404
+    assert client.get(SEARCH_URL, {"q": "nothing"}).status_code == 200
+    assert client.get(SEARCH_URL, {"q": "ferry"}).status_code == 200
+
+
 def test_a_search_runs_a_fixed_number_of_queries(editor, django_assert_max_num_queries):
     for n in range(5):
         published(editor, slug=f"storm-{n}", headline=f"Storm update {n}", body="Wind.")
@@ -219,7 +297,29 @@ def test_a_publish_shows_up_in_cached_results_at_once(
 
 
 def test_search_is_read_only(client, editor):
-    assert client.post(SEARCH_URL, {"q": "x"}).status_code == 405
+    """Search answers GET and HEAD only. A browser's POST without a CSRF token (a forged
+    cross-site form) is refused by the CSRF check (403); one with a valid token, or from a
+    client exempt from the check, reaches the view and is refused there (405). None of
+    them runs a search or leaves a page in the cache."""
+    published(editor, slug="pier", headline="Pier reopens")
+    query = {"q": "pier"}
+    revisions = Revision.objects.count()
+
+    assert client.post(SEARCH_URL, query).status_code == 405
+    browser = Client(enforce_csrf_checks=True)
+    assert browser.post(SEARCH_URL, query).status_code == 403
+    token = get_random_string(32)
+    browser.cookies[settings.CSRF_COOKIE_NAME] = token
+    refused = browser.post(SEARCH_URL, query, headers={"X-CSRFToken": token})
+    assert refused.status_code == 405
+    assert refused["Allow"] == "GET, HEAD"
+
+    assert Revision.objects.count() == revisions
+    first = browser.get(SEARCH_URL, query)
+    assert first.status_code == 200
+    assert first["X-Reader-Cache"] == "miss", "no POST rendered or cached the results"
+    assert "<mark>Pier</mark> reopens" in first.content.decode()
+    assert browser.head(SEARCH_URL, query).status_code == 200
 
 
 # -- PostgreSQL: ranking, stemming and the index ---------------------------------------
