@@ -19,7 +19,6 @@ cached one a few milliseconds with one query.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -27,30 +26,15 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from benchdb import setup_django
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
 def configure(directory: str) -> None:
     """Point Django at a throwaway database and the local-memory cache, then set up."""
-    os.environ["DATABASE_URL"] = f"sqlite:///{Path(directory) / 'bench.sqlite3'}"
-    os.environ["REDIS_URL"] = ""
-    os.environ["DJANGO_DEBUG"] = "0"
-    os.environ["DJANGO_ENV"] = "development"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
-    import warnings
-
-    import django
-
-    # WhiteNoise warns that static files were never collected; irrelevant here.
-    warnings.filterwarnings("ignore", message="No directory at")
-    django.setup()
-    import logging
-
-    logging.disable(logging.INFO)  # the publishing service logs every publish
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
+    setup_django(f"sqlite:///{Path(directory) / 'bench.sqlite3'}")
 
 
 def build_story(credits: int, revisions: int):

@@ -18,7 +18,6 @@ live revision and grows with the archive (fine on a laptop).
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -28,6 +27,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from benchdb import setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -85,24 +86,7 @@ WORDS = [
 
 
 def configure(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    for name in ("REDIS_URL", "DATABASE_REPLICA_URL"):
-        os.environ.pop(name, None)
-    os.environ["DJANGO_DEBUG"] = "0"
-    os.environ["DJANGO_ENV"] = "development"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
-    import warnings
-
-    import django
-
-    warnings.filterwarnings("ignore", message="No directory at")
-    django.setup()
-    import logging
-
-    logging.disable(logging.INFO)  # the publishing service logs every publish
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
+    setup_django(database_url)
 
 
 def build(stories: int) -> None:

@@ -7,6 +7,8 @@ the access log, go to stdout as JSON lines like the application's.
 import multiprocessing
 import os
 
+from newsroom.log_format import JSON_FORMATTER
+
 
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
@@ -37,14 +39,7 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(f)s" "%(a)s"'
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": ["levelname", "name", "message"],
-            "rename_fields": {"levelname": "level", "name": "logger"},
-            "timestamp": "time",
-        }
-    },
+    "formatters": {"json": JSON_FORMATTER},
     # gunicorn merges this over its own defaults key by key: the names are its own.
     "handlers": {
         name: {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "json"}

@@ -6,15 +6,11 @@ from django.contrib.auth.models import Permission
 
 from stories.kinds import CreditRole
 from stories.models import Contributor, Credit, Section, Story
+from stories.roles import EDITOR, REPORTER, ROLE_PERMISSIONS
 
-#: What a reporter may do in the admin: draft stories and credits, never publish.
-REPORTER_PERMISSIONS = [
-    "view_story", "add_story", "change_story",
-    "view_credit", "add_credit", "change_credit", "delete_credit",
-    "view_contributor", "add_contributor", "change_contributor",
-    "view_section", "view_revision",
-]  # fmt: skip
-EDITOR_PERMISSIONS = [*REPORTER_PERMISSIONS, "publish_story", "withdraw_story", "delete_story"]
+#: The permissions of the newsroom's two roles (stories.roles), for users made in tests.
+REPORTER_PERMISSIONS = ROLE_PERMISSIONS[REPORTER]
+EDITOR_PERMISSIONS = ROLE_PERMISSIONS[EDITOR]
 
 
 class UserFactory(factory.django.DjangoModelFactory):
