@@ -40,6 +40,7 @@ from . import audit, publishing
 from .credits import outlet_key
 from .models import Contributor, Credit, Section, Story, StorySource
 from .plaintext import ParsedCredit, ParsedStory, StoryFormatError, decode_story_bytes, parse_story
+from .rendering import escape_markdown
 
 __all__ = [
     "DEFAULT_SECTION_NAME",
@@ -114,6 +115,11 @@ class UnknownSection(LookupError):
 
 
 # Sections ------------------------------------------------------------------------------
+
+
+def markdown_body(parsed) -> str:
+    """The story body from plain-text paragraphs: Markdown that renders as that text."""
+    return "\n\n".join(escape_markdown(paragraph) for paragraph in parsed.paragraphs)
 
 
 def find_section(slug: str) -> Section:
@@ -273,7 +279,7 @@ def _import(
     story = Story(
         headline=parsed.headline,
         slug=slug,
-        body=parsed.body,
+        body=markdown_body(parsed),
         section=section or default_section(reason=reason),
         created_by=user,
         modified_by=user,
@@ -332,7 +338,7 @@ def _import_again(
             "unchanged: edit it in the admin, or change the headline to import a new story"
         )
     if publish and story.status == Story.Status.DRAFT and not story.is_live:
-        if _working_copy(story) != (parsed.headline, parsed.body, _credit_keys(credits)):
+        if _working_copy(story) != (parsed.headline, markdown_body(parsed), _credit_keys(credits)):
             raise ImportRefused(
                 f"the draft {story.slug!r} was imported from this file and edited since; "
                 "publish it from the admin so the edits are reviewed"

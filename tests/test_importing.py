@@ -535,3 +535,23 @@ def test_import_results_name_the_section_users_and_counts(editor):
     )
     assert result.line() == "created wire/plain.txt: headline (draft, 0 credits)"
     assert not get_user_model().objects.filter(username="newsroom-system").exists()
+
+
+def test_wire_text_that_looks_like_markdown_is_published_as_text(editor):
+    text = (
+        "Storm leaves trail of damage\n\n"
+        "- Five people were injured, police said.\n"
+        "1. The first bridge closed at *noon*.\n"
+        "Profits <b>fell</b> at the port.\n"
+    )
+    result = import_text(text, filename="storm.txt", user=editor, publish=True)
+    story = Story.objects.get(slug="storm-leaves-trail-of-damage")
+
+    assert story.latest_revision.body_html == (
+        "<p>- Five people were injured, police said.</p>\n"
+        "<p>1. The first bridge closed at *noon*.</p>\n"
+        "<p>Profits &lt;b&gt;fell&lt;/b&gt; at the port.</p>"
+    )
+    assert result.status == ImportStatus.PUBLISHED
+    again = import_text(text, filename="storm.txt", user=editor, publish=True)
+    assert again.status == ImportStatus.UNCHANGED

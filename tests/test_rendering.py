@@ -1,0 +1,47 @@
+"""Markdown rendering and the escaping that keeps plain text plain."""
+
+import html
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from stories.rendering import escape_markdown, render_markdown
+
+
+def visible_text(rendered: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", rendered)).strip()
+
+
+def test_markdown_is_rendered_and_sanitised():
+    rendered = render_markdown(
+        "A *b* [link](https://example.org)\n\n<script>x()</script>[bad](javascript:x())"
+    )
+    assert "<em>b</em>" in rendered
+    assert 'href="https://example.org"' in rendered
+    assert "<script" not in rendered and "javascript:" not in rendered
+
+
+def test_wire_copy_that_looks_like_markup_stays_text():
+    lines = [
+        "- five injured",
+        "# 1 in the league",
+        "1. First",
+        "> quoted",
+        "a *b* c_d_",
+        "x <b>y</b>",
+        "---",
+    ]
+    for line in lines:
+        assert visible_text(render_markdown(escape_markdown(line))) == line
+    assert escape_markdown("Ferry fares rise 5% from April.") == "Ferry fares rise 5% from April."
+
+
+PLAIN_LINE = st.text(
+    alphabet=st.sampled_from(list("abc XY19#>-+*_`[]()<>!&.=\\")), min_size=1, max_size=40
+).map(lambda text: " ".join(text.split()))
+
+
+@given(PLAIN_LINE.filter(bool))
+def test_escaped_plain_text_renders_as_itself(line):
+    assert visible_text(render_markdown(escape_markdown(line))) == line
