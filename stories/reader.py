@@ -285,18 +285,24 @@ def story_state(slug: str) -> StoryState | None:
     )
 
 
+class KindLabel:
+    """What readers call a revision's kind ("Correction", "Minor edit")."""
+
+    kind: str
+
+    @property
+    def label(self) -> str:
+        return RevisionKind(self.kind).label
+
+
 @dataclass(frozen=True)
-class Note:
+class Note(KindLabel):
     """A public note of one revision: a correction, clarification, editor's note or update."""
 
     number: int
     kind: str
     text: str
     published_at: datetime
-
-    @property
-    def label(self) -> str:
-        return RevisionKind(self.kind).label
 
     @property
     def is_prominent(self) -> bool:
@@ -478,15 +484,11 @@ def preview_page(story: Story) -> StoryPage:
 
 
 @dataclass(frozen=True)
-class HistoryEntry:
+class HistoryEntry(KindLabel):
     number: int
     kind: str
     public_note: str
     published_at: datetime
-
-    @property
-    def label(self) -> str:
-        return RevisionKind(self.kind).label
 
     @property
     def is_minor(self) -> bool:
@@ -576,7 +578,7 @@ def comparison(slug: str, old: int, new: int) -> Comparison:
 
 
 @dataclass(frozen=True)
-class CorrectionEntry:
+class CorrectionEntry(KindLabel):
     """A correction or clarification as the corrections page and feed list it."""
 
     story_pk: int
@@ -586,10 +588,6 @@ class CorrectionEntry:
     kind: str
     text: str
     published_at: datetime
-
-    @property
-    def label(self) -> str:
-        return RevisionKind(self.kind).label
 
     @property
     def story_url(self) -> str:
