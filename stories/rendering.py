@@ -29,6 +29,8 @@ def render_markdown(text: str) -> str:
 
 #: Characters that start Markdown emphasis, code or links anywhere in a line.
 _INLINE = re.compile(r"([\\`*_\[\]])")
+#: An ampersand that a browser could read as the start of a character reference.
+_AMPERSAND = re.compile(r"&(?=[#A-Za-z])")
 #: Line starts that Markdown reads as a heading, quote, list item or rule.
 _BLOCK_START = re.compile(r"^(\s*)(#|>|[-+*](?=\s|$)|\d+(?=[.)](?:\s|$))|=+\s*$|-+\s*$)")
 
@@ -36,16 +38,23 @@ _BLOCK_START = re.compile(r"^(\s*)(#|>|[-+*](?=\s|$)|\d+(?=[.)](?:\s|$))|=+\s*$|
 def escape_markdown(text: str) -> str:
     """Plain text (wire copy, imports) as Markdown that renders as exactly that text.
 
-    Escapes only what Markdown would otherwise read as markup, so the stored source stays
-    readable for editors: inline markers get a backslash, "<" becomes "&lt;" (Markdown
-    would pass it on as raw HTML, which the sanitiser then drops), and a line that would
-    start a heading, quote, list or rule gets its first character escaped.
+    Escapes only what Markdown or HTML would otherwise read as markup, so the stored
+    source stays readable for editors: inline markers get a backslash; "<" becomes "&lt;"
+    (Markdown would pass it on as raw HTML, which the sanitiser then drops); "&" before a
+    letter or "#" becomes "&amp;" (a browser would read "&#1" or "&copy" as a character);
+    and a line that would start a heading, quote, list or rule has that marker escaped.
     """
+    text = _AMPERSAND.sub("&amp;", text)
     text = _INLINE.sub(r"\\\1", text).replace("<", "&lt;")
     return "\n".join(_BLOCK_START.sub(_escape_block_start, line) for line in text.split("\n"))
 
 
 def _escape_block_start(match: re.Match) -> str:
     indent, marker = match.group(1), match.group(2)
-    # "1." is escaped after the number ("1\."), every other marker before itself.
-    return f"{indent}{marker}\\" if marker[0].isdigit() else f"{indent}\\{marker}"
+    # "1." is escaped after the number ("1\."); "=" has no backslash escape in Markdown,
+    # so its first character becomes an entity; every other marker gets a backslash.
+    if marker[0].isdigit():
+        return f"{indent}{marker}\\"
+    if marker[0] == "=":
+        return f"{indent}&#61;{marker[1:]}"
+    return f"{indent}\\{marker}"

@@ -38,10 +38,20 @@ def test_wire_copy_that_looks_like_markup_stays_text():
 
 
 PLAIN_LINE = st.text(
-    alphabet=st.sampled_from(list("abc XY19#>-+*_`[]()<>!&.=\\")), min_size=1, max_size=40
+    alphabet=st.sampled_from(list("abc XY19#>-+*_`[]()<>!&;.=\\")), min_size=1, max_size=40
 ).map(lambda text: " ".join(text.split()))
 
 
 @given(PLAIN_LINE.filter(bool))
 def test_escaped_plain_text_renders_as_itself(line):
     assert visible_text(render_markdown(escape_markdown(line))) == line
+
+
+def test_a_line_of_equals_signs_is_not_a_heading_underline():
+    assert render_markdown(escape_markdown("Vote count\n===")) == "<p>Vote count\n===</p>"
+    assert visible_text(render_markdown(escape_markdown("="))) == "="
+
+
+def test_text_that_looks_like_a_character_reference_stays_text():
+    for line in ("AT&T", "&#1", "&copy 2024", "R&amp;D"):
+        assert visible_text(render_markdown(escape_markdown(line))) == line
