@@ -134,7 +134,7 @@ def measure(query: str, runs: int):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from stories import search
+    from stories.reader import search
 
     timings, queries = [], set()
     for _ in range(runs):

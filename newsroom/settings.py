@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "simple_history",
     "stories",
+    "stories.reader",
 ]
 
 MIDDLEWARE = [
@@ -91,7 +92,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "stories.context_processors.publication",
+                "stories.reader.context_processors.publication",
             ],
         },
     },

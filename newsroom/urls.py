@@ -3,14 +3,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from stories import views as reader_views
+from stories.reader import views as reader_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("sitemap.xml", reader_views.sitemap, name="sitemap"),
     path("sitemap-news.xml", reader_views.news_sitemap, name="sitemap-news"),
     path("robots.txt", reader_views.robots_txt, name="robots"),
-    path("", include("stories.urls")),
+    path("", include("stories.reader.urls")),
 ]
 
 # Error pages: templates/404.html, 403.html and 500.html (styled like the reader site;

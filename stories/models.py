@@ -100,7 +100,7 @@ class Section(SkipUnchangedSavesMixin):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("stories:section", kwargs={"slug": self.slug})
+        return reverse("reader:section", kwargs={"slug": self.slug})
 
 
 class Contributor(SkipUnchangedSavesMixin):
@@ -130,7 +130,7 @@ class Contributor(SkipUnchangedSavesMixin):
         return f"{self.name} ({self.affiliation})" if self.affiliation else self.name
 
     def get_absolute_url(self):
-        return reverse("stories:contributor", kwargs={"slug": self.slug})
+        return reverse("reader:contributor", kwargs={"slug": self.slug})
 
 
 class Story(SkipUnchangedSavesMixin):
@@ -201,7 +201,7 @@ class Story(SkipUnchangedSavesMixin):
         return self.headline
 
     def get_absolute_url(self):
-        return reverse("stories:story", kwargs={"slug": self.slug})
+        return reverse("reader:story", kwargs={"slug": self.slug})
 
     @property
     def is_live(self) -> bool:
@@ -371,7 +371,7 @@ class Revision(models.Model):
         return f"{self.headline}: version {self.number} ({self.get_kind_display()})"
 
     def get_absolute_url(self):
-        return reverse("stories:revision", kwargs={"slug": self.story.slug, "number": self.number})
+        return reverse("reader:revision", kwargs={"slug": self.story.slug, "number": self.number})
 
     def snapshot(self) -> dict:
         """The published content, in the shape ``diffing.compare_snapshots`` reads."""

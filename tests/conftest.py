@@ -35,7 +35,7 @@ def fresh_reader_cache():
     a page cached by one test must not answer in the next. Bumping the reader's cache
     epoch does that without ``cache.clear()``, which on Redis would flush the database.
     """
-    from stories import caching
+    from stories.reader import caching
 
     caching.invalidate_all()
 
@@ -89,6 +89,10 @@ def pytest_configure(config):
     import uuid
 
     from django.conf import settings
+
+    # Hashing passwords the production way (PBKDF2, deliberately slow) would be most of
+    # the suite's time: every factory user gets one. Tests check no hash's strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
     cache = settings.CACHES["default"]
     if cache["BACKEND"].endswith("RedisCache"):

@@ -308,7 +308,7 @@ def test_revert_restores_fields_but_never_publishing_state(client_for, editor, p
 
 
 def test_story_page_shows_where_an_imported_story_came_from(client_for, editor):
-    from stories.importing import import_text
+    from stories.interchange.importing import import_text
 
     import_text(
         "Ferry cuts late crossings\n\nThe ferry stops early.\nCorrection: The time was wrong.\n",

@@ -410,7 +410,7 @@ def test_missing_keys_and_empty_snapshots():
 def render_partial(old, new) -> str:
     from django.template.loader import render_to_string
 
-    return render_to_string("stories/includes/diff.html", {"diffs": compare_snapshots(old, new)})
+    return render_to_string("includes/diff.html", {"diffs": compare_snapshots(old, new)})
 
 
 def test_partial_shows_changed_fields_escaped_and_collapsed_counts():

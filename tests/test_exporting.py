@@ -13,9 +13,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from stories import publishing
-from stories.exporting import SCHEMA_VERSION, export_story, export_story_json
-from stories.importing import import_file
 from stories.integrity import HASHED_FIELDS
+from stories.interchange.exporting import SCHEMA_VERSION, export_story, export_story_json
+from stories.interchange.importing import import_file
 from stories.kinds import RevisionKind
 from stories.models import Credit, Story
 from tests.factories import ContributorFactory, CreditFactory, StoryFactory

@@ -11,8 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stories.credits import TAGLINE_SUFFIX, format_tagline, outlet_key
-from stories.kinds import CreditRole, RevisionKind
-from stories.plaintext import (
+from stories.interchange.plaintext import (
     HEADLINE_MAX_LENGTH,
     ParsedCredit,
     ParsedNote,
@@ -21,6 +20,7 @@ from stories.plaintext import (
     decode_story_bytes,
     parse_story,
 )
+from stories.kinds import CreditRole, RevisionKind
 
 SAMPLES = Path(__file__).parent.parent / "fixtures" / "samples"
 CONTRIBUTED = CreditRole.CONTRIBUTED

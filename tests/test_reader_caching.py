@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils.crypto import get_random_string
 from django.utils.http import http_date
 
-from stories import caching
 from stories.kinds import CreditRole, RevisionKind
+from stories.reader import caching
 from tests.readerpages import at, make_story, publish, published_story, text
 
 #: Queries for a story page on a cold cache: the story's state (ETag / Last-Modified),
@@ -71,9 +71,9 @@ def test_history_and_version_pages_queries_are_constant(
     story = story_with_history(editor, size)
 
     with django_assert_num_queries(HISTORY_PAGE_QUERIES):
-        assert client.get(reverse("stories:history", args=[story.slug])).status_code == 200
+        assert client.get(reverse("reader:history", args=[story.slug])).status_code == 200
     with django_assert_max_num_queries(STORY_PAGE_QUERIES + 1):
-        assert client.get(reverse("stories:revision", args=[story.slug, 1])).status_code == 200
+        assert client.get(reverse("reader:revision", args=[story.slug, 1])).status_code == 200
 
 
 @pytest.mark.parametrize("size", [1, 30])
@@ -81,7 +81,7 @@ def test_list_pages_queries_are_constant(client, editor, size, django_assert_max
     for hour in range(size):
         published_story(editor, when=at(hour))
 
-    for url in ("/", reverse("stories:corrections"), "/feeds/latest/rss/", "/sitemap.xml"):
+    for url in ("/", reverse("reader:corrections"), "/feeds/latest/rss/", "/sitemap.xml"):
         # The newest revision's id (part of the cache key), a count and a page of rows,
         # the header's section links.
         with django_assert_max_num_queries(4):
@@ -126,7 +126,7 @@ def test_story_page_answers_conditional_gets(client, editor):
 
 def test_list_pages_and_feeds_answer_conditional_gets(client, editor):
     published_story(editor, when=at(0))
-    for url in ("/", "/feeds/latest/atom/", "/sitemap.xml", reverse("stories:corrections")):
+    for url in ("/", "/feeds/latest/atom/", "/sitemap.xml", reverse("reader:corrections")):
         etag = client.get(url)["ETag"]
         assert client.get(url, headers={"if-none-match": etag}).status_code == 304, url
 
@@ -137,11 +137,11 @@ def test_reader_pages_send_public_cache_control(client, editor):
     urls = [
         "/",
         story.get_absolute_url(),
-        reverse("stories:history", args=[story.slug]),
-        reverse("stories:revision", args=[story.slug, 1]),
-        reverse("stories:compare", args=[story.slug, 1, 2]),
+        reverse("reader:history", args=[story.slug]),
+        reverse("reader:revision", args=[story.slug, 1]),
+        reverse("reader:compare", args=[story.slug, 1, 2]),
         story.section.get_absolute_url(),
-        reverse("stories:corrections"),
+        reverse("reader:corrections"),
         "/feeds/latest/rss/",
         "/feeds/corrections/atom/",
         "/sitemap.xml",
@@ -235,7 +235,7 @@ def test_invalidate_reader_cache_command_makes_cached_pages_stale(client, editor
     from django.core.management import call_command
 
     story = published_story(editor)
-    url = reverse("stories:story", kwargs={"slug": story.slug})
+    url = reverse("reader:story", kwargs={"slug": story.slug})
     assert client.get(url)["X-Reader-Cache"] == "miss"
     assert client.get(url)["X-Reader-Cache"] == "hit"
 

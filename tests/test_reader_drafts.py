@@ -74,14 +74,14 @@ def public_urls(story):
         "/sections/local/",
         "/sections/secret-section/",
         story.get_absolute_url(),
-        reverse("stories:history", args=[story.slug]),
-        reverse("stories:revision", args=[story.slug, 1]),
-        reverse("stories:revision", args=[story.slug, 2]),
-        reverse("stories:compare", args=[story.slug, 1, 2]),
+        reverse("reader:history", args=[story.slug]),
+        reverse("reader:revision", args=[story.slug, 1]),
+        reverse("reader:revision", args=[story.slug, 2]),
+        reverse("reader:compare", args=[story.slug, 1, 2]),
         contributor.get_absolute_url(),
         "/contributors/secret-contributor/",
-        reverse("stories:corrections"),
-        reverse("stories:corrections_policy"),
+        reverse("reader:corrections"),
+        reverse("reader:corrections_policy"),
         "/feeds/latest/rss/",
         "/feeds/latest/atom/",
         "/sections/local/feeds/rss/",
@@ -135,7 +135,7 @@ def test_preview_shows_the_working_copy_to_editors(client, editor, live_story_wi
     story = live_story_with_draft_changes
     client.force_login(editor)
 
-    response = client.get(reverse("stories:preview", args=[story.slug]))
+    response = client.get(reverse("reader:preview", args=[story.slug]))
 
     assert response.status_code == 200
     body = text(response)
@@ -155,7 +155,7 @@ def test_preview_shows_the_working_copy_to_editors(client, editor, live_story_wi
 def test_preview_of_a_never_published_draft(client, editor, never_published):
     client.force_login(editor)
 
-    response = client.get(reverse("stories:preview", args=[never_published.slug]))
+    response = client.get(reverse("reader:preview", args=[never_published.slug]))
 
     assert response.status_code == 200
     body = text(response)
@@ -167,7 +167,7 @@ def test_preview_of_a_never_published_draft(client, editor, never_published):
 def test_preview_is_never_cached(client, editor, live_story_with_draft_changes):
     story = live_story_with_draft_changes
     client.force_login(editor)
-    url = reverse("stories:preview", args=[story.slug])
+    url = reverse("reader:preview", args=[story.slug])
     client.get(url)
 
     story.body = "A second draft."
@@ -177,7 +177,7 @@ def test_preview_is_never_cached(client, editor, live_story_with_draft_changes):
 
 
 def test_preview_is_404_for_everyone_else(client, editor, reporter, live_story_with_draft_changes):
-    url = reverse("stories:preview", args=[live_story_with_draft_changes.slug])
+    url = reverse("reader:preview", args=[live_story_with_draft_changes.slug])
 
     assert client.get(url).status_code == 404, "anonymous"
 
@@ -209,7 +209,7 @@ def test_admin_links_to_the_preview_and_the_live_page(client, editor):
     story = make_story([("June Okafor", CreditRole.BYLINE, "")])
     client.force_login(editor)
     change_url = reverse("admin:stories_story_change", args=[story.pk])
-    preview_link = f'href="{reverse("stories:preview", args=[story.slug])}">Preview</a>'
+    preview_link = f'href="{reverse("reader:preview", args=[story.slug])}">Preview</a>'
     live_link = f'href="{story.get_absolute_url()}">View live</a>'
 
     draft_page = text(client.get(change_url))

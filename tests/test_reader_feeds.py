@@ -9,8 +9,9 @@ from email.utils import parsedate_to_datetime
 import pytest
 from django.utils import timezone
 
-from stories import caching, publishing, sitemaps
+from stories import publishing
 from stories.kinds import RevisionKind
+from stories.reader import caching, sitemaps
 from tests.factories import SectionFactory
 from tests.readerpages import at, make_story, publish, published_story
 

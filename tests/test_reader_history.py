@@ -13,12 +13,12 @@ from tests.readerpages import at, make_story, publish, published_story, read, te
 
 
 def history_url(story, page=None):
-    url = reverse("stories:history", args=[story.slug])
+    url = reverse("reader:history", args=[story.slug])
     return f"{url}?page={page}" if page else url
 
 
 def compare_url(story, old, new):
-    return reverse("stories:compare", args=[story.slug, old, new])
+    return reverse("reader:compare", args=[story.slug, old, new])
 
 
 def diff_section(response) -> str:
@@ -47,7 +47,7 @@ def test_history_lists_every_version_without_internal_details(client, editor):
     body = text(response)
     assert read(response).h1 == ["Revision history"]
     for number in (1, 2, 3):
-        assert f'href="{reverse("stories:revision", args=[story.slug, number])}"' in body
+        assert f'href="{reverse("reader:revision", args=[story.slug, number])}"' in body
     assert f'href="{compare_url(story, 1, 2)}"' in body
     assert f'href="{compare_url(story, 2, 3)}"' in body
     assert "Minor edit" in body and "First publication" in body and "Correction" in body
@@ -90,7 +90,7 @@ def test_old_version_is_shown_exactly_as_published_with_a_banner(client, editor)
     )  # fmt: skip
     publish(story, editor, when=at(3), kind=RevisionKind.UPDATE, note="Added the detour.")
 
-    response = client.get(reverse("stories:revision", args=[story.slug, 1]))
+    response = client.get(reverse("reader:revision", args=[story.slug, 1]))
 
     body = text(response)
     assert read(response).h1 == ["Bridge closes Monday"]
@@ -101,7 +101,7 @@ def test_old_version_is_shown_exactly_as_published_with_a_banner(client, editor)
     assert '<meta name="robots" content="noindex">' in body
     assert "application/ld+json" not in body
 
-    version_two = text(client.get(reverse("stories:revision", args=[story.slug, 2])))
+    version_two = text(client.get(reverse("reader:revision", args=[story.slug, 2])))
     assert "You are viewing version 2 of 3" in version_two
     assert "An earlier version misstated the day." in version_two
     assert "Added the detour." not in version_two

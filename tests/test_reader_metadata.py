@@ -144,17 +144,17 @@ def test_json_ld_only_on_the_live_page(client, corrected_story):
     slug = corrected_story.slug
     for url, h1, marker in (
         (
-            reverse("stories:revision", args=[slug, 1]),
+            reverse("reader:revision", args=[slug, 1]),
             "Library wing approved",
             "You are viewing version 1 of 4",
         ),
         (
-            reverse("stories:history", args=[slug]),
+            reverse("reader:history", args=[slug]),
             "Revision history",
             "The wing is 4,000 square feet.",
         ),
         (
-            reverse("stories:compare", args=[slug, 1, 2]),
+            reverse("reader:compare", args=[slug, 1, 2]),
             "Changes between versions 1 and 2",
             "Version 2, correction: The wing is 4,000 square feet.",
         ),

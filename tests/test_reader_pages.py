@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from stories import caching, publishing
+from stories import publishing
 from stories.kinds import CreditRole, RevisionKind
+from stories.reader import caching
 from tests.factories import ContributorFactory, CreditFactory, SectionFactory
 from tests.readerpages import at, make_story, publish, published_story, read, text
 
@@ -150,7 +151,7 @@ def test_notes_corrections_on_top_latest_update_at_the_foot(client, editor):
     assert latest_update > start
     assert "updated to include the detour" not in body, "only the latest update note is shown"
     assert "View revision history (5 versions)" in body
-    assert reverse("stories:corrections_policy") in body
+    assert reverse("reader:corrections_policy") in body
     # Each note carries its time.
     page = read(client.get(story.get_absolute_url()))
     assert {
@@ -189,9 +190,9 @@ def test_withdrawn_story_answers_410_with_the_note_on_every_address(client, edit
 
     for url in (
         story.get_absolute_url(),
-        reverse("stories:history", args=[story.slug]),
-        reverse("stories:revision", args=[story.slug, 1]),
-        reverse("stories:compare", args=[story.slug, 1, 2]),
+        reverse("reader:history", args=[story.slug]),
+        reverse("reader:revision", args=[story.slug, 1]),
+        reverse("reader:compare", args=[story.slug, 1, 2]),
     ):
         response = client.get(url)
         assert response.status_code == 410, url
@@ -306,19 +307,19 @@ def test_corrections_page_lists_corrections_and_clarifications_newest_first(clie
     )
     publish(story, editor, when=at(3), kind=RevisionKind.CLARIFICATION, note="The vote was 6-3.")
 
-    response = client.get(reverse("stories:corrections"))
+    response = client.get(reverse("reader:corrections"))
 
     body = text(response)
     assert read(response).h1 == ["Corrections and clarifications"]
     assert body.index("The vote was 6-3.") < body.index("The wing is 4,000 square feet.")
     assert "Updated with the vote count." not in body
     assert f'href="{story.get_absolute_url()}"' in body
-    assert reverse("stories:compare", args=[story.slug, 1, 2]) in body
-    assert reverse("stories:corrections_policy") in body
+    assert reverse("reader:compare", args=[story.slug, 1, 2]) in body
+    assert reverse("reader:corrections_policy") in body
 
 
 def test_corrections_policy_page(client, db):
-    response = client.get(reverse("stories:corrections_policy"))
+    response = client.get(reverse("reader:corrections_policy"))
     assert response.status_code == 200
     assert read(response).h1 == ["Corrections policy"]
     assert "revision history" in text(response)
@@ -336,12 +337,12 @@ def test_pages_have_landmarks_one_h1_and_ordered_headings(client, editor, settin
         "/",
         story.section.get_absolute_url(),
         story.get_absolute_url(),
-        reverse("stories:history", args=[story.slug]),
-        reverse("stories:revision", args=[story.slug, 1]),
-        reverse("stories:compare", args=[story.slug, 1, 2]),
+        reverse("reader:history", args=[story.slug]),
+        reverse("reader:revision", args=[story.slug, 1]),
+        reverse("reader:compare", args=[story.slug, 1, 2]),
         f"/contributors/{contributor_slug}/",
-        reverse("stories:corrections"),
-        reverse("stories:corrections_policy"),
+        reverse("reader:corrections"),
+        reverse("reader:corrections_policy"),
         "/no-such-page/",
     ]
     for url in urls:

@@ -189,13 +189,13 @@ def test_reader_pages_read_from_the_replica_and_publishing_from_the_primary(
         CaptureQueriesContext(connections[PRIMARY]) as primary,
         CaptureQueriesContext(connections[REPLICA]) as replica,
     ):
-        assert client.get(reverse("stories:story", args=[story.slug])).status_code == 200
-        assert client.get(reverse("stories:search"), {"q": "tide"}).status_code == 200
+        assert client.get(reverse("reader:story", args=[story.slug])).status_code == 200
+        assert client.get(reverse("reader:search"), {"q": "tide"}).status_code == 200
     assert any("stories_revision" in query["sql"] for query in replica.captured_queries)
     assert not any("stories_" in query["sql"] for query in primary.captured_queries)
 
     staff = client_for(editor, fresh=True)
     with CaptureQueriesContext(connections[REPLICA]) as replica:
         assert staff.get(reverse("admin:stories_story_change", args=[story.pk])).status_code == 200
-        assert staff.get(reverse("stories:history", args=[story.slug])).status_code == 200
+        assert staff.get(reverse("reader:history", args=[story.slug])).status_code == 200
     assert replica.captured_queries == []

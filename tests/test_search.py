@@ -13,14 +13,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
-from stories import caching, search
 from stories.models import Revision
 from stories.publishing import publish, publish_due, schedule, withdraw
+from stories.reader import caching, search
 from tests.factories import StoryFactory
 
 pytestmark = pytest.mark.django_db
 
-SEARCH_URL = reverse("stories:search")
+SEARCH_URL = reverse("reader:search")
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from stories import exporting
+from stories.interchange import exporting
 from stories.models import Story
 
 

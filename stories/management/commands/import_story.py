@@ -3,8 +3,9 @@ from collections import Counter
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from stories import audit, importing
-from stories.importing import ImportStatus
+from stories import audit
+from stories.interchange import importing
+from stories.interchange.importing import ImportStatus
 
 
 class Command(BaseCommand):

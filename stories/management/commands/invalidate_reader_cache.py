@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from stories import caching
+from stories.reader import caching
 
 
 class Command(BaseCommand):

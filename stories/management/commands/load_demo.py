@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from stories.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+from stories.management.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 from stories.roles import EDITOR, REPORTER
 
 ROLE_SUMMARIES = {

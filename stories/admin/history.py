@@ -1,0 +1,60 @@
+"""How the admin's History pages show what changed in a save.
+
+django-simple-history cuts long values to "The c[522 chars]d it." and shows an empty
+foreign key as a "Deleted ... (pk=None)". Editors need to see which words of a
+paragraph changed, so long text fields get the same word-level diff readers see on
+the public compare page, and empty relations read as empty.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.html import format_html, format_html_join
+from simple_history.template_utils import HistoricalRecordContextHelper
+
+from stories.diffing import diff_body, word_diff_html
+
+EMPTY = "(none)"
+
+
+class AuditTrailContextHelper(HistoricalRecordContextHelper):
+    def context_for_delta_changes(self, delta):
+        context = super().context_for_delta_changes(delta)
+        for entry, change in zip(context, delta.changes, strict=True):
+            field = self.model._meta.get_field(change.field)
+            if (
+                isinstance(field, models.TextField | models.CharField)
+                and not field.choices
+                and _is_text(change)
+            ):
+                entry["diff"] = text_diff_html(change.old or "", change.new or "")
+        return context
+
+    def prepare_delta_change_value(self, change, value):
+        if getattr(value, "pk", EMPTY) is None:  # simple-history's stand-in for an empty FK
+            return EMPTY
+        if value is None or value == "":
+            return EMPTY
+        return super().prepare_delta_change_value(change, value)
+
+
+def text_diff_html(old: str, new: str):
+    """A word diff; for multi-paragraph text only the changed paragraphs, the rest counted."""
+    if "\n\n" not in old and "\n\n" not in new:
+        return word_diff_html(old, new)
+    return format_html_join(
+        "",
+        "{}",
+        (
+            (
+                format_html("<p><em>… {} unchanged paragraph(s) …</em></p>", block.count)
+                if block.kind == "collapsed"
+                else format_html("<p>{}</p>", block.html),
+            )
+            for block in diff_body(old, new, context=0)
+        ),
+    )
+
+
+def _is_text(change) -> bool:
+    return all(isinstance(value, str | None) for value in (change.old, change.new))

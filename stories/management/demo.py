@@ -1,0 +1,107 @@
+"""Demo content for ``make run``, loaded through the publishing service.
+
+Every demo revision is published the way an editor would publish it, so the demo's
+hashes, history rows and public history pages are real, not inserted rows.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from stories import audit, publishing
+from stories.models import Contributor, Credit, Section, Story
+from stories.roles import EDITOR, REPORTER, sync_roles
+
+DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
+DEMO_PASSWORD = "newsroom-demo"
+DEMO_USERS = [
+    ("editor", "Elena", "Marsh", EDITOR),
+    ("reporter", "Rui", "Santos", REPORTER),
+]
+
+
+def ensure_demo_users():
+    """The demo logins (known password: only ever created in demo mode)."""
+    groups = sync_roles()
+    User = get_user_model()
+    users = {}
+    for username, first, last, role in DEMO_USERS:
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"first_name": first, "last_name": last, "is_staff": True}
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        user.groups.add(groups[role])
+        users[username] = user
+    return users
+
+
+def _apply(story: Story, change: dict):
+    paragraphs = story.body.split("\n\n")
+    for old, new in change.get("replace", []):
+        paragraphs = [p.replace(old, new) for p in paragraphs]
+    paragraphs += change.get("append", [])
+    story.body = "\n\n".join(paragraphs)
+
+
+@transaction.atomic
+def load_demo(path: Path = DEMO_FILE) -> list[Story]:
+    """Create the demo newsroom unless it already has stories; returns the stories created."""
+    if Story.objects.exists():
+        return []
+    data = json.loads(path.read_text(encoding="utf-8"))
+    editor = ensure_demo_users()["editor"]
+    now = timezone.now()
+    created = []
+    with audit.acting_as(editor):
+        sections = {s["slug"]: Section.objects.create(**s) for s in data["sections"]}
+        contributors = {c["slug"]: Contributor.objects.create(**c) for c in data["contributors"]}
+        for entry in data["stories"]:
+            story = Story(
+                slug=entry["slug"],
+                headline=entry["headline"],
+                dek=entry["dek"],
+                section=sections[entry["section"]],
+                dateline=entry["dateline"],
+                body="\n\n".join(entry["body"]),
+                created_by=editor,
+                modified_by=editor,
+            )
+            story._change_reason = "Demo story drafted"
+            story.save()
+            for position, credit in enumerate(entry["credits"]):
+                Credit.objects.create(
+                    story=story,
+                    contributor=contributors[credit["contributor"]],
+                    role=credit["role"],
+                    position=position,
+                )
+            publishing.publish(
+                story, user=editor, at=now - timedelta(hours=entry["published_hours_ago"])
+            )
+            for revision in entry.get("revisions", []):
+                _apply(story, revision)
+                story._change_reason = revision.get("internal_reason") or revision["public_note"]
+                story.save()
+                publishing.publish(
+                    story,
+                    user=editor,
+                    kind=revision["kind"],
+                    public_note=revision.get("public_note", ""),
+                    internal_reason=revision.get("internal_reason", ""),
+                    at=now - timedelta(hours=revision["hours_ago"]),
+                )
+            if "draft_changes" in entry:
+                _apply(story, entry["draft_changes"])
+                story._change_reason = "Unpublished draft edit"
+                story.save()
+            created.append(story)
+    return created

@@ -1,0 +1,94 @@
+"""Machine-readable metadata of a story page: schema.org JSON-LD, Open Graph, Twitter.
+
+Built from the same ``reader.StoryPage`` the template shows, with the same time format
+(``iso_time``), so search engines and link previews read exactly what readers read:
+``headline`` is the ``h1``, ``datePublished``/``dateModified`` are the visible times.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.templatetags.static import static
+
+from .pages import StoryPage, absolute_url
+from .times import iso_time
+
+
+def publisher() -> dict:
+    logo = static(settings.PUBLICATION_LOGO)
+    if not logo.startswith(("http://", "https://")):
+        logo = absolute_url(logo if logo.startswith("/") else "/" + logo)
+    return {
+        "@type": "NewsMediaOrganization",
+        "name": settings.PUBLICATION_NAME,
+        "url": settings.PUBLICATION_URL,
+        "logo": {"@type": "ImageObject", "url": logo},
+    }
+
+
+def _person(credit) -> dict:
+    person = {"@type": "Person", "name": credit.name}
+    if credit.slug:
+        person["url"] = absolute_url(credit.url)
+    if credit.affiliation:
+        person["affiliation"] = {"@type": "Organization", "name": credit.affiliation}
+    return person
+
+
+def news_article(page: StoryPage) -> dict:
+    """The ``NewsArticle`` of a story page (the live version)."""
+    revision = page.revision
+    url = absolute_url(page.url)
+    data = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "mainEntityOfPage": {"@type": "WebPage", "@id": url},
+        "url": url,
+        "headline": revision.headline,
+        "description": revision.dek,
+        "inLanguage": settings.PUBLICATION_LANGUAGE,
+        "articleSection": revision.section_name,
+        "dateline": revision.dateline,
+        "author": [_person(credit) for credit in page.byline_credits],
+        "contributor": [_person(credit) for credit in page.tagline_credits],
+        "publisher": publisher(),
+        "version": revision.number,
+    }
+    if page.published_at:
+        data["datePublished"] = iso_time(page.published_at)
+    if page.modified_at:
+        data["dateModified"] = iso_time(page.modified_at)
+    corrections = [
+        {
+            "@type": "CorrectionComment",
+            "text": note.text,
+            "datePublished": iso_time(note.published_at),
+        }
+        for note in page.corrections
+    ]
+    if corrections:
+        data["correction"] = corrections
+    return {key: value for key, value in data.items() if value not in ("", [], None)}
+
+
+def open_graph(page: StoryPage) -> list[tuple[str, str]]:
+    """(property, content) pairs for Open Graph and the Twitter card."""
+    revision = page.revision
+    pairs = [
+        ("og:site_name", settings.PUBLICATION_NAME),
+        ("og:type", "article"),
+        ("og:title", revision.headline),
+        ("og:description", revision.dek),
+        ("og:url", absolute_url(page.url)),
+        ("og:locale", settings.PUBLICATION_LANGUAGE.replace("-", "_")),
+        ("article:published_time", iso_time(page.published_at) if page.published_at else ""),
+        ("article:modified_time", iso_time(page.modified_at) if page.modified_at else ""),
+        ("article:section", revision.section_name),
+    ]
+    pairs += [("article:author", absolute_url(credit.url)) for credit in page.byline_credits]
+    pairs += [
+        ("twitter:card", "summary"),
+        ("twitter:title", revision.headline),
+        ("twitter:description", revision.dek),
+    ]
+    return pairs

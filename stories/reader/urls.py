@@ -1,0 +1,43 @@
+"""Reader-facing URLs."""
+
+from django.urls import path
+
+from . import feeds, views
+
+app_name = "reader"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    # Stories: the live version, its public history and word-level comparisons.
+    path("stories/<slug:slug>/", views.story, name="story"),
+    path("stories/<slug:slug>/history/", views.history, name="history"),
+    path("stories/<slug:slug>/history/<int:number>/", views.revision, name="revision"),
+    path(
+        "stories/<slug:slug>/history/<int:old>/compare/<int:new>/",
+        views.compare,
+        name="compare",
+    ),
+    path("stories/<slug:slug>/preview/", views.preview, name="preview"),
+    # Sections and contributors.
+    path("sections/<slug:slug>/", views.section, name="section"),
+    path(
+        "sections/<slug:slug>/feeds/rss/",
+        views.feed(feeds.LatestStoriesRss()),
+        name="section_feed_rss",
+    ),
+    path(
+        "sections/<slug:slug>/feeds/atom/",
+        views.feed(feeds.LatestStoriesAtom()),
+        name="section_feed_atom",
+    ),
+    path("contributors/<slug:slug>/", views.contributor, name="contributor"),
+    # The public record of corrections.
+    path("corrections/", views.corrections, name="corrections"),
+    path("corrections/policy/", views.corrections_policy, name="corrections_policy"),
+    # Feeds.
+    path("feeds/latest/rss/", views.feed(feeds.LatestStoriesRss()), name="feed_rss"),
+    path("feeds/latest/atom/", views.feed(feeds.LatestStoriesAtom()), name="feed_atom"),
+    path("feeds/corrections/atom/", views.feed(feeds.CorrectionsAtom()), name="corrections_feed"),
+    # Full-text search over the live stories.
+    path("search/", views.search_page, name="search"),
+]
