@@ -16,8 +16,12 @@ from django.contrib.auth.models import Permission
 
 _acting_user: ContextVar = ContextVar("newsroom_acting_user", default=None)
 
-#: Permissions the system user needs to publish scheduled stories.
-SYSTEM_PERMISSIONS = ("publish_story", "withdraw_story")
+#: What the system user does: publish scheduled stories, import stories (which creates
+#: their sections and contributors) and withdraw when a command is told to.
+SYSTEM_PERMISSIONS = (
+    "publish_story", "withdraw_story", "add_story", "change_story",
+    "add_section", "add_contributor",
+)  # fmt: skip
 
 
 def history_user(request=None, instance=None, **kwargs):
@@ -48,12 +52,21 @@ def system_user():
     if created:
         user.set_unusable_password()
         user.save()
+    granted = set(user.user_permissions.values_list("codename", flat=True))
+    if not granted.issuperset(SYSTEM_PERMISSIONS):  # created, or made by an older release
         user.user_permissions.set(
             Permission.objects.filter(
                 content_type__app_label="stories", codename__in=SYSTEM_PERMISSIONS
             )
         )
     return user
+
+
+def display_name(user) -> str:
+    """How messages name a person: "Elena Marsh", else the username."""
+    if user is None:
+        return "Someone"
+    return user.get_full_name() or user.username
 
 
 def user_by_username(username: str | None):

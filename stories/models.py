@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords, HistoricForeignKey
 
@@ -102,6 +102,13 @@ class Section(SkipUnchangedSavesMixin):
     def get_absolute_url(self):
         return reverse("reader:section", kwargs={"slug": self.slug})
 
+    def slug_is_public(self, slug: str | None = None) -> bool:
+        """Whether any published version links to this section's address."""
+        return Revision.objects.filter(section_slug=slug or self.slug).exists()
+
+    def before_changed_save(self):
+        refuse_public_slug_change(self)
+
 
 class Contributor(SkipUnchangedSavesMixin):
     name = models.CharField(max_length=200)
@@ -132,9 +139,43 @@ class Contributor(SkipUnchangedSavesMixin):
     def get_absolute_url(self):
         return reverse("reader:contributor", kwargs={"slug": self.slug})
 
+    def slug_is_public(self, slug: str | None = None) -> bool:
+        """Whether any published version (live or not) credits this contributor's address."""
+        return Revision.objects.crediting(slug or self.slug).exists()
+
+    def before_changed_save(self):
+        refuse_public_slug_change(self)
+
+
+def refuse_public_slug_change(obj) -> None:
+    """A slug that published versions link to is a public address: it never changes.
+
+    Checked on every save of a section, contributor or story, whatever the path (admin,
+    revert, service, command, shell), against the slug as stored.
+    """
+    if obj._state.adding or "slug" not in (obj.changed_fields() or []):
+        return
+    stored = type(obj)._base_manager.filter(pk=obj.pk).values_list("slug", flat=True).first()
+    if stored is not None and stored != obj.slug and obj.slug_is_public(stored):
+        raise ValidationError(
+            {
+                "slug": f"The address “{stored}” is public: published versions link to it, so it cannot change."
+            }
+        )
+
+
+class StoryQuerySet(models.QuerySet):
+    def public(self):
+        """Stories readers can read: published at least once and not withdrawn."""
+        return self.filter(status=Story.Status.PUBLISHED, latest_revision__isnull=False)
+
 
 class Story(SkipUnchangedSavesMixin):
-    """The working copy of a story. Editors change it freely; readers never see it."""
+    """The working copy of a story. Editors change it freely; readers never see it.
+
+    Its publishing state (status, public times, the pointer to the live version) is
+    written by ``stories.publishing`` only; ``stories.editing`` keeps it as stored.
+    """
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -187,6 +228,7 @@ class Story(SkipUnchangedSavesMixin):
     )
 
     history = history()
+    objects = StoryQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "stories"
@@ -203,19 +245,56 @@ class Story(SkipUnchangedSavesMixin):
     def get_absolute_url(self):
         return reverse("reader:story", kwargs={"slug": self.slug})
 
+    # -- states, named for what they mean ---------------------------------------------
+
     @property
-    def is_live(self) -> bool:
+    def has_published_version(self) -> bool:
+        """Published at least once (withdrawn or not): its versions are a public record."""
         return self.latest_revision_id is not None
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.status == self.Status.WITHDRAWN
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.status == self.Status.SCHEDULED
+
+    @property
+    def is_public(self) -> bool:
+        """Readers can read it now: published and not withdrawn."""
+        return self.has_published_version and not self.is_withdrawn
+
+    @property
+    def can_publish(self) -> bool:
+        """A first publication or an update may be published (never after a withdrawal)."""
+        return not self.is_withdrawn
+
+    @property
+    def can_withdraw(self) -> bool:
+        return self.is_public
+
+    @property
+    def can_delete(self) -> bool:
+        """Only a story readers have never seen may be deleted; the rest is withdrawn."""
+        return not self.has_published_version
+
+    def slug_is_public(self, slug: str | None = None) -> bool:
+        return Story.objects.filter(
+            slug=slug or self.slug, first_published_at__isnull=False
+        ).exists()
 
     def clean(self):
         super().clean()
-        loaded = getattr(self, "_loaded_values", {})
-        if self.first_published_at and loaded.get("slug") not in (None, self.slug):
+        try:
+            refuse_public_slug_change(self)
+        except ValidationError as error:
             raise ValidationError(
                 {"slug": "The slug of a published story cannot change: its URL is public."}
-            )
+            ) from error
 
     def before_changed_save(self):
+        refuse_public_slug_change(self)
         if not self._state.adding:
             # Count from the stored row, not this object: a history revert starts from an
             # old version number and must still move past every version an editor loaded.
@@ -310,6 +389,24 @@ class StorySource(models.Model):
 
 class RevisionQuerySet(models.QuerySet):
     """Published revisions are a public record: bulk edits and deletes are refused."""
+
+    def crediting(self, contributor_slug: str):
+        """Revisions whose credits name the contributor ``contributor_slug`` (any role).
+
+        PostgreSQL answers with JSON containment; elsewhere a text pre-filter narrows the
+        rows and the credits are checked exactly.
+        """
+        if connection.features.supports_json_field_contains:
+            return self.filter(credits__contains=[{"slug": contributor_slug}])
+        candidates = self.filter(credits__icontains=f'"{contributor_slug}"').values_list(
+            "pk", "credits"
+        )
+        ids = [
+            pk
+            for pk, credits in candidates
+            if any(credit.get("slug") == contributor_slug for credit in credits or [])
+        ]
+        return self.filter(pk__in=ids)
 
     def update(self, **kwargs):
         raise ImmutableRevisionError("Published revisions cannot be changed.")

@@ -22,19 +22,12 @@ from .integrity import revision_hash
 from .kinds import REPUBLISH_KINDS, RevisionKind
 from .models import Revision, Story
 from .rendering import render_markdown
+from .roles import PUBLISH_STORY, WITHDRAW_STORY, require_permission
 
 logger = logging.getLogger(__name__)
 
 #: Sent after the transaction that wrote a revision commits (``story``, ``revision``).
 revision_published = Signal()
-
-PUBLISH_PERMISSION = "stories.publish_story"
-WITHDRAW_PERMISSION = "stories.withdraw_story"
-PERMISSION_ACTIONS = {
-    PUBLISH_PERMISSION: "publish stories",
-    WITHDRAW_PERMISSION: "withdraw stories",
-}
-
 
 #: The ``Revision`` fields that hold published content (the rest is metadata).
 CONTENT_FIELDS = (
@@ -71,10 +64,10 @@ def snapshot_story(story: Story) -> dict:
 def publish_errors(story: Story, kind: str | None, public_note: str, internal_reason: str) -> dict:
     """The newsroom rules for a publish, as ``{field: message}`` (empty when allowed)."""
     errors = {}
-    if story.status == Story.Status.WITHDRAWN:
+    if not story.can_publish:
         errors["__all__"] = "This story has been withdrawn; it cannot be published again."
         return errors
-    if not story.is_live:
+    if not story.has_published_version:
         if kind not in (None, "", RevisionKind.FIRST):
             errors["kind"] = (
                 "A story that has never been published is published as its first publication."
@@ -96,23 +89,6 @@ def publish_errors(story: Story, kind: str | None, public_note: str, internal_re
             f"A {RevisionKind(kind).label.lower()} needs a public note telling readers what changed."
         )
     return errors
-
-
-def require_permission(user, permission: str):
-    """Refuse (``PermissionDenied`` with a sentence) unless ``user`` holds ``permission``."""
-    _require(user, permission, PERMISSION_ACTIONS[permission])
-
-
-def _require(user, permission: str, action: str):
-    if user is None or not user.has_perm(permission):
-        name = getattr(user, "username", "anonymous")
-        raise PermissionDenied(f"{name} does not have permission to {action}.")
-
-
-def _name(user) -> str:
-    if user is None:
-        return "Someone"
-    return user.get_full_name() or user.username
 
 
 def _lock(story: Story) -> Story:
@@ -184,20 +160,20 @@ def publish(
     is the working-copy version the editor reviewed: if someone saved since, the publish
     is refused rather than sending out changes the editor never saw.
     """
-    _require(user, PUBLISH_PERMISSION, "publish stories")
+    require_permission(user, PUBLISH_STORY)
     with transaction.atomic():
         locked = _lock(story)
         errors = publish_errors(locked, kind, public_note, internal_reason)
         if expected_version is not None and locked.version != expected_version:
             errors.setdefault(
                 "__all__",
-                f"{_name(locked.modified_by)} changed the working copy after you opened this "
+                f"{audit.display_name(locked.modified_by)} changed the working copy after you opened this "
                 "page. Review the changes shown below, then publish again.",
             )
         if errors:
             raise ValidationError(errors)
         at = at or timezone.now()
-        first = not locked.is_live
+        first = not locked.has_published_version
         kind = RevisionKind.FIRST if first else kind
         if first:
             locked.first_published_at = at
@@ -222,15 +198,15 @@ def publish(
 
 def withdraw(story: Story, *, user, public_note: str, internal_reason: str = "") -> Revision:
     """Take a story down while keeping its URL, which then answers 410 with the note."""
-    _require(user, WITHDRAW_PERMISSION, "withdraw stories")
+    require_permission(user, WITHDRAW_STORY)
     with transaction.atomic():
         locked = _lock(story)
-        if not locked.is_live:
+        if locked.is_withdrawn:
+            raise ValidationError("This story has already been withdrawn.")
+        if not locked.can_withdraw:
             raise ValidationError(
                 "Only a published story can be withdrawn; delete a draft instead."
             )
-        if locked.status == Story.Status.WITHDRAWN:
-            raise ValidationError("This story has already been withdrawn.")
         if not public_note.strip():
             raise ValidationError(
                 {"public_note": "A withdrawal needs an editor's note telling readers why."}
@@ -258,10 +234,10 @@ def withdraw(story: Story, *, user, public_note: str, internal_reason: str = "")
 
 def schedule(story: Story, *, user, at: datetime) -> Story:
     """Mark a draft to be published by ``publish_scheduled`` once ``at`` has passed."""
-    _require(user, PUBLISH_PERMISSION, "schedule stories")
+    require_permission(user, PUBLISH_STORY, "schedule stories")
     with transaction.atomic():
         locked = _lock(story)
-        if locked.is_live:
+        if locked.has_published_version:
             raise ValidationError("Only a story that has never been published can be scheduled.")
         if at <= timezone.now():
             raise ValidationError({"scheduled_at": "Choose a time in the future, or publish now."})
@@ -276,10 +252,10 @@ def schedule(story: Story, *, user, at: datetime) -> Story:
 
 
 def unschedule(story: Story, *, user) -> Story:
-    _require(user, PUBLISH_PERMISSION, "schedule stories")
+    require_permission(user, PUBLISH_STORY, "schedule stories")
     with transaction.atomic():
         locked = _lock(story)
-        if locked.status != Story.Status.SCHEDULED:
+        if not locked.is_scheduled:
             raise ValidationError("This story is not scheduled.")
         locked.status = Story.Status.DRAFT
         locked.scheduled_at = None
@@ -317,7 +293,7 @@ def publish_due(*, user=None, now: datetime | None = None) -> ScheduledRun:
         try:
             with transaction.atomic():
                 locked = _lock(story)
-                if locked.status != Story.Status.SCHEDULED or locked.scheduled_at > now:
+                if not locked.is_scheduled or locked.scheduled_at > now:
                     continue
                 # Published when it actually went live (late if cron was down), so the
                 # public times and the news sitemap stay honest.

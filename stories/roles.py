@@ -1,13 +1,37 @@
-"""The newsroom's two roles as Django groups: reporters draft, editors publish.
+"""Who may do what: reporters draft, editors publish.
 
-Permissions, not template conditions, decide who may publish; ``sync_roles`` (and
-``load_demo``) keep the groups' permissions in step with this table.
+Permissions, not template conditions, decide it. The services check them with
+``require_permission`` (so a command or a shell session meets the same rule as the
+admin), and ``sync_roles`` (run by ``load_demo``) keeps the two groups' permissions in
+step with ``ROLE_PERMISSIONS``.
 """
 
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied
 
 REPORTER = "Reporters"
 EDITOR = "Editors"
+
+PUBLISH_STORY = "stories.publish_story"
+WITHDRAW_STORY = "stories.withdraw_story"
+ADD_STORY = "stories.add_story"
+CHANGE_STORY = "stories.change_story"
+ADD_SECTION = "stories.add_section"
+CHANGE_SECTION = "stories.change_section"
+ADD_CONTRIBUTOR = "stories.add_contributor"
+CHANGE_CONTRIBUTOR = "stories.change_contributor"
+
+#: What each permission lets a person do, as refusals name it ("... to publish stories").
+ACTIONS = {
+    PUBLISH_STORY: "publish stories",
+    WITHDRAW_STORY: "withdraw stories",
+    ADD_STORY: "write stories",
+    CHANGE_STORY: "edit stories",
+    ADD_SECTION: "create sections",
+    CHANGE_SECTION: "edit sections",
+    ADD_CONTRIBUTOR: "add contributors",
+    CHANGE_CONTRIBUTOR: "edit contributors",
+}
 
 _DRAFTING = [
     "view_story", "add_story", "change_story",
@@ -28,6 +52,15 @@ ROLE_PERMISSIONS = {
         "delete_contributor",
     ],
 }
+
+
+def require_permission(user, permission: str, action: str | None = None) -> None:
+    """Refuse, with a sentence naming the user and the action, unless ``user`` may."""
+    if user is None or not user.has_perm(permission):
+        name = getattr(user, "username", None) or "anonymous"
+        raise PermissionDenied(
+            f"{name} does not have permission to {action or ACTIONS[permission]}."
+        )
 
 
 def sync_roles() -> dict[str, Group]:

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from stories import publishing
+from stories import editing, publishing
 from stories.kinds import RevisionKind
 from stories.models import Credit, Revision, Story
 from tests.adminforms import add_credit, form_data
@@ -391,7 +391,7 @@ def test_a_credit_deleted_and_added_back_in_one_save(client_for, editor, story):
     ]
 
 
-def test_swapping_contributors_between_rows_is_a_form_error_not_a_crash(client_for, editor, story):
+def test_swapping_contributors_between_rows_reorders_the_credits(client_for, editor, story):
     client = client_for(editor)
     byline, tagline = story.credits.get(role="byline"), story.credits.get(role="contributed")
     tagline.role = "byline"
@@ -407,10 +407,23 @@ def test_swapping_contributors_between_rows_is_a_form_error_not_a_crash(client_f
 
     response = client.post(change_url(story), data)
 
+    assert response.status_code == 302
+    assert Story.objects.get(pk=story.pk).byline() == "By Dev Patel and Maria Ortiz"
+    # Each credit kept its row: the change is a change of positions, not new credits.
+    assert set(story.credits.values_list("pk", flat=True)) == {byline.pk, tagline.pk}
+
+
+def test_the_same_contributor_twice_in_one_role_is_a_form_error(client_for, editor, story):
+    client = client_for(editor)
+    byline = story.credits.get(role="byline")
+    data = add_credit(form_data(client.get(change_url(story))), "credits", byline.contributor)
+
+    response = client.post(change_url(story), data)
+
     assert response.status_code == 200
-    message = " ".join(response.context["inline_admin_formsets"][0].formset.non_form_errors())
-    assert "is already credited as “Byline” on another row" in message
-    assert story.credits.get(pk=byline.pk).contributor == byline.contributor
+    formset = response.context["inline_admin_formsets"][0].formset
+    assert "duplicate data for contributor and role" in " ".join(formset.non_form_errors())
+    assert story.credits.count() == 2
 
 
 def test_credit_changes_on_a_published_story_need_a_reason(client_for, editor, published_story):
@@ -423,7 +436,7 @@ def test_credit_changes_on_a_published_story_need_a_reason(client_for, editor, p
 
     assert response.status_code == 200
     message = " ".join(response.context["inline_admin_formsets"][0].formset.non_form_errors())
-    assert "give a reason for changing its credits" in message
+    assert "say why you are changing its credits" in message
     assert published_story.credits.count() == 2
 
 
@@ -521,13 +534,22 @@ def test_a_form_without_its_version_is_refused_clearly(client_for, editor, story
 
 
 def test_slugs_that_published_versions_link_to_are_fixed(client_for, editor, published_story):
+    editor.is_superuser = True  # sections are changed by editors-in-chief
+    editor.save()
     client = client_for(editor)
     section, contributor = published_story.section, published_story.credits.first().contributor
-    for url in (
-        reverse("admin:stories_section_change", args=[section.pk]),
-        reverse("admin:stories_contributor_change", args=[contributor.pk]),
-    ):
-        assert "slug" not in client.get(url).context["adminform"].form.fields
+    for obj, name in ((section, "section"), (contributor, "contributor")):
+        url = reverse(f"admin:stories_{name}_change", args=[obj.pk])
+        page = client.get(url)
+        field = page.context["adminform"].form.fields["slug"]
+        assert field.disabled, f"the {name}'s public slug is shown fixed"
+
+        response = client.post(url, form_data(page, slug="a-new-address", name="Renamed"))
+
+        assert response.status_code == 302
+        obj.refresh_from_db()
+        assert (obj.slug, obj.name) != ("a-new-address", None)
+        assert obj.slug != "a-new-address" and obj.name == "Renamed"
 
 
 def test_contributor_staff_account_is_a_plain_choice_of_staff(client_for, editor, reporter):
@@ -537,3 +559,60 @@ def test_contributor_staff_account_is_a_plain_choice_of_staff(client_for, editor
     page = client_for(editor).get(reverse("admin:stories_contributor_add"))
     choices = [label for _, label in page.context["adminform"].form.fields["user"].choices]
     assert "editor" in choices and "reporter" in choices and "reader" not in choices
+
+
+# -- reverts: every history row of every model opens and saves, no public slug moves ---
+
+
+def _revert_every_row(client, obj, name):
+    """Open the revert page of each of ``obj``'s history rows, newest first, and save it."""
+    for row in list(obj.history.order_by("-history_date", "-history_id")):
+        url = reverse(f"admin:stories_{name}_simple_history", args=[obj.pk, row.history_id])
+        page = client.get(url)
+        assert page.status_code == 200, f"{name} history row {row.history_id} opens"
+        response = client.post(url, form_data(page, change_reason="Reverted in a test"))
+        assert response.status_code == 302, (
+            page.context and response.context["adminform"].form.errors
+        )
+
+
+@pytest.mark.parametrize("name", ["story", "section", "contributor"])
+def test_every_history_row_reverts_before_and_after_publication_keeping_public_slugs(
+    client_for, editor, story, name
+):
+    editor.is_superuser = True  # sections are changed by editors-in-chief
+    editor.save()
+    client = client_for(editor)
+    objects = {
+        "story": story,
+        "section": story.section,
+        "contributor": story.credits.first().contributor,
+    }
+    obj = objects[name]
+    # Before publication: the slug may still change, and does.
+    obj = type(obj).objects.get(pk=obj.pk)
+    obj.slug = f"{obj.slug}-draft"
+    save = {"story": editing.save_story, "section": editing.save_section}
+    save.get(name, editing.save_contributor)(obj, user=editor)
+    publishing.publish(Story.objects.get(pk=story.pk), user=editor)
+    # After publication: an ordinary edit, with its reason.
+    obj = type(obj).objects.get(pk=obj.pk)
+    if name == "story":
+        obj.headline = "A headline after publication"
+    else:
+        obj.name = "A name after publication"
+    save.get(name, editing.save_contributor)(obj, user=editor, reason="Renamed")
+    public_slug = obj.slug
+    live = Story.objects.get(pk=story.pk).latest_revision
+
+    _revert_every_row(client, obj, name)
+
+    obj.refresh_from_db()
+    assert obj.slug == public_slug
+    stored = Story.objects.get(pk=story.pk)
+    assert (stored.status, stored.latest_revision, stored.slug) == (
+        Story.Status.PUBLISHED,
+        live,
+        story.slug if name != "story" else public_slug,
+    )
+    assert client.get(stored.get_absolute_url()).status_code == 200

@@ -1,7 +1,7 @@
 """The editors' admin: ModelAdmins, their forms and the audit-trail display.
 
 Thin: saving goes through ``stories.editing``, publishing through ``stories.publishing``.
-Importing this package registers the ModelAdmins (Django's admin autodiscovery does).
+Importing this package (Django's admin autodiscovery does) registers the ModelAdmins.
 """
 
-from . import stories  # noqa: F401  (registers the ModelAdmins)
+from . import contributors, revisions, sections, stories  # noqa: F401  (registration)

@@ -1,36 +1,78 @@
-"""Forms editors fill in: the story working copy, publishing and withdrawal."""
+"""Forms editors fill in: the working copy, credits, sections, contributors, publishing.
+
+They collect input and show errors; the rules are the services'. A story form asks
+``stories.editing`` whether the save is allowed (and so shows a stale edit, a missing
+reason or a fixed slug next to the field), and the admin then saves through it.
+"""
 
 from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
-from django.utils import timezone
-from django.utils.formats import date_format
 
-from stories.kinds import REPUBLISH_KINDS, CreditRole
-from stories.models import Story
+from stories import editing
+from stories.kinds import REPUBLISH_KINDS
+from stories.models import Contributor, Section, Story
 
 
-class StoryAdminForm(forms.ModelForm):
-    """The working copy, guarded against lost edits by the story's version counter.
-
-    The form carries the version it was loaded from; a save against a newer version is
-    refused with a message naming who saved in between, and the editor's text stays in
-    the bound form so nothing they typed is lost.
-    """
-
-    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    change_reason = forms.CharField(
+def _reason_field(help_text: str) -> forms.CharField:
+    return forms.CharField(
         label="Reason for this change",
         required=False,
         max_length=1000,
         widget=forms.TextInput(attrs={"size": 80}),
-        help_text="Recorded in the audit trail. Required once the story has been published.",
+        help_text=help_text,
     )
 
-    #: Fields that describe the edit rather than the story: they never count as a change.
-    EDIT_METADATA = ("loaded_version", "change_reason")
+
+def add_service_errors(form, errors: dict[str, list[str]], only=None) -> None:
+    """Show a service's ``{field: [messages]}`` on the form: by a field the form has,
+    else above the form."""
+    for name, messages in errors.items():
+        if only is not None and name not in only:
+            continue
+        target = name if name in form.fields else None
+        for message in messages:
+            form.add_error(target, message)
+
+
+class PublicSlugForm(forms.ModelForm):
+    """A slug that published versions link to is shown, fixed, as stored.
+
+    Disabled rather than read-only, so that a revert's form (which starts from an old
+    row) still has the field, shows the address readers use, and submits nothing for it.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "slug" not in self.fields or self.instance.pk is None:
+            return
+        model = type(self.instance)
+        stored = model._base_manager.filter(pk=self.instance.pk).values_list("slug", flat=True)
+        slug = stored.first()
+        if slug is not None and self.instance.slug_is_public(slug):
+            field = self.fields["slug"]
+            field.disabled = True
+            field.help_text = "Fixed: published versions link to this address."
+            self.initial["slug"] = slug
+
+
+class StoryAdminForm(PublicSlugForm):
+    """The working copy, guarded against lost edits by the story's version counter.
+
+    The form carries the version it was loaded from; ``stories.editing`` refuses a save
+    against a newer version with a message naming who saved in between, and the
+    editor's text stays in the bound form so nothing they typed is lost.
+    """
+
+    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    change_reason = _reason_field(
+        "Recorded in the audit trail. Required once the story has been published."
+    )
+
+    #: The person saving (set by ``StoryAdmin.get_form``): the service checks their rights.
+    editor = None
 
     class Meta:
         model = Story
@@ -44,101 +86,93 @@ class StoryAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            # The stored version, not the instance's: a history revert starts from an old row.
-            stored = (
-                Story.objects.filter(pk=self.instance.pk).values_list("version", flat=True).first()
-            )
-            self.fields["loaded_version"].initial = stored
-
-    def content_changed(self) -> bool:
-        return any(name not in self.EDIT_METADATA for name in self.changed_data)
+            # The stored version, not the instance's: a revert starts from an old row.
+            stored = Story.objects.filter(pk=self.instance.pk).values_list("version", flat=True)
+            self.fields["loaded_version"].initial = stored.first()
 
     def clean(self):
         cleaned = super().clean()
-        if self.instance.pk:
-            self._refuse_stale_edit(cleaned.get("loaded_version"))
-            if (
-                self.instance.first_published_at
-                and self.content_changed()
-                and not cleaned.get("change_reason")
-            ):
-                self.add_error(
-                    "change_reason", "This story has been published: say why you are changing it."
-                )
-        return cleaned
-
-    def _refuse_stale_edit(self, loaded_version):
-        if loaded_version is None:
+        if self.instance.pk and cleaned.get("loaded_version") is None:
             raise ValidationError(
                 "This form does not say which version of the story it was opened on. "
                 "Reload the page and make your changes again.",
                 code="stale",
             )
-        current = (
-            Story.objects.select_for_update(of=("self",))
-            .filter(pk=self.instance.pk)
-            .values(
-                "version",
-                "modified_at",
-                "modified_by__username",
-                "modified_by__first_name",
-                "modified_by__last_name",
-            )
-            .first()
-        )
-        if current is None or loaded_version == current["version"]:
+        return cleaned
+
+    def _post_clean(self):
+        super()._post_clean()  # the instance now holds the submitted values
+        if self.errors:
             return
-        name = " ".join(
-            filter(None, [current["modified_by__first_name"], current["modified_by__last_name"]])
+        errors = editing.story_edit_errors(
+            self.instance,
+            user=self.editor,
+            reason=self.cleaned_data.get("change_reason", ""),
+            expected_version=self.cleaned_data.get("loaded_version"),
         )
-        who = name or current["modified_by__username"] or "Someone"
-        when = date_format(timezone.localtime(current["modified_at"]), "DATETIME_FORMAT")
-        raise ValidationError(
-            f"{who} saved this story at {when}, after you opened it. Your changes have not been "
-            "saved and are still in the form below: copy what you need, reload the page to see "
-            "their version, and apply your changes again.",
-            code="stale",
+        # Credits are checked, and shown, by the credits formset.
+        errors.pop("credits", None)
+        add_service_errors(self, errors)
+
+
+def credit_lines(formset) -> list[editing.CreditLine]:
+    """The credits a validated formset asks for: every row kept, none of the empty ones."""
+    lines = []
+    for form in formset.forms:
+        data = getattr(form, "cleaned_data", None)
+        if not data or form in formset.deleted_forms or not data.get("contributor"):
+            continue
+        lines.append(
+            editing.CreditLine(
+                contributor=data["contributor"],
+                role=data["role"],
+                affiliation=data.get("affiliation", ""),
+                position=data.get("position") or 0,
+            )
         )
+    return lines
 
 
 class CreditInlineFormSet(BaseInlineFormSet):
-    """Credits of one story, checked as a whole before anything is saved."""
+    """Credits of one story, checked as a whole by ``stories.editing``, never saved
+    row by row: the story admin saves the story and its credits in one service call."""
+
+    #: The person saving (set by ``CreditInline.get_formset``).
+    editor = None
 
     def clean(self):
         super().clean()
+        if any(self.errors):
+            return
         story = self.instance
-        if (
-            story.pk
-            and story.first_published_at
-            and self.has_changed()
-            and not self.data.get("change_reason", "").strip()
-        ):
-            raise ValidationError(
-                "This story has been published: give a reason for changing its credits "
-                "(“Reason for this change”)."
-            )
-        self._refuse_taking_another_rows_credit()
+        errors = editing.story_edit_errors(
+            story,
+            user=self.editor,
+            reason=self.data.get("change_reason", ""),
+            credits=credit_lines(self),
+        )
+        messages = errors.get("credits", [])
+        if not story.has_unsaved_changes():
+            # A reason missing for a change of the story's own fields shows on its form.
+            messages += errors.get("change_reason", [])
+        if messages:
+            raise ValidationError(messages)
 
-    def _refuse_taking_another_rows_credit(self):
-        """A row may not take the contributor and role another kept row still holds.
 
-        Saving it would collide with that row before the other is saved (a swap can never
-        be saved row by row). Reordering is what positions are for.
-        """
-        kept = [f for f in self.forms if f.instance.pk and f not in self.deleted_forms]
-        # ``initial`` holds the stored values (validation has already changed ``instance``).
-        held = {(f.initial.get("contributor"), f.initial.get("role")): f for f in kept}
-        for form in kept:
-            if not form.has_changed() or not hasattr(form, "cleaned_data"):
-                continue
-            contributor, role = form.cleaned_data.get("contributor"), form.cleaned_data.get("role")
-            holder = held.get((getattr(contributor, "pk", None), role))
-            if holder is not None and holder is not form:
-                raise ValidationError(
-                    f"{contributor.name} is already credited as “{CreditRole(role).label}” on "
-                    "another row. To reorder credits, change their positions; to replace a "
-                    "contributor, delete the old row first."
-                )
+class SectionAdminForm(PublicSlugForm):
+    change_reason = _reason_field("Recorded in the audit trail.")
+
+    class Meta:
+        model = Section
+        fields = ["name", "slug", "description"]
+
+
+class ContributorAdminForm(PublicSlugForm):
+    change_reason = _reason_field("Recorded in the audit trail.")
+
+    class Meta:
+        model = Contributor
+        fields = ["name", "slug", "affiliation", "bio", "user"]
 
 
 class PublishForm(forms.Form):

@@ -1,111 +1,27 @@
-"""The editors' admin. Thin: rules live in ``publishing``, forms in ``forms``."""
+"""Stories in the admin: the working copy, its credits, publishing and the audit trail.
+
+Thin: saving goes through ``stories.editing``, publishing through ``stories.publishing``;
+these classes turn requests into service calls and service errors into form errors.
+"""
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
-from stories import publishing
+from stories import editing, publishing
 from stories.diffing import compare_snapshots, has_changes
-from stories.models import Contributor, Credit, Revision, Section, Story
+from stories.models import Credit, Revision, Story
+from stories.roles import PUBLISH_STORY, WITHDRAW_STORY, require_permission
 
-from .forms import CreditInlineFormSet, PublishForm, StoryAdminForm, WithdrawForm
-from .history import AuditTrailContextHelper
-
-#: Story fields only the publishing service writes; an admin save (or a revert) keeps them.
-PUBLISHING_STATE = (
-    "status",
-    "scheduled_at",
-    "first_published_at",
-    "updated_at",
-    "latest_revision_id",
-    "created_at",
-    "created_by_id",
-)
-
-
-class AuditedAdmin(SimpleHistoryAdmin):
-    """Skips saves that change nothing, records the user of every save, and shows
-    text changes in the History page as word diffs."""
-
-    object_history_list_template = "admin/stories/object_history_list.html"
-
-    def get_historical_record_context_helper(self, request, historical_record):
-        return AuditTrailContextHelper(self.model, historical_record)
-
-    # Saves that change nothing (including a revert to identical values) are skipped by
-    # the models themselves (``SkipUnchangedSavesMixin``), so no check is needed here.
-
-    def history_view(self, request, object_id, extra_context=None):
-        return super().history_view(request, _numeric_id(object_id), extra_context)
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        # A revert saves through the same locked, validated form as a normal edit.
-        with transaction.atomic():
-            return super().history_form_view(
-                request, _numeric_id(object_id), _numeric_id(version_id), extra_context
-            )
-
-    def get_search_results(self, request, queryset, search_term):
-        # PostgreSQL rejects NUL characters in a query; nobody searches for one.
-        return super().get_search_results(request, queryset, search_term.replace("\x00", ""))
-
-
-def _numeric_id(value) -> str:
-    """Admin ids in URLs are numbers; anything else is a page that does not exist."""
-    if not str(value).isdigit():
-        raise Http404("No such record.")
-    return value
-
-
-class PublicSlugMixin:
-    """A slug that published versions link to is fixed, like a published story's."""
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None and self.slug_is_public(obj):
-            fields.append("slug")
-        return fields
-
-    def get_prepopulated_fields(self, request, obj=None):
-        if obj is not None and self.slug_is_public(obj):
-            return {}
-        return super().get_prepopulated_fields(request, obj)
-
-
-@admin.register(Section)
-class SectionAdmin(PublicSlugMixin, AuditedAdmin):
-    list_display = ["name", "slug"]
-    prepopulated_fields = {"slug": ["name"]}
-    search_fields = ["name"]
-
-    def slug_is_public(self, section):
-        return section.stories.filter(first_published_at__isnull=False).exists()
-
-
-@admin.register(Contributor)
-class ContributorAdmin(PublicSlugMixin, AuditedAdmin):
-    list_display = ["name", "affiliation", "user"]
-    search_fields = ["name", "affiliation"]
-    prepopulated_fields = {"slug": ["name"]}
-
-    def slug_is_public(self, contributor):
-        return contributor.credits.filter(story__first_published_at__isnull=False).exists()
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "user":
-            # A plain list of staff accounts: editors need no permission on user accounts.
-            kwargs["queryset"] = get_user_model().objects.filter(is_staff=True).order_by("username")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+from .base import AuditedAdmin, numeric_id
+from .forms import CreditInlineFormSet, PublishForm, StoryAdminForm, WithdrawForm, credit_lines
 
 
 class CreditInline(admin.TabularInline):
@@ -115,6 +31,11 @@ class CreditInline(admin.TabularInline):
     fields = ["position", "contributor", "role", "affiliation"]
     autocomplete_fields = ["contributor"]
     ordering = ["position", "id"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.editor = request.user
+        return formset
 
 
 class RevisionInline(admin.TabularInline):
@@ -174,18 +95,14 @@ class StoryAdmin(AuditedAdmin):
         "imported_from",
     ]
 
-    def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None and obj.first_published_at:
-            fields.append("slug")
-        return fields
-
-    def get_prepopulated_fields(self, request, obj=None):
-        return {} if obj is not None and obj.first_published_at else self.prepopulated_fields
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.editor = request.user
+        return form
 
     @admin.display(description="Status")
     def publication_status(self, obj):
-        if obj.status == Story.Status.SCHEDULED:
+        if obj.is_scheduled:
             return f"Scheduled for {timezone.localtime(obj.scheduled_at):%Y-%m-%d %H:%M %Z}"
         return obj.get_status_display()
 
@@ -203,47 +120,34 @@ class StoryAdmin(AuditedAdmin):
     # -- saving the working copy -------------------------------------------------
 
     def save_model(self, request, obj, form, change):
-        if change:
-            stored = Story.objects.get(pk=obj.pk)
-            for name in PUBLISHING_STATE:
-                setattr(obj, name, getattr(stored, name))
-        else:
-            obj.created_by = request.user
-        if obj.has_unsaved_changes():  # else the model skips the save: no history row
-            obj.modified_by = request.user
-            obj._change_reason = form.cleaned_data.get("change_reason") or (
-                "Created" if not change else ""
-            )
-        super().save_model(request, obj, form, change)
+        # A revert saves the story's own fields; a normal save does it with the credits,
+        # in one service call, in ``save_related`` (same transaction, same row lock).
+        if self.is_revert(request):
+            self._save(request, obj, form, credits=None)
 
-    def save_formset(self, request, form, formset, change):
-        reason = form.cleaned_data.get("change_reason") or "Credits edited"
-        credits_changed = False
-        to_save = formset.save(commit=False)
-        # Deletions first: a credit removed and added back in one save must not collide.
-        for credit in formset.deleted_objects:
-            credit._history_user = request.user
-            credit._change_reason = reason
-            credit.delete()
-            credits_changed = True
-        for credit in to_save:
-            credit._history_user = request.user
-            credit._change_reason = reason
-            credit.save()
-            credits_changed = True
-        formset.save_m2m()
-        if credits_changed and change and not form.content_changed():
-            # Credits are part of the story: move its version so stale forms are refused.
-            story = form.instance
-            story.modified_by = request.user
-            story._history_user = request.user
-            story._change_reason = reason
-            story.version += 1
-            story.save()
+    def save_related(self, request, form, formsets, change):
+        credits = next((formset for formset in formsets if formset.model is Credit), None)
+        lines = None if credits is None else credit_lines(credits)
+        edit = self._save(request, form.instance, form, credits=lines)
+        # What the admin's change message and log entry report (published versions: nothing).
+        for formset in formsets:
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        if credits is not None:
+            credits.new_objects, credits.deleted_objects = edit.added, edit.removed
+            credits.changed_objects = edit.changed
+
+    def _save(self, request, story, form, *, credits):
+        return editing.save_story(
+            story,
+            user=request.user,
+            reason=form.cleaned_data.get("change_reason", ""),
+            expected_version=form.cleaned_data.get("loaded_version"),
+            credits=credits,
+        )
 
     def delete_view(self, request, object_id, extra_context=None):
-        story = Story.objects.filter(pk=_numeric_id(object_id)).first()
-        if story is not None and story.is_live:
+        story = Story.objects.filter(pk=numeric_id(object_id)).first()
+        if story is not None and not story.can_delete:
             self.message_user(
                 request,
                 "A published story cannot be deleted: its versions are a public record. "
@@ -254,7 +158,7 @@ class StoryAdmin(AuditedAdmin):
         return super().delete_view(request, object_id, extra_context)
 
     def history_view(self, request, object_id, extra_context=None):
-        _numeric_id(object_id)
+        numeric_id(object_id)
         credit_history = (
             Credit.history.filter(story_id=object_id)
             .select_related("history_user", "contributor")
@@ -331,14 +235,14 @@ class StoryAdmin(AuditedAdmin):
 
     def publish_view(self, request, object_id):
         story = self._story_or_404(request, object_id)
-        first = not story.is_live
+        first = not story.has_published_version
         form = PublishForm(
             request.POST if request.method == "POST" else None,
             first_publication=first,
             initial={"loaded_version": story.version},
         )
         try:
-            publishing.require_permission(request.user, publishing.PUBLISH_PERMISSION)
+            require_permission(request.user, PUBLISH_STORY)
             if request.method == "POST" and form.is_valid():
                 self._publish(request, story, form.cleaned_data)
                 return HttpResponseRedirect(reverse("admin:stories_story_change", args=[story.pk]))
@@ -387,7 +291,7 @@ class StoryAdmin(AuditedAdmin):
         story = self._story_or_404(request, object_id)
         form = WithdrawForm(request.POST if request.method == "POST" else None)
         try:
-            publishing.require_permission(request.user, publishing.WITHDRAW_PERMISSION)
+            require_permission(request.user, WITHDRAW_STORY)
             if request.method == "POST" and form.is_valid():
                 publishing.withdraw(story, user=request.user, **form.cleaned_data)
                 self.message_user(
@@ -432,22 +336,3 @@ class StoryAdmin(AuditedAdmin):
             diffs=diffs,
             has_changes=has_changes(diffs),
         )
-
-
-@admin.register(Revision)
-class RevisionAdmin(SimpleHistoryAdmin):
-    """Published revisions can be read here, never changed or deleted."""
-
-    list_display = ["story", "number", "kind", "published_at", "published_by"]
-    list_filter = ["kind"]
-    list_select_related = ["story", "published_by"]
-    search_fields = ["headline", "public_note", "story__slug"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

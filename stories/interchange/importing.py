@@ -36,10 +36,11 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from stories import audit, publishing
+from stories import audit, editing, publishing
 from stories.credits import outlet_key
-from stories.models import Contributor, Credit, Section, Story, StorySource
+from stories.models import Contributor, Section, Story, StorySource
 from stories.rendering import escape_markdown
+from stories.roles import ADD_SECTION
 
 from .plaintext import ParsedCredit, ParsedStory, StoryFormatError, decode_story_bytes, parse_story
 
@@ -134,8 +135,13 @@ def find_section(slug: str) -> Section:
         ) from None
 
 
-def default_section(*, reason: str) -> Section:
-    """The "Imported" section, created on first use (by slug, else by name)."""
+def default_section(*, user, reason: str) -> Section:
+    """The "Imported" section (by slug, else by name), created on first use.
+
+    Created by the importing user when they may create sections; otherwise (a reporter
+    importing drafts) by the system user: it is the importer's holding section, not an
+    editorial choice.
+    """
     section = (
         Section.objects.filter(slug=DEFAULT_SECTION_SLUG).first()
         or Section.objects.filter(name=DEFAULT_SECTION_NAME).first()
@@ -146,8 +152,8 @@ def default_section(*, reason: str) -> Section:
             slug=DEFAULT_SECTION_SLUG,
             description="Stories imported from plain-text files, waiting for a section.",
         )
-        section._change_reason = reason
-        section.save()
+        creator = user if user.has_perm(ADD_SECTION) else audit.system_user()
+        editing.save_section(section, user=creator, reason=reason)
     return section
 
 
@@ -281,26 +287,23 @@ def _import(
         headline=parsed.headline,
         slug=slug,
         body=markdown_body(parsed),
-        section=section or default_section(reason=reason),
-        created_by=user,
-        modified_by=user,
+        section=section or default_section(user=user, reason=reason),
     )
-    story._change_reason = reason
-    story.save()
+    lines = []
     for position, parsed_credit in enumerate(credits):
-        contributor = _contributor(parsed_credit, reason=reason)
-        credit = Credit(
-            story=story,
-            contributor=contributor,
-            role=parsed_credit.role,
-            # Blank means "the contributor's own"; store it only where this credit differs.
-            affiliation=""
-            if parsed_credit.affiliation == contributor.affiliation
-            else parsed_credit.affiliation,
-            position=position,
+        contributor = _contributor(parsed_credit, user=user, reason=reason)
+        lines.append(
+            editing.CreditLine(
+                contributor=contributor,
+                role=parsed_credit.role,
+                # Blank means "the contributor's own"; kept only where this credit differs.
+                affiliation=""
+                if parsed_credit.affiliation == contributor.affiliation
+                else parsed_credit.affiliation,
+                position=position,
+            )
         )
-        credit._change_reason = reason
-        credit.save()
+    editing.save_story(story, user=user, reason=reason, credits=lines)
     StorySource.objects.create(
         story=story,
         filename=filename,
@@ -338,7 +341,7 @@ def _import_again(
             "it was left "
             "unchanged: edit it in the admin, or change the headline to import a new story"
         )
-    if publish and story.status == Story.Status.DRAFT and not story.is_live:
+    if publish and not story.has_published_version and not story.is_scheduled:
         if _working_copy(story) != (parsed.headline, markdown_body(parsed), _credit_keys(credits)):
             raise ImportRefused(
                 f"the draft {story.slug!r} was imported from this file and edited since; "
@@ -410,7 +413,7 @@ def _check_lengths(credits: Iterable[ParsedCredit]) -> None:
                 )
 
 
-def _contributor(credit: ParsedCredit, *, reason: str) -> Contributor:
+def _contributor(credit: ParsedCredit, *, user, reason: str) -> Contributor:
     """The known contributor with this name and outlet, or a new one as written."""
     key = _person_key(credit.name, credit.affiliation)
     for candidate in Contributor.objects.filter(name__iexact=credit.name).order_by("pk"):
@@ -419,8 +422,7 @@ def _contributor(credit: ParsedCredit, *, reason: str) -> Contributor:
     contributor = Contributor(
         name=credit.name, slug=_unique_contributor_slug(credit.name), affiliation=credit.affiliation
     )
-    contributor._change_reason = reason
-    contributor.save()
+    editing.save_contributor(contributor, user=user, reason=reason)
     return contributor
 
 

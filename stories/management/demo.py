@@ -15,8 +15,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from stories import audit, publishing
-from stories.models import Contributor, Credit, Section, Story
+from stories import editing, publishing
+from stories.models import Contributor, Section, Story
 from stories.roles import EDITOR, REPORTER, sync_roles
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
@@ -61,47 +61,52 @@ def load_demo(path: Path = DEMO_FILE) -> list[Story]:
     editor = ensure_demo_users()["editor"]
     now = timezone.now()
     created = []
-    with audit.acting_as(editor):
-        sections = {s["slug"]: Section.objects.create(**s) for s in data["sections"]}
-        contributors = {c["slug"]: Contributor.objects.create(**c) for c in data["contributors"]}
-        for entry in data["stories"]:
-            story = Story(
-                slug=entry["slug"],
-                headline=entry["headline"],
-                dek=entry["dek"],
-                section=sections[entry["section"]],
-                dateline=entry["dateline"],
-                body="\n\n".join(entry["body"]),
-                created_by=editor,
-                modified_by=editor,
+    sections = {}
+    for fields in data["sections"]:
+        sections[fields["slug"]] = section = Section(**fields)
+        editing.save_section(section, user=editor, reason="Demo section")
+    contributors = {}
+    for fields in data["contributors"]:
+        contributors[fields["slug"]] = contributor = Contributor(**fields)
+        editing.save_contributor(contributor, user=editor, reason="Demo contributor")
+    for entry in data["stories"]:
+        story = Story(
+            slug=entry["slug"],
+            headline=entry["headline"],
+            dek=entry["dek"],
+            section=sections[entry["section"]],
+            dateline=entry["dateline"],
+            body="\n\n".join(entry["body"]),
+        )
+        credits = [
+            editing.CreditLine(
+                contributor=contributors[credit["contributor"]],
+                role=credit["role"],
+                position=position,
             )
-            story._change_reason = "Demo story drafted"
-            story.save()
-            for position, credit in enumerate(entry["credits"]):
-                Credit.objects.create(
-                    story=story,
-                    contributor=contributors[credit["contributor"]],
-                    role=credit["role"],
-                    position=position,
-                )
+            for position, credit in enumerate(entry["credits"])
+        ]
+        editing.save_story(story, user=editor, reason="Demo story drafted", credits=credits)
+        publishing.publish(
+            story, user=editor, at=now - timedelta(hours=entry["published_hours_ago"])
+        )
+        for revision in entry.get("revisions", []):
+            _apply(story, revision)
+            editing.save_story(
+                story,
+                user=editor,
+                reason=revision.get("internal_reason") or revision["public_note"],
+            )
             publishing.publish(
-                story, user=editor, at=now - timedelta(hours=entry["published_hours_ago"])
+                story,
+                user=editor,
+                kind=revision["kind"],
+                public_note=revision.get("public_note", ""),
+                internal_reason=revision.get("internal_reason", ""),
+                at=now - timedelta(hours=revision["hours_ago"]),
             )
-            for revision in entry.get("revisions", []):
-                _apply(story, revision)
-                story._change_reason = revision.get("internal_reason") or revision["public_note"]
-                story.save()
-                publishing.publish(
-                    story,
-                    user=editor,
-                    kind=revision["kind"],
-                    public_note=revision.get("public_note", ""),
-                    internal_reason=revision.get("internal_reason", ""),
-                    at=now - timedelta(hours=revision["hours_ago"]),
-                )
-            if "draft_changes" in entry:
-                _apply(story, entry["draft_changes"])
-                story._change_reason = "Unpublished draft edit"
-                story.save()
-            created.append(story)
+        if "draft_changes" in entry:
+            _apply(story, entry["draft_changes"])
+            editing.save_story(story, user=editor, reason="Unpublished draft edit")
+        created.append(story)
     return created

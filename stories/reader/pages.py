@@ -17,7 +17,6 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
-from django.db import connection
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -208,22 +207,10 @@ def section_links() -> list[tuple[str, str]]:
 def credited_stories(slug: str):
     """Live stories whose live revision credits the contributor ``slug`` (any role).
 
-    Credits are read from the published revisions' ``credits`` JSON, so a credit that
-    exists only in a draft never shows. PostgreSQL answers with JSON containment;
-    elsewhere a text pre-filter narrows the rows and the credits are checked exactly.
+    Credits are read from the published revisions, so a credit that exists only in a
+    draft never shows.
     """
-    stories = live_stories()
-    if connection.features.supports_json_field_contains:
-        return stories.filter(latest_revision__credits__contains=[{"slug": slug}])
-    candidates = stories.filter(latest_revision__credits__icontains=f'"{slug}"').values_list(
-        "pk", "latest_revision__credits"
-    )
-    ids = [
-        pk
-        for pk, credits in candidates
-        if any(credit.get("slug") == slug for credit in credits or [])
-    ]
-    return stories.filter(pk__in=ids)
+    return live_stories().filter(latest_revision__in=Revision.objects.crediting(slug))
 
 
 def contributor_page(slug: str, number: int) -> tuple[Contributor, CardPage]:

@@ -1,0 +1,23 @@
+"""Published versions in the admin: readable, never changed or deleted."""
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from stories.models import Revision
+
+
+@admin.register(Revision)
+class RevisionAdmin(SimpleHistoryAdmin):
+    list_display = ["story", "number", "kind", "published_at", "published_by"]
+    list_filter = ["kind"]
+    list_select_related = ["story", "published_by"]
+    search_fields = ["headline", "public_note", "story__slug"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
