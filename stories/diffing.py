@@ -32,7 +32,7 @@ __all__ = [
     "ParagraphBlock",
     "compare_snapshots",
     "diff_body",
-    "has_changes",
+    "SnapshotDiff",
     "split_paragraphs",
     "word_diff_html",
 ]
@@ -188,6 +188,10 @@ class ParagraphBlock:
     kind: BlockKind
     html: SafeString = SafeString("")
     count: int = 1
+
+    @property
+    def is_collapsed(self) -> bool:
+        return self.kind == "collapsed"
 
 
 def _paragraph_diffs(
@@ -371,6 +375,27 @@ class FieldDiff:
     html: SafeString = SafeString("")
     blocks: list[ParagraphBlock] = field(default_factory=list)
 
+    @property
+    def is_body(self) -> bool:
+        return self.name == "body"
+
+
+class SnapshotDiff(list):
+    """The ``FieldDiff`` of every field, in page order, with what pages ask of them."""
+
+    @property
+    def changed(self) -> list[FieldDiff]:
+        return [diff for diff in self if diff.changed]
+
+    @property
+    def unchanged(self) -> list[FieldDiff]:
+        return [diff for diff in self if not diff.changed]
+
+    @property
+    def has_changes(self) -> bool:
+        """Whether any field differs: pages say "No differences." instead of an empty diff."""
+        return any(diff.changed for diff in self)
+
 
 def _value(snapshot: Mapping, key: str) -> str:
     value = snapshot.get(key)
@@ -384,7 +409,7 @@ def _line_value(snapshot: Mapping, name: str) -> str:
     return _value(snapshot, name)
 
 
-def compare_snapshots(old: Mapping, new: Mapping, context: int = 1) -> list[FieldDiff]:
+def compare_snapshots(old: Mapping, new: Mapping, context: int = 1) -> SnapshotDiff:
     """Compare two revision snapshots field by field, in the order a story page shows them.
 
     Headline, Summary (dek), Credits (byline and tagline together, since readers see
@@ -401,9 +426,4 @@ def compare_snapshots(old: Mapping, new: Mapping, context: int = 1) -> list[Fiel
     blocks = _diff_body(_value(old, "body"), _value(new, "body"), context, deadline)
     changed = any(block.kind in _CHANGE_KINDS for block in blocks)
     diffs.append(FieldDiff("body", "Body", changed, blocks=blocks))
-    return diffs
-
-
-def has_changes(diffs: list[FieldDiff]) -> bool:
-    """Whether any field differs: pages say "No differences." instead of an empty diff."""
-    return any(diff.changed for diff in diffs)
+    return SnapshotDiff(diffs)

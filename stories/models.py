@@ -164,10 +164,20 @@ def refuse_public_slug_change(obj) -> None:
         )
 
 
+def public_story(prefix: str = "") -> models.Q:
+    """The one definition of a story readers can read: published and not withdrawn.
+
+    ``prefix`` reaches the story through a relation (``"story__"`` from a revision).
+    """
+    return models.Q(
+        **{f"{prefix}status": Story.Status.PUBLISHED, f"{prefix}latest_revision__isnull": False}
+    )
+
+
 class StoryQuerySet(models.QuerySet):
     def public(self):
-        """Stories readers can read: published at least once and not withdrawn."""
-        return self.filter(status=Story.Status.PUBLISHED, latest_revision__isnull=False)
+        """Stories readers can read (``public_story``)."""
+        return self.filter(public_story())
 
 
 class Story(SkipUnchangedSavesMixin):
@@ -390,6 +400,14 @@ class StorySource(models.Model):
 class RevisionQuerySet(models.QuerySet):
     """Published revisions are a public record: bulk edits and deletes are refused."""
 
+    def live(self):
+        """The version readers see of each public story (its latest revision)."""
+        return self.filter(public_story("story__"), story__latest_revision=models.F("pk"))
+
+    def of_public_stories(self):
+        """Every version of the stories readers can read."""
+        return self.filter(public_story("story__"))
+
     def crediting(self, contributor_slug: str):
         """Revisions whose credits name the contributor ``contributor_slug`` (any role).
 
@@ -472,12 +490,18 @@ class Revision(models.Model):
 
     def snapshot(self) -> dict:
         """The published content, in the shape ``diffing.compare_snapshots`` reads."""
-        return {
-            "headline": self.headline,
-            "dek": self.dek,
-            "body": self.body,
-            "byline": self.byline,
-            "tagline": self.tagline,
-            "dateline": self.dateline,
-            "section": self.section_name,
-        }
+        return diff_snapshot(vars(self))
+
+
+def diff_snapshot(content) -> dict:
+    """What two versions are compared on, from a mapping of revision fields (a revision,
+    a publishing snapshot of the working copy, a reader's plain version)."""
+    return {
+        "headline": content.get("headline", ""),
+        "dek": content.get("dek", ""),
+        "body": content.get("body", ""),
+        "byline": content.get("byline", ""),
+        "tagline": content.get("tagline", ""),
+        "dateline": content.get("dateline", ""),
+        "section": content.get("section_name", ""),
+    }

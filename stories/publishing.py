@@ -18,9 +18,10 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from . import audit
+from .diffing import SnapshotDiff, compare_snapshots
 from .integrity import revision_hash
 from .kinds import REPUBLISH_KINDS, RevisionKind
-from .models import Revision, Story
+from .models import Revision, Story, diff_snapshot
 from .rendering import render_markdown
 from .roles import PUBLISH_STORY, WITHDRAW_STORY, require_permission
 
@@ -59,6 +60,12 @@ def snapshot_story(story: Story) -> dict:
         "section_slug": story.section.slug,
         "dateline": story.dateline,
     }
+
+
+def pending_changes(story: Story) -> SnapshotDiff:
+    """What readers would see change if the working copy were published now."""
+    live = story.latest_revision.snapshot() if story.latest_revision else {}
+    return compare_snapshots(live, diff_snapshot(snapshot_story(story)))
 
 
 def publish_errors(story: Story, kind: str | None, public_note: str, internal_reason: str) -> dict:

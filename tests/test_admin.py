@@ -1,5 +1,7 @@
 """The editors' admin: saving, lost-edit protection, publishing and the audit trail."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -87,9 +89,10 @@ def test_editing_a_published_story_requires_and_records_a_reason(
     client_for, editor, published_story
 ):
     client = client_for(editor)
+    before = published_story.headline
     response = edit(client, published_story, headline="Council delays harbor vote")
     assert "say why you are changing it" in errors(response)["change_reason"][0]
-    assert Story.objects.get(pk=published_story.pk).headline != "Council delays harbor vote"
+    assert Story.objects.get(pk=published_story.pk).headline == before
 
     response = edit(
         client, published_story, headline="Council delays harbor vote", change_reason="New angle"
@@ -103,9 +106,7 @@ def test_editing_a_published_story_requires_and_records_a_reason(
         "New angle",
     )
     live = Story.objects.get(pk=published_story.pk).latest_revision
-    assert live.headline != "Council delays harbor vote", (
-        "editing the working copy must not change what readers see"
-    )
+    assert live.headline == before, "editing the working copy must not change what readers see"
 
 
 def test_second_of_two_concurrent_saves_is_refused_and_keeps_its_text(
@@ -129,8 +130,7 @@ def test_second_of_two_concurrent_saves_is_refused_and_keeps_its_text(
     assert "Your changes have not been saved" in message
     assert "Reporter&#x27;s careful rewrite." in response.content.decode()
     stored = Story.objects.get(pk=story.pk)
-    assert stored.headline == "Editor's headline"
-    assert stored.body != "Reporter's careful rewrite."
+    assert (stored.headline, stored.body) == ("Editor's headline", story.body)
 
 
 def test_credit_only_change_moves_the_version(client_for, editor, story):
@@ -333,7 +333,7 @@ def test_history_shows_text_changes_as_word_diffs_and_empty_links_as_none(
     page = client.get(reverse("admin:stories_story_history", args=[story.pk])).content.decode()
 
     assert "<del>three</del><ins>four</ins>" in page
-    assert "… 1 unchanged paragraph(s) …" in page  # the first paragraph is only counted
+    assert "… 1 unchanged paragraph …" in page  # the first paragraph is only counted
     assert "Deleted revision" not in page
     assert "(none)&nbsp;&rarr;" in page
 
@@ -539,6 +539,7 @@ def test_slugs_that_published_versions_link_to_are_fixed(client_for, editor, pub
     client = client_for(editor)
     section, contributor = published_story.section, published_story.credits.first().contributor
     for obj, name in ((section, "section"), (contributor, "contributor")):
+        public_slug = obj.slug
         url = reverse(f"admin:stories_{name}_change", args=[obj.pk])
         page = client.get(url)
         field = page.context["adminform"].form.fields["slug"]
@@ -548,8 +549,7 @@ def test_slugs_that_published_versions_link_to_are_fixed(client_for, editor, pub
 
         assert response.status_code == 302
         obj.refresh_from_db()
-        assert (obj.slug, obj.name) != ("a-new-address", None)
-        assert obj.slug != "a-new-address" and obj.name == "Renamed"
+        assert (obj.slug, obj.name) == (public_slug, "Renamed")
 
 
 def test_contributor_staff_account_is_a_plain_choice_of_staff(client_for, editor, reporter):
@@ -616,3 +616,61 @@ def test_every_history_row_reverts_before_and_after_publication_keeping_public_s
         story.slug if name != "story" else public_slug,
     )
     assert client.get(stored.get_absolute_url()).status_code == 200
+
+
+# -- the admin as an editor reads it --------------------------------------------------
+
+
+def test_a_withdrawn_story_page_says_what_is_true(client_for, editor, published_story):
+    publishing.withdraw(published_story, user=editor, public_note="Withdrawn for legal review.")
+    client = client_for(editor)
+
+    page = client.get(change_url(published_story)).content.decode()
+
+    assert "Withdrawn" in page and "410 Gone" in page
+    assert "readers see them after you publish an update" not in page
+    assert "Compare with live" not in page and "View live" not in page
+    assert 'name="_publish"' not in page and "Withdraw…" not in page
+
+    client.post(reverse("admin:stories_story_delete", args=[published_story.pk]), {"post": "yes"})
+    message = str(list(client.get(change_url(published_story)).context["messages"])[0])
+    assert message == "A withdrawn story cannot be deleted: its versions stay a public record."
+    assert Story.objects.filter(pk=published_story.pk).exists()
+
+
+def test_times_read_like_the_rest_of_the_admin(client_for, editor, published_story):
+    client = client_for(editor)
+    edit(client, published_story, body="A new body.\n\nIn two paragraphs.", change_reason="Redo")
+    publishing.publish(
+        published_story, user=editor, kind=RevisionKind.UPDATE, public_note="Rewritten."
+    )
+
+    change_page = client.get(change_url(published_story)).content.decode()
+    history = client.get(
+        reverse("admin:stories_story_history", args=[published_story.pk])
+    ).content.decode()
+
+    assert "Readers see version 2 (published " in change_page
+    assert ".." not in change_page.replace("...", "")
+    raw_time = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?\+00:00"
+    assert re.search(raw_time, history) is None, "times are formatted, not stored strings"
+    assert "version 1 (First publication)&nbsp;&rarr;" in history
+    assert "paragraph(s)" not in history
+
+
+def test_save_and_publish_carries_the_reason_to_the_publish_page(
+    client_for, editor, published_story
+):
+    client = client_for(editor)
+
+    response = edit(
+        client,
+        published_story,
+        headline="Council delays harbor vote",
+        change_reason="Sharper headline",
+        _publish="Save and publish update…",
+    )
+
+    assert response.status_code == 302
+    page = client.get(response.url)
+    assert page.context["form"]["internal_reason"].value() == "Sharper headline"

@@ -12,7 +12,6 @@ from stories.diffing import (
     ParagraphBlock,
     compare_snapshots,
     diff_body,
-    has_changes,
     split_paragraphs,
     word_diff_html,
 )
@@ -360,7 +359,7 @@ def test_field_order_and_labels():
 
 def test_identical_snapshots_have_no_changes():
     diffs = compare_snapshots(SNAPSHOT, dict(SNAPSHOT))
-    assert not has_changes(diffs)
+    assert not diffs.has_changes and diffs.changed == []
     assert not any(d.changed for d in diffs)
     assert by_name(diffs)["body"].blocks == [ParagraphBlock("collapsed", count=3)]
 
@@ -372,7 +371,7 @@ def test_headline_only_change():
     assert diffs["headline"].html == "Storm closes coastal highway<ins> for a week</ins>"
     assert diffs["body"].blocks == [ParagraphBlock("collapsed", count=3)]
     assert diffs["dek"].html == "Crews expect the road to reopen Friday."
-    assert has_changes(list(diffs.values()))
+    assert any(diff.changed for diff in diffs.values())
 
 
 def test_credits_compare_byline_and_tagline_together():
@@ -395,9 +394,9 @@ def test_body_change_is_reported_on_body_only():
 
 
 def test_missing_keys_and_empty_snapshots():
-    assert not has_changes(compare_snapshots({}, {}))
+    assert not compare_snapshots({}, {}).has_changes
     assert all(d.html == "" and d.blocks == [] for d in compare_snapshots({}, {}))
-    assert not has_changes(compare_snapshots({"headline": "H"}, {"headline": "H", "dek": ""}))
+    assert not compare_snapshots({"headline": "H"}, {"headline": "H", "dek": ""}).has_changes
     diffs = by_name(compare_snapshots({}, SNAPSHOT))
     assert all(d.changed for d in diffs.values())
     assert diffs["section"].html == "<ins>Local</ins>"

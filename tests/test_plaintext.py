@@ -110,7 +110,6 @@ def test_sample_imports_as_expected(name):
     assert credit_pairs(story) == expected["credits"]
     assert all(credit.role == CONTRIBUTED for credit in story.credits)
     assert [(note.kind, note.text) for note in story.notes] == expected["notes"]
-    assert story.body == "\n\n".join(story.paragraphs)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -152,7 +151,6 @@ def test_blank_lines_and_surrounding_whitespace_are_dropped():
     story = parse_story("\n\n  Headline  \n\n  First.\n\n\nSecond.  \n   \n")
     assert story.headline == "Headline"
     assert story.paragraphs == ("First.", "Second.")
-    assert story.body == "First.\n\nSecond."
 
 
 # Taglines -----------------------------------------------------------------------------

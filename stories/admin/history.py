@@ -1,14 +1,20 @@
 """How the admin's History pages show what changed in a save.
 
-django-simple-history cuts long values to "The c[522 chars]d it." and shows an empty
-foreign key as a "Deleted ... (pk=None)". Editors need to see which words of a
-paragraph changed, so long text fields get the same word-level diff readers see on
-the public compare page, and empty relations read as empty.
+django-simple-history cuts long values to "The c[522 chars]d it.", shows times as
+stored ("2026-11-30 03:22:09.876469+00:00") and an empty foreign key as "Deleted ...
+(pk=None)". Editors need to see which words of a paragraph changed, times as the rest of
+the admin writes them, and empty values as empty: long text fields get the word-level
+diff readers see on the public compare page.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import models
+from django.template.defaultfilters import pluralize
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from simple_history.template_utils import HistoricalRecordContextHelper
 
@@ -35,6 +41,10 @@ class AuditTrailContextHelper(HistoricalRecordContextHelper):
             return EMPTY
         if value is None or value == "":
             return EMPTY
+        if isinstance(value, datetime):
+            return date_format(timezone.localtime(value), "DATETIME_FORMAT")
+        if hasattr(value, "number") and hasattr(value, "get_kind_display"):  # a Revision
+            return f"version {value.number} ({value.get_kind_display()})"
         return super().prepare_delta_change_value(change, value)
 
 
@@ -47,8 +57,12 @@ def text_diff_html(old: str, new: str):
         "{}",
         (
             (
-                format_html("<p><em>… {} unchanged paragraph(s) …</em></p>", block.count)
-                if block.kind == "collapsed"
+                format_html(
+                    "<p><em>… {} unchanged paragraph{} …</em></p>",
+                    block.count,
+                    pluralize(block.count),
+                )
+                if block.is_collapsed
                 else format_html("<p>{}</p>", block.html),
             )
             for block in diff_body(old, new, context=0)

@@ -14,9 +14,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import urlencode
 
 from stories import editing, publishing
-from stories.diffing import compare_snapshots, has_changes
 from stories.models import Credit, Revision, Story
 from stories.roles import PUBLISH_STORY, WITHDRAW_STORY, require_permission
 
@@ -150,7 +150,9 @@ class StoryAdmin(AuditedAdmin):
         if story is not None and not story.can_delete:
             self.message_user(
                 request,
-                "A published story cannot be deleted: its versions are a public record. "
+                "A withdrawn story cannot be deleted: its versions stay a public record."
+                if story.is_withdrawn
+                else "A published story cannot be deleted: its versions are a public record. "
                 "Withdraw it instead.",
                 messages.ERROR,
             )
@@ -169,13 +171,20 @@ class StoryAdmin(AuditedAdmin):
 
     def response_add(self, request, obj, post_url_continue=None):
         if "_publish" in request.POST:
-            return HttpResponseRedirect(self._url("publish", obj))
+            return self._to_publish_page(request, obj)
         return super().response_add(request, obj, post_url_continue)
 
     def response_change(self, request, obj):
         if "_publish" in request.POST:
-            return HttpResponseRedirect(self._url("publish", obj))
+            return self._to_publish_page(request, obj)
         return super().response_change(request, obj)
+
+    def _to_publish_page(self, request, story):
+        """ "Save and publish…": the publish page, its internal reason prefilled with the
+        reason just given for the edit (the editor said it once)."""
+        url = self._url("publish", story)
+        reason = request.POST.get("change_reason", "").strip()
+        return HttpResponseRedirect(f"{url}?{urlencode({'reason': reason})}" if reason else url)
 
     # -- publishing views ----------------------------------------------------------
 
@@ -229,17 +238,16 @@ class StoryAdmin(AuditedAdmin):
             message=str(error) or "You do not have permission to do that.",
         )
 
-    def _working_copy_diffs(self, story):
-        live = story.latest_revision.snapshot() if story.latest_revision else {}
-        return compare_snapshots(live, Revision(**publishing.snapshot_story(story)).snapshot())
-
     def publish_view(self, request, object_id):
         story = self._story_or_404(request, object_id)
         first = not story.has_published_version
         form = PublishForm(
             request.POST if request.method == "POST" else None,
             first_publication=first,
-            initial={"loaded_version": story.version},
+            initial={
+                "loaded_version": story.version,
+                "internal_reason": request.GET.get("reason", "")[:1000],
+            },
         )
         try:
             require_permission(request.user, PUBLISH_STORY)
@@ -251,7 +259,7 @@ class StoryAdmin(AuditedAdmin):
         except PermissionDenied as error:
             return self._refused(request, story, error)
         story.refresh_from_db()
-        diffs = self._working_copy_diffs(story)
+        diffs = publishing.pending_changes(story)
         return self._render(
             request,
             story,
@@ -260,7 +268,6 @@ class StoryAdmin(AuditedAdmin):
             form=form,
             first_publication=first,
             diffs=diffs,
-            has_changes=has_changes(diffs),
         )
 
     def _publish(self, request, story, data):
@@ -327,12 +334,11 @@ class StoryAdmin(AuditedAdmin):
 
     def compare_view(self, request, object_id):
         story = self._story_or_404(request, object_id)
-        diffs = self._working_copy_diffs(story)
+        diffs = publishing.pending_changes(story)
         return self._render(
             request,
             story,
             "admin/stories/story/compare.html",
             title=f"Working copy compared with the live version: {story.headline}",
             diffs=diffs,
-            has_changes=has_changes(diffs),
         )

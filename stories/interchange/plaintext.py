@@ -105,11 +105,6 @@ class ParsedStory:
     credits: tuple[ParsedCredit, ...] = ()
     notes: tuple[ParsedNote, ...] = ()
 
-    @property
-    def body(self) -> str:
-        """The paragraphs as Markdown (one blank line between paragraphs)."""
-        return "\n\n".join(self.paragraphs)
-
 
 # Control characters that do not occur in text files (tab, line feed, vertical tab, form
 # feed and carriage return do). Their presence means binary data, not a story.

@@ -66,6 +66,16 @@ def story_generation(story_id: int) -> str:
     return _generations(story_generation_key(story_id))
 
 
+def cached_value(name: str, generation: str, compute):
+    """``compute()``, kept in the cache under ``name`` until ``generation`` moves on."""
+    key = f"reader:value:{name}:{generation}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, page_timeout())
+    return value
+
+
 def invalidate_story(story_id: int) -> None:
     """Make every cached page that shows this story, and every list, stale."""
     cache.set_many(

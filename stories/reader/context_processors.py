@@ -1,6 +1,9 @@
 """Template context shared by every reader page."""
 
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
+
+from . import pages
 
 
 def publication(request):
@@ -10,5 +13,7 @@ def publication(request):
             "url": settings.PUBLICATION_URL,
             "logo": settings.PUBLICATION_LOGO,
             "language": settings.PUBLICATION_LANGUAGE,
-        }
+        },
+        # Read (from the cache, until the next publish) only by pages that show the menu.
+        "section_links": SimpleLazyObject(pages.cached_section_links),
     }

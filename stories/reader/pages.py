@@ -1,28 +1,33 @@
-"""What reader pages show, read from published revisions only.
+"""What reader pages show, read from published versions only.
 
-Views, feeds, sitemaps and the structured-data builder call these functions and get
-plain objects back (``StoryCard``, ``StoryPage``, ``Note``...) built from ``Revision``
-rows and the story's public pointers (slug, first publication, last update). Templates
-never receive a ``Story`` object, so no template can reach the working copy by accident:
-a draft sentence has no path to a public page.
+Views, feeds, sitemaps, search and the structured-data builder call these functions and
+get plain data back (``StoryCard``, ``Version``, ``StoryPage``, ``Note``...) built from
+``Revision`` rows and the story's public pointers (slug, first publication, last update).
+Nothing here hands a model instance to a template, so no template can reach the working
+copy by accident: a draft sentence has no path to a public page.
 
-Each function runs a small, fixed number of queries whatever the number of credits or
-revisions (the story page: one for the story and its live revision, one for its notes).
+Which stories readers can read is decided in one place, ``Story.objects.public()`` (and
+``Revision.objects.live()`` for their live versions). Each function runs a small, fixed
+number of queries whatever the number of credits or versions (the story page: one for
+the live version with the story's pointers, one for its notes).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
+from django.db.models import F
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
+from stories.diffing import SnapshotDiff, compare_snapshots
 from stories.kinds import PROMINENT_KINDS, CreditRole, RevisionKind
-from stories.models import Contributor, Revision, Section, Story
+from stories.models import Contributor, Revision, Section, Story, diff_snapshot
 
 from . import caching
 
@@ -39,13 +44,19 @@ NOTE_KINDS = [RevisionKind.UPDATE, *sorted(PROMINENT_KINDS)]
 #: Kinds listed on the corrections page and in the corrections feed's titles.
 CORRECTION_KINDS = [RevisionKind.CORRECTION, RevisionKind.CLARIFICATION]
 
-#: The card fields of a live story: its public pointers and its live revision's summary.
-_CARD_FIELDS = (
-    "pk", "slug", "first_published_at", "updated_at", "latest_revision__number",
-    "latest_revision__headline", "latest_revision__dek", "latest_revision__byline",
-    "latest_revision__section_name", "latest_revision__section_slug",
-    "latest_revision__published_at",
+#: What a story card shows, read from a revision row (the live one) and its story.
+CARD_FIELDS = (
+    "story_id", "story__slug", "story__first_published_at", "story__updated_at",
+    "number", "headline", "dek", "byline", "section_name", "section_slug", "published_at",
 )  # fmt: skip
+#: What a page shows of one version, beyond its card.
+VERSION_FIELDS = (
+    "number", "kind", "public_note", "published_at", "headline", "dek", "body",
+    "body_html", "byline", "tagline", "credits", "section_name", "section_slug",
+    "dateline", "content_hash",
+)  # fmt: skip
+#: What a note (history entry) shows of one version.
+NOTE_FIELDS = ("number", "kind", "public_note", "published_at")
 
 
 class StoryWithdrawn(Exception):
@@ -72,10 +83,13 @@ def contributor_url(slug: str) -> str:
 
 
 def live_stories():
-    """Stories readers can see: published and not withdrawn, newest first."""
-    return Story.objects.filter(
-        status=Story.Status.PUBLISHED, latest_revision__isnull=False
-    ).order_by("-first_published_at", "-pk")
+    """Stories readers can see, newest first."""
+    return Story.objects.public().order_by("-first_published_at", "-pk")
+
+
+def live_versions():
+    """The live version of every story readers can see, newest story first."""
+    return Revision.objects.live().order_by("-story__first_published_at", "-story_id")
 
 
 def site_version() -> str:
@@ -90,12 +104,24 @@ def site_version() -> str:
     return f"{caching.site_generation()}:{newest or 0}"
 
 
-# -- cards (lists, feeds, sitemaps) ----------------------------------------------------
+# -- the plain data pages show -----------------------------------------------------------
+
+
+class KindLabel:
+    """What readers call a revision's kind ("Correction", "Minor edit")."""
+
+    kind: str
+
+    @property
+    def label(self) -> str:
+        return RevisionKind(self.kind).label
 
 
 @dataclass(frozen=True)
 class StoryCard:
-    """A live story as lists show it: everything comes from its live revision."""
+    """A live story as lists show it (home, sections, contributors, feeds, sitemaps,
+    search): everything comes from its live version. ``headline``, ``dek`` and
+    ``snippet`` are safe HTML with the hits marked on a search page, text elsewhere."""
 
     pk: int
     slug: str
@@ -108,6 +134,7 @@ class StoryCard:
     updated_at: datetime | None
     modified_at: datetime
     versions: int
+    snippet: str = ""
 
     @property
     def url(self) -> str:
@@ -123,31 +150,123 @@ class StoryCard:
         return self.updated_at if self.is_updated else self.published_at
 
 
-def _card(row: dict) -> StoryCard:
-    return StoryCard(
-        pk=row["pk"],
-        slug=row["slug"],
-        headline=row["latest_revision__headline"],
-        dek=row["latest_revision__dek"],
-        byline=row["latest_revision__byline"],
-        section_name=row["latest_revision__section_name"],
-        section_slug=row["latest_revision__section_slug"],
-        published_at=row["first_published_at"],
-        updated_at=row["updated_at"],
-        modified_at=row["latest_revision__published_at"],
-        versions=row["latest_revision__number"],
-    )
+def story_card(row: Mapping, **marked) -> StoryCard:
+    """The card of a revision row read with ``CARD_FIELDS`` (``marked`` overrides text
+    fields with highlighted HTML, for search)."""
+    fields = {
+        "pk": row["story_id"],
+        "slug": row["story__slug"],
+        "headline": row["headline"],
+        "dek": row["dek"],
+        "byline": row["byline"],
+        "section_name": row["section_name"],
+        "section_slug": row["section_slug"],
+        "published_at": row["story__first_published_at"],
+        "updated_at": row["story__updated_at"],
+        "modified_at": row["published_at"],
+        "versions": row["number"],
+    }
+    return StoryCard(**{**fields, **marked})
 
 
-def story_cards(queryset) -> list[StoryCard]:
-    return [_card(row) for row in queryset.values(*_CARD_FIELDS)]
+def story_cards(revisions) -> list[StoryCard]:
+    return [story_card(row) for row in revisions.values(*CARD_FIELDS)]
 
 
 def latest_cards(limit: int, section_slug: str | None = None) -> list[StoryCard]:
-    stories = live_stories()
+    versions = live_versions()
     if section_slug is not None:
-        stories = stories.filter(latest_revision__section_slug=section_slug)
-    return story_cards(stories[:limit])
+        versions = versions.filter(section_slug=section_slug)
+    return story_cards(versions[:limit])
+
+
+@dataclass(frozen=True)
+class PublicCredit:
+    name: str
+    slug: str
+    role: str
+    affiliation: str
+
+    @property
+    def url(self) -> str:
+        return contributor_url(self.slug) if self.slug else ""
+
+    @property
+    def role_label(self) -> str:
+        try:
+            return CreditRole(self.role).label
+        except ValueError:
+            return self.role
+
+
+@dataclass(frozen=True)
+class Version(KindLabel):
+    """One published version, as readers saw it: plain values, no way back to a model."""
+
+    number: int
+    kind: str
+    public_note: str
+    published_at: datetime
+    headline: str
+    dek: str
+    body: str
+    body_html: str
+    byline: str
+    tagline: str
+    credits: tuple[PublicCredit, ...]
+    section_name: str
+    section_slug: str
+    dateline: str
+    content_hash: str = ""
+
+    def snapshot(self) -> dict:
+        """The content compared between versions (``diffing.compare_snapshots``)."""
+        return diff_snapshot(vars(self))
+
+
+def version(row: Mapping) -> Version:
+    """A ``Version`` from a row with ``VERSION_FIELDS`` (or a publishing snapshot)."""
+    credits = tuple(
+        PublicCredit(
+            name=credit.get("name", ""),
+            slug=credit.get("slug", ""),
+            role=credit.get("role", ""),
+            affiliation=credit.get("affiliation", ""),
+        )
+        for credit in row.get("credits") or []
+    )
+    return Version(**{**{name: row.get(name, "") for name in VERSION_FIELDS}, "credits": credits})
+
+
+@dataclass(frozen=True)
+class Note(KindLabel):
+    """The public note of one version: a correction, clarification, editor's note,
+    update, minor edit or first publication (the history lists them all)."""
+
+    number: int
+    kind: str
+    text: str
+    published_at: datetime
+
+    @property
+    def is_prominent(self) -> bool:
+        return self.kind in PROMINENT_KINDS
+
+    @property
+    def is_minor(self) -> bool:
+        return self.kind == RevisionKind.MINOR
+
+    @property
+    def compare_previous(self) -> tuple[int, int] | None:
+        """The versions to compare to see what this one changed (none for version 1)."""
+        return (self.number - 1, self.number) if self.number > 1 else None
+
+
+def notes(rows) -> list[Note]:
+    return [Note(*row) for row in rows]
+
+
+# -- lists ---------------------------------------------------------------------------------
 
 
 @dataclass
@@ -169,7 +288,7 @@ def paginate(queryset, number: int, per_page: int, to_items=story_cards) -> Card
 
 
 def home_page(number: int) -> CardPage:
-    return paginate(live_stories(), number, STORIES_PER_PAGE)
+    return paginate(live_versions(), number, STORIES_PER_PAGE)
 
 
 def public_section(slug: str) -> Section:
@@ -179,38 +298,35 @@ def public_section(slug: str) -> Section:
     its name is not public until the first story in it is.
     """
     section = Section.objects.filter(slug=slug).first()
-    if section is None or not live_stories().filter(latest_revision__section_slug=slug).exists():
+    if section is None or not live_versions().filter(section_slug=slug).exists():
         raise Http404("There is no section at this address.")
     return section
 
 
 def section_page(slug: str, number: int) -> tuple[Section, CardPage]:
     section = public_section(slug)
-    stories = live_stories().filter(latest_revision__section_slug=slug)
-    return section, paginate(stories, number, STORIES_PER_PAGE)
+    versions = live_versions().filter(section_slug=slug)
+    return section, paginate(versions, number, STORIES_PER_PAGE)
 
 
 def section_links() -> list[tuple[str, str]]:
     """(name, slug) of every section with at least one live story, by name."""
-    rows = (
-        live_stories()
-        .order_by()
-        .values_list("latest_revision__section_name", "latest_revision__section_slug")
-        .distinct()
-    )
+    rows = live_versions().order_by().values_list("section_name", "section_slug").distinct()
     return sorted(set(rows), key=lambda row: row[0].casefold())
 
 
-# -- contributors ----------------------------------------------------------------------
+def cached_section_links() -> list[tuple[str, str]]:
+    """``section_links()``, kept in the cache until the next publish."""
+    return caching.cached_value("sections", caching.site_generation(), section_links)
 
 
-def credited_stories(slug: str):
-    """Live stories whose live revision credits the contributor ``slug`` (any role).
+def credited_versions(slug: str):
+    """Live versions that credit the contributor ``slug`` (any role).
 
-    Credits are read from the published revisions, so a credit that exists only in a
+    Credits are read from the published versions, so a credit that exists only in a
     draft never shows.
     """
-    return live_stories().filter(latest_revision__in=Revision.objects.crediting(slug))
+    return live_versions().filter(pk__in=Revision.objects.crediting(slug).values("pk"))
 
 
 def contributor_page(slug: str, number: int) -> tuple[Contributor, CardPage]:
@@ -218,14 +334,14 @@ def contributor_page(slug: str, number: int) -> tuple[Contributor, CardPage]:
     contributor = Contributor.objects.filter(slug=slug).first()
     if contributor is None:
         raise Http404("There is no contributor at this address.")
-    listing = paginate(credited_stories(slug), number, STORIES_PER_PAGE)
+    listing = paginate(credited_versions(slug), number, STORIES_PER_PAGE)
     if listing.page.paginator.count == 0:
         # Credited only on drafts (or on nothing): readers have nothing to see yet.
         raise Http404("There is no contributor at this address.")
     return contributor, listing
 
 
-# -- the story page --------------------------------------------------------------------
+# -- one story: the cheap state behind ETags and cache keys ---------------------------------
 
 
 @dataclass(frozen=True)
@@ -240,7 +356,7 @@ class StoryState:
     modified_at: datetime | None
 
     @property
-    def is_live(self) -> bool:
+    def has_published_version(self) -> bool:
         return self.revision_id is not None
 
     @property
@@ -273,56 +389,45 @@ def story_state(slug: str) -> StoryState | None:
     )
 
 
-class KindLabel:
-    """What readers call a revision's kind ("Correction", "Minor edit")."""
+def _latest(slug: str, *fields: str) -> dict:
+    """The story's latest version with its card fields: one query.
 
-    kind: str
-
-    @property
-    def label(self) -> str:
-        return RevisionKind(self.kind).label
-
-
-@dataclass(frozen=True)
-class Note(KindLabel):
-    """A public note of one revision: a correction, clarification, editor's note or update."""
-
-    number: int
-    kind: str
-    text: str
-    published_at: datetime
-
-    @property
-    def is_prominent(self) -> bool:
-        return self.kind in PROMINENT_KINDS
+    ``Http404`` if the story was never published, ``StoryWithdrawn`` if it was withdrawn.
+    Only the story's public pointers are read: never the working copy.
+    """
+    row = (
+        Revision.objects.filter(story__slug=slug, story__latest_revision=F("pk"))
+        .values(*CARD_FIELDS, "story__status", "public_note", *fields)
+        .first()
+    )
+    if row is None:
+        raise Http404("There is no story at this address.")
+    if row["story__status"] == Story.Status.WITHDRAWN:
+        raise StoryWithdrawn(slug, row["public_note"], row["published_at"])
+    return row
 
 
-@dataclass(frozen=True)
-class PublicCredit:
-    name: str
-    slug: str
-    role: str
-    affiliation: str
+def _notes(story_id: int, up_to: int) -> list[Note]:
+    """Public notes of versions 2..up_to, newest first (one query, metadata only)."""
+    rows = (
+        Revision.objects.filter(story_id=story_id, number__gt=1, number__lte=up_to)
+        .exclude(kind__in=[RevisionKind.MINOR, RevisionKind.FIRST])
+        .order_by("-number")
+        .values_list(*NOTE_FIELDS)
+    )
+    return notes(rows)
 
-    @property
-    def url(self) -> str:
-        return contributor_url(self.slug)
 
-    @property
-    def role_label(self) -> str:
-        try:
-            return CreditRole(self.role).label
-        except ValueError:
-            return self.role
+# -- one story: its pages ------------------------------------------------------------------
 
 
 @dataclass
 class StoryPage:
-    """Everything a story page shows, for one revision (the live one, an older one, or
+    """Everything a story page shows, for one version (the live one, an older one, or
     an unsaved preview of the working copy)."""
 
     slug: str
-    revision: Revision
+    version: Version
     latest_number: int
     published_at: datetime | None
     updated_at: datetime | None
@@ -335,33 +440,21 @@ class StoryPage:
 
     @property
     def is_current(self) -> bool:
-        return self.is_preview or self.revision.number == self.latest_number
-
-    @property
-    def credits(self) -> list[PublicCredit]:
-        return [
-            PublicCredit(
-                name=credit.get("name", ""),
-                slug=credit.get("slug", ""),
-                role=credit.get("role", ""),
-                affiliation=credit.get("affiliation", ""),
-            )
-            for credit in self.revision.credits or []
-        ]
+        return self.is_preview or self.version.number == self.latest_number
 
     @property
     def byline_credits(self) -> list[PublicCredit]:
-        return [credit for credit in self.credits if credit.role == CreditRole.BYLINE]
+        return [credit for credit in self.version.credits if credit.role == CreditRole.BYLINE]
 
     @property
     def tagline_credits(self) -> list[PublicCredit]:
-        return [credit for credit in self.credits if credit.role == CreditRole.CONTRIBUTED]
+        return [credit for credit in self.version.credits if credit.role == CreditRole.CONTRIBUTED]
 
     @property
     def other_credits(self) -> list[tuple[str, list[PublicCredit]]]:
         """Photography, graphics, editing...: (role label, credits), in credit order."""
         groups: dict[str, list[PublicCredit]] = {}
-        for credit in self.credits:
+        for credit in self.version.credits:
             if credit.role not in (CreditRole.BYLINE, CreditRole.CONTRIBUTED):
                 groups.setdefault(credit.role_label, []).append(credit)
         return list(groups.items())
@@ -386,147 +479,109 @@ class StoryPage:
         return self.updated_at or self.published_at
 
 
-def _live_story(slug: str) -> Story:
-    # Only the story's public pointers: the working copy's content is never loaded here.
-    story = (
-        Story.objects.select_related("latest_revision")
-        .only("slug", "status", "first_published_at", "updated_at", "latest_revision")
-        .filter(slug=slug)
-        .first()
-    )
-    if story is None or story.latest_revision is None:
-        raise Http404("There is no story at this address.")
-    if story.status == Story.Status.WITHDRAWN:
-        latest = story.latest_revision
-        raise StoryWithdrawn(slug, latest.public_note, latest.published_at)
-    return story
-
-
-def _notes(story_id: int, up_to: int) -> list[Note]:
-    """Public notes of revisions 2..up_to, newest first (one query, metadata only)."""
-    rows = (
-        Revision.objects.filter(story_id=story_id, number__gt=1, number__lte=up_to)
-        .exclude(kind__in=[RevisionKind.MINOR, RevisionKind.FIRST])
-        .order_by("-number")
-        .values_list("number", "kind", "public_note", "published_at")
-    )
-    return [Note(*row) for row in rows]
-
-
-def _page(story: Story, revision: Revision, notes: list[Note], **extra) -> StoryPage:
-    # "Updated" is the newest non-minor revision after the first, up to this one.
-    updated_at = notes[0].published_at if notes else None
+def _page(row: Mapping, shown: Version, page_notes: list[Note], **extra) -> StoryPage:
+    # "Updated" is the newest non-minor version after the first, up to the one shown.
     return StoryPage(
-        slug=story.slug,
-        revision=revision,
-        latest_number=story.latest_revision.number if story.latest_revision else 0,
-        published_at=story.first_published_at,
-        updated_at=updated_at,
-        notes=[note for note in notes if note.kind in NOTE_KINDS],
+        slug=row["story__slug"],
+        version=shown,
+        latest_number=row["number"],
+        published_at=row["story__first_published_at"],
+        updated_at=page_notes[0].published_at if page_notes else None,
+        notes=[note for note in page_notes if note.kind in NOTE_KINDS],
         **extra,
     )
 
 
 def story_page(slug: str) -> StoryPage:
     """The live story page. ``Http404`` if never published, ``StoryWithdrawn`` if withdrawn."""
-    story = _live_story(slug)
-    revision = story.latest_revision
-    return _page(story, revision, _notes(story.pk, revision.number))
+    row = _latest(slug, *VERSION_FIELDS)
+    return _page(row, version(row), _notes(row["story_id"], row["number"]))
 
 
 def revision_page(slug: str, number: int) -> StoryPage:
     """Version ``number`` exactly as readers saw it, with the notes it had then."""
-    story = _live_story(slug)
-    latest = story.latest_revision.number
+    row = _latest(slug, *VERSION_FIELDS)
+    latest = row["number"]
     if not 1 <= number <= latest:
         raise Http404(f"This story has no version {number}; it has {latest}.")
-    if number == latest:
-        revision = story.latest_revision
-    else:
-        revision = Revision.objects.get(story_id=story.pk, number=number)
-    return _page(story, revision, _notes(story.pk, number))
+    shown = row
+    if number != latest:
+        shown = Revision.objects.filter(story_id=row["story_id"], number=number)
+        shown = shown.values(*VERSION_FIELDS).get()
+    return _page(row, version(shown), _notes(row["story_id"], number))
 
 
-def preview_page(story: Story) -> StoryPage:
-    """The working copy in the public template, as an unsaved revision (staff only).
-
-    The notes are the published ones: the note of the next publish is not written yet.
-    """
-    from stories.publishing import snapshot_story
-
+def preview_page(story: Story, snapshot: dict) -> StoryPage:
+    """The working copy in the public template, as the version it would become (staff
+    only). ``snapshot`` is ``publishing.snapshot_story(story)``. The notes are the
+    published ones: the note of the next publish is not written yet."""
     latest = story.latest_revision
-    revision = Revision(
-        story=story,
-        number=(latest.number + 1) if latest else 1,
-        kind=RevisionKind.UPDATE if latest else RevisionKind.FIRST,
-        published_at=timezone.now(),
-        **snapshot_story(story),
+    number = (latest.number + 1) if latest else 1
+    shown = version(
+        {
+            **snapshot,
+            "number": number,
+            "kind": RevisionKind.UPDATE if latest else RevisionKind.FIRST,
+            "published_at": timezone.now(),
+        }
     )
-    notes = _notes(story.pk, latest.number) if latest else []
-    page = _page(story, revision, notes, is_preview=True)
-    page.latest_number = latest.number if latest else 0
-    return page
-
-
-# -- history and comparisons -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HistoryEntry(KindLabel):
-    number: int
-    kind: str
-    public_note: str
-    published_at: datetime
-
-    @property
-    def is_minor(self) -> bool:
-        return self.kind == RevisionKind.MINOR
-
-
-def _history_entries(rows) -> list[HistoryEntry]:
-    return [HistoryEntry(*row) for row in rows]
+    page_notes = _notes(story.pk, latest.number) if latest else []
+    return StoryPage(
+        slug=story.slug,
+        version=shown,
+        latest_number=latest.number if latest else 0,
+        published_at=story.first_published_at,
+        updated_at=page_notes[0].published_at if page_notes else None,
+        notes=[note for note in page_notes if note.kind in NOTE_KINDS],
+        is_preview=True,
+    )
 
 
 def history_page(slug: str, number: int) -> tuple[StoryCard, CardPage]:
     """A page of the story's published versions, newest first. Who published is not shown;
     nor is a minor edit's internal reason."""
-    story = _live_story(slug)
-    revisions = (
-        Revision.objects.filter(story_id=story.pk)
+    row = _latest(slug)
+    versions = (
+        Revision.objects.filter(story_id=row["story_id"])
         .order_by("-number")
-        .values_list("number", "kind", "public_note", "published_at")
+        .values_list(*NOTE_FIELDS)
     )
-    return _story_card(story), paginate(revisions, number, HISTORY_PER_PAGE, _history_entries)
-
-
-def _story_card(story: Story) -> StoryCard:
-    live = story.latest_revision
-    return StoryCard(
-        pk=story.pk,
-        slug=story.slug,
-        headline=live.headline,
-        dek=live.dek,
-        byline=live.byline,
-        section_name=live.section_name,
-        section_slug=live.section_slug,
-        published_at=story.first_published_at,
-        updated_at=story.updated_at,
-        modified_at=live.published_at,
-        versions=live.number,
-    )
+    return story_card(row), paginate(versions, number, HISTORY_PER_PAGE, notes)
 
 
 @dataclass
 class Comparison:
+    """Two versions of a story, what the newsroom said in between, and what changed."""
+
     story: StoryCard
-    old: Revision
-    new: Revision
-    diffs: list
-    notes: list[HistoryEntry]
+    old: Version
+    new: Version
+    diff: SnapshotDiff
+    notes: list[Note]
 
     @property
     def is_adjacent(self) -> bool:
         return self.new.number == self.old.number + 1
+
+    @property
+    def previous_pair(self) -> tuple[int, int] | None:
+        """The change before this one, when comparing one change (n-1, n)."""
+        if self.is_adjacent and self.old.number > 1:
+            return (self.old.number - 1, self.old.number)
+        return None
+
+    @property
+    def next_pair(self) -> tuple[int, int] | None:
+        if self.is_adjacent and self.new.number < self.story.versions:
+            return (self.new.number, self.new.number + 1)
+        return None
+
+    @property
+    def with_current(self) -> tuple[int, int] | None:
+        """The old version against the current one, when this is not that already."""
+        if self.new.number < self.story.versions:
+            return (self.old.number, self.story.versions)
+        return None
 
 
 class BadComparison(Http404):
@@ -535,30 +590,30 @@ class BadComparison(Http404):
 
 def comparison(slug: str, old: int, new: int) -> Comparison:
     """Word-level differences between versions ``old`` < ``new`` of a live story."""
-    from stories.diffing import compare_snapshots
-
-    story = _live_story(slug)
-    latest = story.latest_revision.number
+    row = _latest(slug)
+    latest = row["number"]
     if old == new:
         raise BadComparison(f"Version {old} compared with itself has no differences.")
     for number in (old, new):
         if not 1 <= number <= latest:
             raise BadComparison(f"This story has no version {number}; it has {latest}.")
-    revisions = {
-        revision.number: revision
-        for revision in Revision.objects.filter(story_id=story.pk, number__in=[old, new])
+    versions = {
+        shown["number"]: version(shown)
+        for shown in Revision.objects.filter(
+            story_id=row["story_id"], number__in=[old, new]
+        ).values(*VERSION_FIELDS)
     }
-    notes = (
-        Revision.objects.filter(story_id=story.pk, number__gt=old, number__lte=new)
+    between = (
+        Revision.objects.filter(story_id=row["story_id"], number__gt=old, number__lte=new)
         .order_by("number")
-        .values_list("number", "kind", "public_note", "published_at")
+        .values_list(*NOTE_FIELDS)
     )
     return Comparison(
-        story=_story_card(story),
-        old=revisions[old],
-        new=revisions[new],
-        diffs=compare_snapshots(revisions[old].snapshot(), revisions[new].snapshot()),
-        notes=_history_entries(notes),
+        story=story_card(row),
+        old=versions[old],
+        new=versions[new],
+        diff=compare_snapshots(versions[old].snapshot(), versions[new].snapshot()),
+        notes=notes(between),
     )
 
 
@@ -590,13 +645,10 @@ class CorrectionEntry(KindLabel):
 
 
 def public_changes(kinds):
-    """Revisions of live stories of the given kinds, newest first."""
+    """Versions of live stories of the given kinds, newest first."""
     return (
-        Revision.objects.filter(
-            kind__in=kinds,
-            number__gt=1,
-            story__status=Story.Status.PUBLISHED,
-        )
+        Revision.objects.of_public_stories()
+        .filter(kind__in=kinds, number__gt=1)
         .order_by("-published_at", "-pk")
         .values_list(
             "story_id",
@@ -621,6 +673,6 @@ def corrections_page(number: int) -> CardPage:
 
 
 def latest_public_changes(limit: int) -> list[CorrectionEntry]:
-    """Every non-minor revision after the first (updates, corrections...), for the feed."""
+    """Every non-minor version after the first (updates, corrections...), for the feed."""
     kinds = [RevisionKind.UPDATE, *sorted(PROMINENT_KINDS)]
     return correction_entries(public_changes(kinds)[:limit])

@@ -21,7 +21,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from django.contrib.postgres.search import (
     SearchHeadline,
@@ -34,11 +33,12 @@ from django.db import connections
 from django.db.models import F, Q
 from django.db.models.expressions import RawSQL
 from django.http import Http404
-from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from stories.models import Revision, Story
+from stories.models import Revision
+
+from .pages import CARD_FIELDS, StoryCard, story_card
 
 #: Longest query searched; longer ones are cut (at a word) and the reader told so.
 MAX_QUERY_LENGTH = 200
@@ -55,29 +55,6 @@ _START, _STOP = "\ufdd0", "\ufdd1"
 _MARKED = re.compile(f"{_START}(.*?){_STOP}", re.DOTALL)
 
 
-@dataclass(frozen=True)
-class SearchHit:
-    """One live story as the results list shows it; the marked-up fields are safe HTML."""
-
-    slug: str
-    headline: SafeString
-    dek: SafeString
-    snippet: SafeString
-    byline: str
-    section_name: str
-    section_slug: str
-    published_at: datetime
-    updated_at: datetime | None
-
-    @property
-    def url(self) -> str:
-        return reverse("reader:story", kwargs={"slug": self.slug})
-
-    @property
-    def is_updated(self) -> bool:
-        return self.updated_at is not None and self.updated_at > self.published_at
-
-
 @dataclass
 class SearchResults:
     """What the search page shows: the query as searched, messages for the reader, and
@@ -86,7 +63,7 @@ class SearchResults:
     query: str
     messages: list[str] = field(default_factory=list)
     page: Page | None = None
-    hits: list[SearchHit] = field(default_factory=list)
+    hits: list[StoryCard] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -141,7 +118,7 @@ def search(raw_query: str, page_number: int = 1) -> SearchResults:
         if not messages:
             results.messages.append("Type a word or a phrase to search the published stories.")
         return results
-    live = live_revisions()
+    live = Revision.objects.live()
     if connections[live.db].vendor == "postgresql":
         ranked, highlight = _postgres_search(live, text)
     else:
@@ -160,17 +137,7 @@ def _no_such_page(page_number: int) -> Http404:
     return Http404(f"There is no page {page_number} of results for this search.")
 
 
-def live_revisions():
-    """The latest revision of every live story: the only text search may return."""
-    return Revision.objects.filter(
-        story__status=Story.Status.PUBLISHED, story__latest_revision=F("pk")
-    )
-
-
-_HIT_FIELDS = (
-    "pk", "story__slug", "headline", "dek", "body", "byline", "section_name",
-    "section_slug", "story__first_published_at", "story__updated_at",
-)  # fmt: skip
+_HIT_FIELDS = ("pk", *CARD_FIELDS, "body")
 _NEWEST_FIRST = (F("story__updated_at").desc(nulls_last=True), "-pk")
 
 
@@ -199,7 +166,7 @@ def _postgres_search(live, text: str):
         .values_list("pk", flat=True)
     )
 
-    def highlight(ids: list[int]) -> list[SearchHit]:
+    def highlight(ids: list[int]) -> list[StoryCard]:
         # ts_headline is costly: run it for this page's rows only, in a second query.
         marks = {"start_sel": _START, "stop_sel": _STOP, "config": SEARCH_CONFIG}
         rows = Revision.objects.filter(pk__in=ids).annotate(
@@ -275,7 +242,7 @@ def _fallback_search(live, text: str):
     ranked = matching.order_by(*_NEWEST_FIRST).values(*_HIT_FIELDS)
     pattern = re.compile("|".join(re.escape(term) for term in terms), re.IGNORECASE)
 
-    def highlight(rows: list[dict]) -> list[SearchHit]:
+    def highlight(rows: list[dict]) -> list[StoryCard]:
         return [
             _hit(
                 row,
@@ -347,15 +314,8 @@ def _unmarked(text: str) -> str:
     return text.replace(_START, "").replace(_STOP, "")
 
 
-def _hit(row: dict, *, headline: str, dek: str, snippet: str) -> SearchHit:
-    return SearchHit(
-        slug=row["story__slug"],
-        headline=marked_html(headline),
-        dek=marked_html(dek),
-        snippet=marked_html(snippet),
-        byline=row["byline"],
-        section_name=row["section_name"],
-        section_slug=row["section_slug"],
-        published_at=row["story__first_published_at"],
-        updated_at=row["story__updated_at"],
+def _hit(row: dict, *, headline: str, dek: str, snippet: str) -> StoryCard:
+    """A result is a story card whose headline, dek and snippet mark the hits."""
+    return story_card(
+        row, headline=marked_html(headline), dek=marked_html(dek), snippet=marked_html(snippet)
     )

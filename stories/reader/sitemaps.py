@@ -70,8 +70,8 @@ class NewsSitemap(CanonicalSitemap):
 
     def items(self):
         since = timezone.now() - NEWS_WINDOW
-        stories = pages.live_stories().filter(first_published_at__gte=since)
-        return pages.story_cards(stories[:NEWS_LIMIT])
+        versions = pages.live_versions().filter(story__first_published_at__gte=since)
+        return pages.story_cards(versions[:NEWS_LIMIT])
 
     def location(self, card):
         return card.url

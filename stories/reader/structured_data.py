@@ -37,22 +37,22 @@ def _person(credit) -> dict:
 
 def news_article(page: StoryPage) -> dict:
     """The ``NewsArticle`` of a story page (the live version)."""
-    revision = page.revision
+    version = page.version
     url = absolute_url(page.url)
     data = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
         "mainEntityOfPage": {"@type": "WebPage", "@id": url},
         "url": url,
-        "headline": revision.headline,
-        "description": revision.dek,
+        "headline": version.headline,
+        "description": version.dek,
         "inLanguage": settings.PUBLICATION_LANGUAGE,
-        "articleSection": revision.section_name,
-        "dateline": revision.dateline,
+        "articleSection": version.section_name,
+        "dateline": version.dateline,
         "author": [_person(credit) for credit in page.byline_credits],
         "contributor": [_person(credit) for credit in page.tagline_credits],
         "publisher": publisher(),
-        "version": revision.number,
+        "version": version.number,
     }
     if page.published_at:
         data["datePublished"] = iso_time(page.published_at)
@@ -73,22 +73,22 @@ def news_article(page: StoryPage) -> dict:
 
 def open_graph(page: StoryPage) -> list[tuple[str, str]]:
     """(property, content) pairs for Open Graph and the Twitter card."""
-    revision = page.revision
+    version = page.version
     pairs = [
         ("og:site_name", settings.PUBLICATION_NAME),
         ("og:type", "article"),
-        ("og:title", revision.headline),
-        ("og:description", revision.dek),
+        ("og:title", version.headline),
+        ("og:description", version.dek),
         ("og:url", absolute_url(page.url)),
         ("og:locale", settings.PUBLICATION_LANGUAGE.replace("-", "_")),
         ("article:published_time", iso_time(page.published_at) if page.published_at else ""),
         ("article:modified_time", iso_time(page.modified_at) if page.modified_at else ""),
-        ("article:section", revision.section_name),
+        ("article:section", version.section_name),
     ]
     pairs += [("article:author", absolute_url(credit.url)) for credit in page.byline_credits]
     pairs += [
         ("twitter:card", "summary"),
-        ("twitter:title", revision.headline),
-        ("twitter:description", revision.dek),
+        ("twitter:title", version.headline),
+        ("twitter:description", version.dek),
     ]
     return pairs

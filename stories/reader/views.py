@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import condition, require_safe
 
+from stories import publishing
 from stories.models import Story
 
 from . import caching, pages, search, sitemaps, structured_data
@@ -44,17 +45,17 @@ def _state(request, slug):
 
 def _story_etag(request, slug, **kwargs):
     state = _state(request, slug)
-    return state.etag if state and state.is_live else None
+    return state.etag if state and state.has_published_version else None
 
 
 def _story_last_modified(request, slug, **kwargs):
     state = _state(request, slug)
-    return state.modified_at if state and state.is_live else None
+    return state.modified_at if state and state.has_published_version else None
 
 
 def _story_key(request, slug, **kwargs):
     state = _state(request, slug)
-    if state is None or not state.is_live:
+    if state is None or not state.has_published_version:
         return None
     return (caching.story_generation(state.pk), state.etag, request.path)
 
@@ -210,7 +211,7 @@ def preview(request, slug):
         ),
         slug=slug,
     )
-    page = pages.preview_page(story)
+    page = pages.preview_page(story, publishing.snapshot_story(story))
     response = render(
         request,
         "reader/story.html",

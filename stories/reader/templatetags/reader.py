@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 
 from django import template
-from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from stories.credits import join_names
-from stories.reader import caching, pages
+from stories.reader import pages
 from stories.reader.times import display_time, iso_time
 
 register = template.Library()
@@ -55,17 +54,6 @@ def jsonld(data):
 @register.simple_tag
 def absolute(path):
     return pages.absolute_url(path)
-
-
-@register.inclusion_tag("reader/includes/section_nav.html")
-def section_nav():
-    """Links to every section with live stories (cached until the next publish)."""
-    key = f"reader:sections:{caching.site_generation()}"
-    links = cache.get(key)
-    if links is None:
-        links = pages.section_links()
-        cache.set(key, links, caching.page_timeout())
-    return {"sections": links}
 
 
 @register.simple_tag
