@@ -7,7 +7,7 @@ Builds its own database: a SQLite file in a temporary directory by default, or w
 server and dropped afterwards (the project's databases and any Redis are left alone).
 Publishes ``--stories`` stories through the publishing service, each with a few
 revisions, then prints the median and maximum time and the SQL query count of
-``stories.search.search()`` (ranking, pagination and highlighting; no page cache) for a
+``stories.reader.search.search()`` (ranking, pagination and highlighting; no page cache) for a
 common word, a rare word, two words, a phrase and a word that matches nothing.
 
 The target: on PostgreSQL with the GIN index, a search well under 50 ms at 1,000

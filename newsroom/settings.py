@@ -10,7 +10,6 @@ variable is listed in the README ("Settings" and "Production").
 
 from pathlib import Path
 
-import dj_database_url
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
@@ -116,8 +115,8 @@ DATABASE_POOL = env.bool("DATABASE_POOL", default=True)
 def database(url: str) -> dict:
     """One database alias from a URL: pool and timeouts on PostgreSQL, a busy timeout and
     write-locking transactions on SQLite (so concurrent publishes queue, not fail)."""
-    config = dj_database_url.parse(url, conn_max_age=0, conn_health_checks=True)
-    config["ATOMIC_REQUESTS"] = False
+    config = environ.Env.db_url_config(url)
+    config.update(CONN_MAX_AGE=0, CONN_HEALTH_CHECKS=True, ATOMIC_REQUESTS=False)
     options = config.setdefault("OPTIONS", {})
     if config["ENGINE"] == "django.db.backends.postgresql":
         options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))

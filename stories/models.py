@@ -18,7 +18,8 @@ from .kinds import CreditRole, RevisionKind
 
 
 def history(**kwargs):
-    """Every editorial model keeps its history the same way (see DESIGN.md)."""
+    """Every editorial model keeps its history the same way: the user of each row comes
+    from the request, else from ``audit.acting_as`` (commands, imports)."""
     return HistoricalRecords(get_user=audit.history_user, **kwargs)
 
 
@@ -368,7 +369,7 @@ class Credit(SkipUnchangedSavesMixin):
 
 
 class StorySource(models.Model):
-    """Where an imported story came from: written once by ``stories.importing``.
+    """Where an imported story came from: written once by ``stories.interchange.importing``.
 
     The hash of the parsed text makes imports idempotent (the same text again is
     "unchanged"; different text under the same slug is refused, never overwritten). The

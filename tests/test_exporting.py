@@ -1,4 +1,4 @@
-"""Exporting a story's full record (stories.exporting, manage.py export_story)."""
+"""Exporting a story's full record (stories.interchange.exporting, manage.py export_story)."""
 
 import hashlib
 import json

@@ -1,4 +1,4 @@
-"""The database side of importing plain-text stories (stories.importing).
+"""The database side of importing plain-text stories (stories.interchange.importing).
 
 The parser has its own, database-free tests (test_plaintext.py); these check the rows an
 import writes, their history, publishing through the service, idempotency and rollback.

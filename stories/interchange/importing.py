@@ -1,6 +1,6 @@
 """Import plain-text stories: one file, one transaction, nothing half-imported.
 
-The text is read by the pure parser (``stories.plaintext``); this module turns the
+The text is read by the pure parser (``plaintext``); this module turns the
 ``ParsedStory`` into rows: the section, the contributors (reusing a known person), the
 story and its ordered credits, a ``StorySource`` recording the file, and with
 ``publish=True`` the public versions, through ``stories.publishing`` like any other

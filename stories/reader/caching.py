@@ -93,7 +93,7 @@ def invalidate_all() -> None:
 
 
 def on_revision_published(sender, story, revision, **kwargs):
-    """Receiver of ``revision_published`` (connected in ``StoriesConfig.ready``)."""
+    """Receiver of ``revision_published`` (connected in ``ReaderConfig.ready``)."""
     invalidate_story(story.pk)
 
 

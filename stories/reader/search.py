@@ -1,9 +1,9 @@
 """Full-text search over what readers can see: the live version of every live story.
 
-Only published revisions are searched, and of each story only its latest one, so a
-draft, an unpublished edit of the working copy, an earlier version's wording or a
-withdrawn story can never be found. The view (``stories.search_views``) is a thin
-wrapper over ``search()``.
+Only published revisions are searched, and of each story only its latest one
+(``Revision.objects.live()``), so a draft, an unpublished edit of the working copy, an
+earlier version's wording or a withdrawn story can never be found. The view
+(``views.search_page``) is a thin wrapper over ``search()``.
 
 On PostgreSQL each revision carries a stored ``tsvector`` of its headline (weight A),
 dek (B) and body (C), computed once when it is written, with a GIN index (migration

@@ -1,4 +1,4 @@
-"""Reader pages. Thin: queries live in ``stories.reader``, caching in ``stories.caching``.
+"""Reader pages. Thin: what they show comes from ``pages``, caching from ``caching``.
 
 Every public view renders published revisions only; the preview is the one view that
 reads the working copy, and only for staff who may change stories.
