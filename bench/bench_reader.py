@@ -145,8 +145,8 @@ def main() -> None:
         )
         client = Client()
         story_url = story.get_absolute_url()
-        history_url = reverse("stories:history", args=[story.slug])
-        compare_url = reverse("stories:compare", args=[story.slug, 1, args.revisions])
+        history_url = reverse("reader:history", args=[story.slug])
+        compare_url = reverse("reader:compare", args=[story.slug, 1, args.revisions])
         measure(client, story_url, 3, clear_cache=True)  # warm up imports and templates
 
         timings, queries, response = measure(client, story_url, args.runs, clear_cache=True)

@@ -17,10 +17,30 @@ from .credits import format_byline, format_tagline
 from .kinds import CreditRole, RevisionKind
 
 
+class EditorialHistory(HistoricalRecords):
+    """simple-history's records, indexed for the question every History page asks: the
+    rows of one object (or one story's credits), newest first. Without the index the
+    database sorts every row of a long-running story to show the latest fifty."""
+
+    def __init__(self, *, timeline_of: str = "id", **kwargs):
+        super().__init__(get_user=audit.history_user, **kwargs)
+        self.timeline_of = timeline_of
+
+    def get_meta_options(self, model):
+        options = super().get_meta_options(model)
+        options["indexes"] = (
+            models.Index(
+                fields=[self.timeline_of, "-history_date", "-history_id"],
+                name=f"{model._meta.model_name}_timeline",
+            ),
+        )
+        return options
+
+
 def history(**kwargs):
     """Every editorial model keeps its history the same way: the user of each row comes
     from the request, else from ``audit.acting_as`` (commands, imports)."""
-    return HistoricalRecords(get_user=audit.history_user, **kwargs)
+    return EditorialHistory(**kwargs)
 
 
 class SkipUnchangedSavesMixin(models.Model):
@@ -320,18 +340,20 @@ class Story(SkipUnchangedSavesMixin):
             self.body = self.body.replace("\r\n", "\n")
         return super().has_unsaved_changes()
 
-    def ordered_credits(self):
-        return sorted(self.credits.all(), key=lambda credit: (credit.position, credit.pk or 0))
+    def ordered_credits(self) -> list[Credit]:
+        """The credits in order, with their contributors (one query)."""
+        credits = self.credits.select_related("contributor")
+        return sorted(credits, key=lambda credit: (credit.position, credit.pk or 0))
 
-    def byline(self) -> str:
-        return format_byline(
-            c.contributor.name for c in self.ordered_credits() if c.role == CreditRole.BYLINE
-        )
+    def byline(self, credits: list[Credit] | None = None) -> str:
+        credits = self.ordered_credits() if credits is None else credits
+        return format_byline(c.contributor.name for c in credits if c.role == CreditRole.BYLINE)
 
-    def tagline(self) -> str:
+    def tagline(self, credits: list[Credit] | None = None) -> str:
+        credits = self.ordered_credits() if credits is None else credits
         return format_tagline(
             (c.contributor.name, c.credited_affiliation)
-            for c in self.ordered_credits()
+            for c in credits
             if c.role == CreditRole.CONTRIBUTED
         )
 
@@ -350,7 +372,7 @@ class Credit(SkipUnchangedSavesMixin):
     )
     position = models.PositiveIntegerField(default=0)
 
-    history = history()
+    history = history(timeline_of="story")
 
     class Meta:
         ordering = ["position", "id"]
@@ -381,7 +403,9 @@ class StorySource(models.Model):
     story = models.OneToOneField(Story, on_delete=models.CASCADE, related_name="source")
     filename = models.CharField(max_length=255, help_text="The file's name, without its folder.")
     content_hash = models.CharField(
-        max_length=64, db_index=True, help_text="SHA-256 of the parsed story (stories.importing)."
+        max_length=64,
+        db_index=True,
+        help_text="SHA-256 of the parsed story (stories.interchange.importing).",
     )
     notes = models.JSONField(
         default=list, blank=True, help_text='The file\'s notes, in order: [{"kind", "text"}].'

@@ -45,8 +45,8 @@ def snapshot_story(story: Story) -> dict:
         "dek": story.dek,
         "body": story.body,
         "body_html": render_markdown(story.body),
-        "byline": story.byline(),
-        "tagline": story.tagline(),
+        "byline": story.byline(credits),
+        "tagline": story.tagline(credits),
         "credits": [
             {
                 "name": credit.contributor.name,

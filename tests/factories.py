@@ -72,3 +72,62 @@ class CreditFactory(factory.django.DjangoModelFactory):
     contributor = factory.SubFactory(ContributorFactory)
     role = CreditRole.BYLINE
     position = factory.Sequence(lambda n: n)
+
+
+def long_record(story, editor, *, versions: int, start=None):
+    """Give ``story`` a long-running record fast: version 1 published through the service,
+    then versions 2..``versions`` (every fourth a correction, the rest updates) written
+    in bulk with a valid hash chain, each with its audit rows (the revision's and two of
+    the story's, as an edit and a publish would leave). For query-count tests and
+    benchmarks, where publishing a thousand times one by one would be the slow part.
+    """
+    from datetime import UTC, datetime, timedelta
+
+    from simple_history.utils import bulk_create_with_history
+
+    from stories import publishing
+    from stories.integrity import revision_hash
+    from stories.kinds import RevisionKind
+    from stories.models import Revision, Story
+
+    start = start or datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
+    first = publishing.publish(story, user=editor, at=start)
+    content = {name: getattr(first, name) for name in publishing.CONTENT_FIELDS}
+    revisions, previous = [], first
+    for number in range(2, versions + 1):
+        kind = RevisionKind.CORRECTION if number % 4 == 0 else RevisionKind.UPDATE
+        revision = Revision(
+            story=story,
+            number=number,
+            kind=kind,
+            public_note=f"Note for version {number}.",
+            published_at=start + timedelta(minutes=number),
+            published_by=editor,
+            previous_hash=previous.content_hash,
+            **{**content, "body": f"{content['body']}\n\nVersion {number} adds a line."},
+        )
+        revision.content_hash = revision_hash(revision)
+        revisions.append(revision)
+        previous = revision
+    stored = Story.objects.get(pk=story.pk)
+    history = stored.history.model
+    rows = []
+    for revision in revisions:
+        for offset, reason in ((-30, "Edited"), (0, f"Published as version {revision.number}")):
+            row = history(
+                **{f.attname: getattr(stored, f.attname) for f in Story._meta.concrete_fields},
+                history_date=revision.published_at + timedelta(seconds=offset),
+                history_type="~",
+                history_user=editor,
+                history_change_reason=reason,
+            )
+            rows.append(row)
+    bulk_create_with_history(revisions, Revision, batch_size=500, default_user=editor)
+    history.objects.bulk_create(rows, batch_size=500)
+    if revisions:
+        latest = Revision.objects.get(story=story, number=versions)
+        Story.objects.filter(pk=story.pk).update(
+            latest_revision=latest, updated_at=latest.published_at
+        )
+    story.refresh_from_db()
+    return story

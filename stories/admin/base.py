@@ -22,6 +22,8 @@ class AuditedAdmin(SimpleHistoryAdmin):
     same services (and so the same rules) as a normal edit."""
 
     object_history_list_template = "admin/stories/object_history_list.html"
+    #: History rows a page: each row's changes are diffed against the row before it.
+    history_list_per_page = 50
 
     def get_historical_record_context_helper(self, request, historical_record):
         return AuditTrailContextHelper(self.model, historical_record)

@@ -8,6 +8,7 @@ reason or a fixed slug next to the field), and the admin then saves through it.
 from __future__ import annotations
 
 from django import forms
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
@@ -133,12 +134,46 @@ def credit_lines(formset) -> list[editing.CreditLine]:
     return lines
 
 
+class ContributorAutocomplete(AutocompleteSelect):
+    """The admin's contributor autocomplete, naming the already credited contributors
+    without a query per row: the credits formset hands it those it has loaded."""
+
+    known: dict[str, Contributor] | None = None
+
+    def optgroups(self, name, value, attr=None):
+        selected = [str(v) for v in value if str(v) not in self.choices.field.empty_values]
+        known = self.known or {}
+        if not selected or any(pk not in known for pk in selected):
+            return super().optgroups(name, value, attr)
+        label = self.choices.field.label_from_instance
+        options = [self.create_option(name, "", "", False, 0)] if not self.is_required else []
+        options += [
+            self.create_option(name, pk, label(known[pk]), True, index)
+            for index, pk in enumerate(selected, start=len(options))
+        ]
+        return [(None, options, 0)]
+
+
 class CreditInlineFormSet(BaseInlineFormSet):
     """Credits of one story, checked as a whole by ``stories.editing``, never saved
     row by row: the story admin saves the story and its credits in one service call."""
 
     #: The person saving (set by ``CreditInline.get_formset``).
     editor = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The rows' contributors came with the credits (select_related): name them from there.
+        known = {
+            str(form.instance.contributor_id): form.instance.contributor
+            for form in self.initial_forms
+            if form.instance.contributor_id
+        }
+        for form in self.forms:
+            widget = getattr(form.fields.get("contributor"), "widget", None)
+            inner = getattr(widget, "widget", widget)
+            if isinstance(inner, ContributorAutocomplete):
+                inner.known = known
 
     def clean(self):
         super().clean()

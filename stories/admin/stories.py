@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -17,11 +19,24 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from stories import editing, publishing
+from stories.kinds import RevisionKind
 from stories.models import Credit, Revision, Story
 from stories.roles import PUBLISH_STORY, WITHDRAW_STORY, require_permission
 
 from .base import AuditedAdmin, numeric_id
-from .forms import CreditInlineFormSet, PublishForm, StoryAdminForm, WithdrawForm, credit_lines
+from .forms import (
+    ContributorAutocomplete,
+    CreditInlineFormSet,
+    PublishForm,
+    StoryAdminForm,
+    WithdrawForm,
+    credit_lines,
+)
+
+#: Versions listed on a story's change form; the rest are one link away.
+LATEST_VERSIONS_SHOWN = 10
+#: The query parameter of the credits' page on a story's History page.
+CREDITS_PAGE_VAR = "credits_page"
 
 
 class CreditInline(admin.TabularInline):
@@ -37,30 +52,19 @@ class CreditInline(admin.TabularInline):
         formset.editor = request.user
         return formset
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("contributor")
 
-class RevisionInline(admin.TabularInline):
-    """The published record, read-only: revisions are never edited."""
-
-    model = Revision
-    extra = 0
-    can_delete = False
-    fields = ["number", "kind", "published_at", "published_by", "public_note", "internal_reason"]
-    readonly_fields = fields
-    ordering = ["-number"]
-    verbose_name = "published version"
-    verbose_name_plural = "published versions"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "contributor":
+            kwargs["widget"] = ContributorAutocomplete(db_field, self.admin_site)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(Story)
 class StoryAdmin(AuditedAdmin):
     form = StoryAdminForm
-    inlines = [CreditInline, RevisionInline]
+    inlines = [CreditInline]
     list_display = ["headline", "status", "section", "updated_at", "modified_at", "modified_by"]
     list_filter = ["status", "section"]
     list_select_related = ["section", "modified_by"]
@@ -73,6 +77,7 @@ class StoryAdmin(AuditedAdmin):
     fieldsets = [
         (None, {"fields": ["headline", "slug", "dek", "section", "dateline", "body"]}),
         ("Audit", {"fields": ["change_reason", "loaded_version"]}),
+        ("Published versions", {"fields": ["published_versions"]}),
         (
             "Publication",
             {
@@ -88,6 +93,7 @@ class StoryAdmin(AuditedAdmin):
         ),
     ]
     readonly_fields = [
+        "published_versions",
         "publication_status",
         "first_published_at",
         "updated_at",
@@ -105,6 +111,38 @@ class StoryAdmin(AuditedAdmin):
         if obj.is_scheduled:
             return f"Scheduled for {timezone.localtime(obj.scheduled_at):%Y-%m-%d %H:%M %Z}"
         return obj.get_status_display()
+
+    @admin.display(description="Latest versions")
+    def published_versions(self, obj):
+        """The latest versions readers have seen (one query, however long the record),
+        and a link to all of them, paginated, in the published versions' list."""
+        if obj.pk is None or not obj.has_published_version:
+            return "None yet: readers see nothing until the story is published."
+        latest = list(
+            Revision.objects.filter(story_id=obj.pk)
+            .order_by("-number")
+            .values_list("number", "kind", "published_at", "published_by__username", "public_note")[
+                :LATEST_VERSIONS_SHOWN
+            ]
+        )
+        all_versions = reverse("admin:stories_revision_changelist") + f"?story__id__exact={obj.pk}"
+        return render_to_string(
+            "admin/stories/story/published_versions.html",
+            {
+                "versions": [
+                    {
+                        "number": number,
+                        "kind": RevisionKind(kind).label,
+                        "published_at": published_at,
+                        "published_by": username or "(deleted user)",
+                        "public_note": note,
+                    }
+                    for number, kind, published_at, username, note in latest
+                ],
+                "count": obj.latest_revision.number if obj.latest_revision else len(latest),
+                "all_versions_url": all_versions,
+            },
+        )
 
     @admin.display(description="Imported from")
     def imported_from(self, obj):
@@ -166,7 +204,13 @@ class StoryAdmin(AuditedAdmin):
             .select_related("history_user", "contributor")
             .order_by("-history_date", "-history_id")
         )
-        extra_context = {**(extra_context or {}), "credit_history": credit_history}
+        pages = Paginator(credit_history, self.history_list_per_page)
+        credits_page = pages.get_page(request.GET.get(CREDITS_PAGE_VAR))
+        extra_context = {
+            **(extra_context or {}),
+            "credit_history": credits_page,
+            "credits_page_var": CREDITS_PAGE_VAR,
+        }
         return super().history_view(request, object_id, extra_context)
 
     def response_add(self, request, obj, post_url_continue=None):

@@ -1,0 +1,75 @@
+"""The editors' pages stay flat on long-running stories: a constant number of queries
+whatever the number of published versions, credits and audit rows."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from stories.kinds import CreditRole
+from tests.factories import ContributorFactory, CreditFactory, StoryFactory, long_record
+
+
+def long_running_story(editor, *, versions: int, credits: int):
+    """A story with ``versions`` published versions, their audit rows, and ``credits``."""
+    story = StoryFactory()
+    roles = [CreditRole.BYLINE, CreditRole.CONTRIBUTED, CreditRole.PHOTOGRAPHY]
+    for position in range(credits):
+        CreditFactory(
+            story=story,
+            contributor=ContributorFactory(),
+            role=roles[position % 3],
+            position=position,
+        )
+    return long_record(story, editor, versions=versions)
+
+
+def queries_of(client, url) -> int:
+    client.get(url)  # the first request of a run also fills per-process caches (content types)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(captured)
+
+
+@pytest.mark.parametrize(
+    "page",
+    ["admin:stories_story_change", "admin:stories_story_history", "admin:stories_story_publish"],
+)
+def test_story_pages_run_the_same_queries_at_1_30_and_300_versions(client_for, editor, page):
+    client = client_for(editor)
+    counts = {}
+    for versions, credits in ((1, 1), (30, 10), (300, 30)):
+        story = long_running_story(editor, versions=versions, credits=credits)
+        counts[versions] = queries_of(client, reverse(page, args=[story.pk]))
+    assert counts[1] == counts[30] == counts[300], counts
+
+
+def test_the_change_form_lists_the_latest_versions_and_links_to_all(client_for, editor):
+    story = long_running_story(editor, versions=25, credits=2)
+
+    page = client_for(editor).get(reverse("admin:stories_story_change", args=[story.pk]))
+
+    html = page.content.decode()
+    assert "Version 25" in html and "Version 16" in html and "Version 15" not in html
+    all_versions = reverse("admin:stories_revision_changelist") + f"?story__id__exact={story.pk}"
+    assert f'href="{all_versions}"' in html.replace("&amp;", "&")
+    listing = client_for(editor).get(all_versions)
+    assert listing.status_code == 200
+    assert listing.context["cl"].result_count == 25
+
+
+def test_the_history_page_pages_through_credit_changes_too(client_for, editor):
+    story = long_running_story(editor, versions=2, credits=1)
+    credit = story.credits.get()
+    for position in range(1, 61):
+        credit.position = position
+        credit.save()
+    client = client_for(editor)
+    url = reverse("admin:stories_story_history", args=[story.pk])
+
+    first, last = client.get(url), client.get(url + "?credits_page=2")
+
+    assert len(first.context["credit_history"]) == 50
+    assert "Credit changes 1–50 of 61" in first.content.decode()
+    assert len(last.context["credit_history"]) == 11
