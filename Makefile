@@ -25,12 +25,12 @@ run: install
 	@echo "Serving the demo on http://127.0.0.1:$(PORT)/ (admin: http://127.0.0.1:$(PORT)/admin/)"
 	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-# Production: gunicorn with DJANGO_ENV=production against DATABASE_URL (README, "Production").
+# Production: gunicorn with DJANGO_ENV=production against DATABASE_URL (docs/operations.md).
 # Needs DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS too; settings fail fast without them.
 SERVE_ENV := DJANGO_ENV=production
 
 serve: install
-	@test -n "$$DATABASE_URL" || { echo "make serve needs DATABASE_URL, e.g. postgres://newsroom@db.internal:5432/newsroom (see README, Production)" >&2; exit 2; }
+	@test -n "$$DATABASE_URL" || { echo "make serve needs DATABASE_URL, e.g. postgres://newsroom@db.internal:5432/newsroom (see docs/operations.md)" >&2; exit 2; }
 	$(SERVE_ENV) DATABASE_STATEMENT_TIMEOUT=0 $(BIN)/python manage.py migrate --noinput
 	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(SERVE_ENV) $(BIN)/python manage.py check --deploy

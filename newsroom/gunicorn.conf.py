@@ -1,6 +1,6 @@
 """gunicorn settings for ``make serve``: ``gunicorn newsroom.wsgi -c newsroom/gunicorn.conf.py``.
 
-Everything comes from the environment (README, "Production"). Logs, gunicorn's own and
+Everything comes from the environment (docs/settings.md, docs/operations.md). Logs, gunicorn's own and
 the access log, go to stdout as JSON lines like the application's.
 """
 

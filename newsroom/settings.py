@@ -5,7 +5,7 @@ for. ``DATABASE_URL`` selects PostgreSQL (pooled psycopg 3 connections with time
 ``REDIS_URL`` the shared cache and cached sessions, ``DATABASE_REPLICA_URL`` a read
 replica. ``DJANGO_ENV=production`` switches on the production checks (secret key and
 hosts required, secure cookies, HSTS, WhiteNoise manifest storage, JSON logs). Every
-variable is listed in the README ("Settings" and "Production").
+variable is listed in docs/settings.md; production is described in docs/operations.md.
 """
 
 from pathlib import Path

@@ -4,7 +4,7 @@ What another tool (an archive, a new CMS, a legal hold) needs to take the story 
 the working copy with its credits and import source, every published ``Revision`` with
 its hashes, and every history row of the story and of its credits with who, when, why
 and which fields changed (old and new values, from simple-history's ``diff_against``).
-The shape is documented field by field in the README and as a JSON Schema in
+The shape is documented field by field in docs/import-export.md and as a JSON Schema in
 ``docs/export-schema.json``; ``SCHEMA_VERSION`` changes when it changes incompatibly.
 
 Conventions: times are ISO 8601 in UTC with their offset ("+00:00"), exactly as the
@@ -42,7 +42,7 @@ def export_story_json(story: Story) -> str:
 
 
 def export_story(story: Story) -> dict:
-    """The story's full record as JSON-ready data (see the module doc and the README)."""
+    """The story's full record as JSON-ready data (see the module doc and docs/import-export.md)."""
     story_rows = list(
         story.history.select_related("history_user").order_by("history_date", "history_id")
     )

@@ -9,7 +9,7 @@ from stories.models import Story
 class Command(BaseCommand):
     help = (
         "Export a story with every published version and its full audit trail as JSON "
-        "(schema in the README, and docs/export-schema.json)."
+        "(fields in docs/import-export.md, schema in docs/export-schema.json)."
     )
 
     def add_arguments(self, parser):
