@@ -8,7 +8,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 DEMO_ENV := NEWSROOM_DEMO=1 DJANGO_DEBUG=1
 
-.PHONY: install run serve test lint format bench clean
+.PHONY: install run serve test e2e lint format bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Newsroom needs Python 3.11 or newer (set PYTHON=...)")'
@@ -40,6 +40,11 @@ serve: install
 test: install
 	$(BIN)/pytest
 
+# Journeys in Debian's Chromium (NEWSROOM_CHROMIUM, default /usr/bin/chromium) against a
+# real server; screenshots and HTML of failures land in E2E_ARTIFACTS (e2e-artifacts/).
+e2e: install
+	$(BIN)/pytest -m e2e tests/e2e
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -53,4 +58,4 @@ format: install
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .hypothesis e2e-artifacts

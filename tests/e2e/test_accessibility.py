@@ -1,0 +1,54 @@
+"""Reader pages in Chromium: no serious accessibility problem (axe-core), no sideways
+scrolling on a phone."""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+#: axe-core impacts that fail a page; "minor" and "moderate" ones are reported, not fatal.
+FAILING_IMPACTS = {"serious", "critical"}
+
+
+def reader_pages(story) -> dict[str, str]:
+    return {
+        "home": "/",
+        "story": story.get_absolute_url(),
+        "history": f"/stories/{story.slug}/history/",
+        "compare": f"/stories/{story.slug}/history/1/compare/3/",
+        "old version": f"/stories/{story.slug}/history/1/",
+        "corrections": "/corrections/",
+    }
+
+
+@pytest.mark.parametrize(
+    "name", ["home", "story", "history", "compare", "old version", "corrections"]
+)
+def test_no_serious_or_critical_accessibility_violations(page, live_server, corrected_story, name):
+    response = page.goto(live_server.url + reader_pages(corrected_story)[name])
+    assert response.status == 200
+
+    results = Axe().run(page)
+
+    failing = [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} "
+        f"[{', '.join(node['target'][0] for node in violation['nodes'][:3])}]"
+        for violation in results.response["violations"]
+        if violation["impact"] in FAILING_IMPACTS
+    ]
+    assert failing == [], "\n".join(failing)
+
+
+@pytest.mark.parametrize("name", ["story", "history", "compare"])
+def test_no_horizontal_scrolling_on_a_phone(browser, live_server, corrected_story, name):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    response = page.goto(live_server.url + reader_pages(corrected_story)[name])
+    assert response.status == 200
+
+    widths = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+
+    assert widths[0] <= widths[1], f"{name}: {widths[0]}px of content in a {widths[1]}px screen"
+    context.close()

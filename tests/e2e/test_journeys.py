@@ -1,0 +1,186 @@
+"""The journeys of readers and editors, in Chromium, asserting what each person sees."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from stories.models import Story
+from tests.e2e.conftest import log_in
+
+
+def change_page(live_server, story) -> str:
+    return f"{live_server.url}/admin/stories/story/{story.pk}/change/"
+
+
+def test_a_reader_follows_the_record_of_a_story(page, live_server, corrected_story):
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name="King tide swamps Pier Road").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("King tide swamps Pier Road")
+    notes = page.get_by_role("complementary", name="Corrections and editor's notes")
+    expect(notes).to_contain_text("Correction: An earlier version misstated the night of the tide.")
+    times = page.locator(".story-times")
+    expect(times).to_contain_text("Published")
+    expect(times).to_contain_text("Updated")
+    expect(page.locator(".story-tagline")).to_have_text(
+        "Dev Patel of the Coastal Ledger contributed to this report."
+    )
+
+    page.get_by_role("link", name=re.compile(r"View revision history \(3 versions\)")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Revision history")
+    expect(page.locator(".history-entry")).to_have_count(3)
+
+    page.get_by_role("link", name="Version 1", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("You are viewing version 1 of 3")
+    expect(page.locator(".story-body")).to_contain_text("Tuesday night")
+
+    page.get_by_role("link", name="Compare with the current version").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Changes between versions 1 and 3")
+    expect(page.locator(".story-diff section del").first).to_have_text("Tuesday")
+    expect(page.locator(".story-diff section ins").first).to_have_text("Sunday")
+
+    page.get_by_role("link", name="King tide swamps Pier Road").first.click()
+    page.get_by_role("link", name="June Okafor").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("June Okafor")
+    expect(page.get_by_role("link", name="King tide swamps Pier Road")).to_be_visible()
+
+
+def test_an_editor_publishes_a_correction(page, live_server, editor, corrected_story):
+    log_in(page, live_server, editor)
+    page.goto(change_page(live_server, corrected_story))
+    body = page.get_by_label("Body:")
+    body.fill(body.input_value().replace("two feet", "three feet"))
+    page.get_by_label("Reason for this change").fill("The harbor master's figure was wrong.")
+    page.get_by_role("button", name="Save and publish update…").click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Publish an update")
+    expect(page.get_by_label("Internal reason")).to_have_value(
+        "The harbor master's figure was wrong."
+    )
+    expect(page.locator(".story-diff section ins").first).to_have_text("three")
+    page.get_by_label("Kind").select_option(label="Correction")
+    page.get_by_label("Public note").fill("An earlier version misstated the depth of the water.")
+    page.get_by_role("button", name="Publish update").click()
+    expect(page.locator(".messagelist")).to_contain_text("Published version 4")
+
+    page.goto(live_server.url + corrected_story.get_absolute_url())
+    top = page.get_by_role("complementary", name="Corrections and editor's notes")
+    expect(top.locator(".story-note").first).to_contain_text(
+        "Correction: An earlier version misstated the depth of the water."
+    )
+    expect(page.locator(".story-body")).to_contain_text("three feet")
+    page.goto(f"{live_server.url}/stories/{corrected_story.slug}/history/")
+    expect(page.locator(".history-entry").first).to_contain_text("Version 4")
+    expect(page.locator(".history-entry").first).to_contain_text("Correction")
+    page.get_by_role("link", name="Compare with version 3").click()
+    expect(page.locator(".story-diff section del")).to_have_text(["two"])
+    expect(page.locator(".story-diff section ins")).to_have_text(["three"])
+
+
+def test_a_minor_edit_keeps_the_updated_time_and_is_listed(
+    page, live_server, editor, corrected_story
+):
+    page.goto(live_server.url + corrected_story.get_absolute_url())
+    updated_before = page.locator(".story-times time").nth(1).get_attribute("datetime")
+
+    log_in(page, live_server, editor)
+    page.goto(change_page(live_server, corrected_story))
+    body = page.get_by_label("Body:")
+    body.fill(body.input_value().replace("the council's", "the council’s"))
+    page.get_by_label("Summary (dek):").fill("Eleven shops took on water overnight.")
+    page.get_by_label("Reason for this change").fill("Style.")
+    page.get_by_role("button", name="Save and publish update…").click()
+    page.get_by_label("Kind").select_option(label="Minor edit")
+    page.get_by_role("button", name="Publish update").click()
+    expect(page.locator(".messagelist")).to_contain_text("Published version 4")
+
+    page.goto(live_server.url + corrected_story.get_absolute_url())
+    page.reload()  # the browser may keep a reader page a minute (max-age); ask again
+    expect(page.locator(".story-dek")).to_have_text("Eleven shops took on water overnight.")
+    expect(page.locator(".story-times time").nth(1)).to_have_attribute("datetime", updated_before)
+    page.goto(f"{live_server.url}/stories/{corrected_story.slug}/history/")
+    expect(page.locator(".history-entry").first).to_contain_text("Minor edit")
+
+
+def test_a_reporter_has_no_publish_control_and_is_refused_at_the_address(
+    page, live_server, reporter, corrected_story
+):
+    log_in(page, live_server, reporter)
+    page.goto(change_page(live_server, corrected_story))
+    expect(page.get_by_role("button", name="Save draft")).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("publish", re.I))).to_have_count(0)
+    expect(page.get_by_role("link", name="Withdraw…")).to_have_count(0)
+
+    response = page.goto(f"{live_server.url}/admin/stories/story/{corrected_story.pk}/publish/")
+
+    assert response.status == 403
+    expect(page.locator(".messagelist")).to_contain_text(
+        "reporter does not have permission to publish stories."
+    )
+
+
+def test_the_second_of_two_editors_is_refused_and_keeps_their_text(
+    browser, live_server, editor, second_editor, corrected_story
+):
+    first_context, second_context = browser.new_context(), browser.new_context()
+    first, second = first_context.new_page(), second_context.new_page()
+    log_in(first, live_server, editor)
+    log_in(second, live_server, second_editor)
+    first.goto(change_page(live_server, corrected_story))
+    second.goto(change_page(live_server, corrected_story))
+
+    first.get_by_label("Headline:").fill("King tide floods Pier Road")
+    first.get_by_label("Reason for this change").fill("Sharper headline.")
+    first.get_by_role("button", name="Save draft").click()
+    expect(first.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    rewrite = "The tide came on Sunday night, the highest in a decade."
+    second.get_by_label("Body:").fill(rewrite)
+    second.get_by_label("Reason for this change").fill("Context.")
+    second.get_by_role("button", name="Save draft").click()
+
+    expect(second.locator(".errornote, .errorlist").first).to_be_visible()
+    expect(second.locator("body")).to_contain_text("Elena Editor saved this story at")
+    expect(second.get_by_label("Body:")).to_have_value(rewrite)
+    assert Story.objects.get(pk=corrected_story.pk).headline == "King tide floods Pier Road"
+    first_context.close()
+    second_context.close()
+
+
+def test_reverts_before_and_after_publication_never_move_the_public_address(
+    page, live_server, editor, corrected_story
+):
+    address = live_server.url + corrected_story.get_absolute_url()
+    rows = list(corrected_story.history.order_by("history_date", "history_id"))
+    before, after = rows[0], rows[-1]
+    log_in(page, live_server, editor)
+
+    for row in (before, after):
+        page.goto(
+            f"{live_server.url}/admin/stories/story/{corrected_story.pk}/history/{row.history_id}/"
+        )
+        expect(page.get_by_label("Slug:")).to_be_disabled()
+        page.get_by_label("Reason for this change").fill("Reverting in a journey.")
+        page.get_by_role("button", name="Revert", exact=True).click()
+        expect(page.locator(".messagelist")).to_contain_text("changed successfully")
+        assert page.request.get(address).status == 200
+
+    assert Story.objects.get(pk=corrected_story.pk).slug == corrected_story.slug
+
+
+def test_a_withdrawn_story_answers_410_with_the_note(page, live_server, editor, corrected_story):
+    log_in(page, live_server, editor)
+    page.goto(change_page(live_server, corrected_story))
+    page.get_by_role("link", name="Withdraw…").click()
+    page.get_by_label("Editor's note").fill("This story was withdrawn pending a legal review.")
+    page.get_by_role("button", name="Withdraw story").click()
+    expect(page.locator(".messagelist")).to_contain_text("has been withdrawn")
+
+    response = page.goto(live_server.url + corrected_story.get_absolute_url())
+
+    assert response.status == 410
+    expect(page.get_by_role("heading", level=1)).to_have_text("This story has been withdrawn")
+    expect(page.locator("main")).to_contain_text("This story was withdrawn pending a legal review.")
+    assert Story.objects.get(pk=corrected_story.pk).is_withdrawn
