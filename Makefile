@@ -50,7 +50,10 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache --no-logo
 
+# The served-site benchmark loads gunicorn with wrk (Debian's package): installed when
+# missing and this runs as root, else it says how.
 bench: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } || { echo "make bench needs wrk: apt-get install wrk" >&2; exit 2; }
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 format: install
