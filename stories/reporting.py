@@ -285,10 +285,11 @@ def reply_message(reports: list[ErrorReport], site_root: str) -> EmailMessage:
         "reader:compare",
         kwargs={"slug": story.slug, "old": revision.number - 1, "new": revision.number},
     )
+    kind = revision.get_kind_display().lower()
     context = {
         "name": reports[0].reporter_name,
         "headline": revision.headline,
-        "kind": revision.get_kind_display().lower(),
+        "kind": f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}",
         "public_note": revision.public_note,
         "published_at": revision.published_at,
         "story_url": site_root.rstrip("/") + story_path,
@@ -298,7 +299,7 @@ def reply_message(reports: list[ErrorReport], site_root: str) -> EmailMessage:
         "count": len(reports),
     }
     return EmailMessage(
-        subject=f"We published a {context['kind']}: {revision.headline}",
+        subject=f"We published {context['kind']}: {revision.headline}",
         body=render_to_string("emails/report_reply.txt", context),
         to=[reports[0].reporter_email],
     )

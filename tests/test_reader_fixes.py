@@ -161,7 +161,7 @@ def test_in_production_the_publication_url_wins_over_the_request(client, editor,
 
 def test_production_requires_the_publication_url():
     env = production()
-    del env["NEWSROOM_PUBLICATION_URL"]
+    env.pop("NEWSROOM_PUBLICATION_URL", None)
 
     result = run(
         [sys.executable, "manage.py", "check"],

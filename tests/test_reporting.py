@@ -543,19 +543,23 @@ def test_a_failure_to_send_never_loses_or_delays_the_publish(
     assert client.get(story.get_absolute_url()).status_code == 200
 
 
-def test_a_failed_reply_is_retried_later_by_the_worker(editor, story, settings, monkeypatch):
+def test_a_failed_reply_is_retried_later_by_the_worker(
+    transactional_db, editor, story, settings, monkeypatch
+):
     """With the database backend (production's), a failed send enqueues a retry that
-    the worker runs later; the next attempt that succeeds marks the reader as told."""
+    the worker runs later; the next attempt that succeeds marks the reader as told.
+    (A transactional test: the worker manages its own connections and transactions.)"""
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.PUBLICATION_URL = "https://news.example"
     from django_tasks_db.models import DBTaskResult
 
     report = reported(story, email="ann@example.org", wants_reply=True)
     correct(story, editor)
-    revision = reporting.publish_from_reports(
+    reporting.publish_from_reports(
         story, [report], user=editor, kind=RevisionKind.CORRECTION, public_note="Fixed."
     )
-    assert reporting.enqueue_replies(revision.pk, "https://news.example") == 1
-    assert DBTaskResult.objects.count() == 1, "queued in the database, not sent"
+    # Enqueued once the publish committed, as a row in the database: not sent yet.
+    assert DBTaskResult.objects.count() == 1
     assert mail.outbox == []
 
     def refuse(self, *args, **kwargs):
@@ -733,6 +737,7 @@ def test_the_loop_report_queue_correction_resolved_email_public_record(
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["ann@example.org"]
+    assert message.subject == "We published a correction: Harbor wall vote delayed"
     assert "Dear Ann Reader" in message.body
     assert "An earlier version misstated the vote: it was 4-3." in message.body
     assert f"http://testserver/stories/{story.slug}/\n" in message.body
@@ -745,3 +750,44 @@ def test_the_loop_report_queue_correction_resolved_email_public_record(
     version_2 = next(entry for entry in entries if ">Version 2<" in entry)
     assert "Prompted by a reader report" in version_2
     assert "Ann" not in text(history) and "ann@example.org" not in text(history)
+
+
+def test_the_queue_and_the_publish_page_stay_flat_with_many_reports(client_for, editor, story):
+    from tests.test_admin_queries import queries_of
+
+    client = client_for(editor)
+    pages = {
+        "queue": reverse("admin:stories_errorreport_changelist"),
+        "publish": reverse("admin:stories_story_publish", args=[story.pk]),
+    }
+    counts = {}
+    for total in (2, 20):
+        while ErrorReport.objects.count() < total:
+            reported(story, description=f"Problem {ErrorReport.objects.count()}")
+        counts[total] = {name: queries_of(client, url) for name, url in pages.items()}
+    assert counts[2] == counts[20], counts
+
+
+def test_a_revert_from_the_reports_history_goes_through_the_service(client_for, editor, story):
+    report = reported(story)
+    reporting.change_report(report, user=editor, status=ReportStatus.SPAM, reason="Looks like spam")
+    received = report.history.order_by("history_id").first()
+    client = client_for(editor)
+    url = reverse("admin:stories_errorreport_simple_history", args=[report.pk, received.history_id])
+
+    response = client.post(
+        url,
+        {
+            "status": "new",
+            "assignee": "",
+            "internal_notes": "",
+            "change_reason": "Not spam after all",
+        },
+    )
+
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.status == ReportStatus.NEW
+    latest = report.history.order_by("-history_id").first()
+    assert latest.history_user == editor
+    assert latest.history_change_reason == "Not spam after all (status: Spam → New)"

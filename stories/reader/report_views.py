@@ -50,7 +50,9 @@ def too_many_reports(request) -> bool:
 
 
 def rate_limited(request):
-    response = render(request, "429.html", {"rate": settings.REPORT_RATE}, status=429)
+    response = render(
+        request, "reader/report_too_many.html", {"rate": settings.REPORT_RATE}, status=429
+    )
     response["Retry-After"] = "3600"
     return response
 
