@@ -243,6 +243,7 @@ def test_the_form_needs_the_csrf_token(story):
     response = browser.post(report_url(story), report_data())
 
     assert response.status_code == 403
+    assert "reload the page and send the form again" in text(response), "the site's own page"
     assert not ErrorReport.objects.exists()
 
 
