@@ -6,9 +6,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
-DEMO_ENV := NEWSROOM_DEMO=1 DJANGO_DEBUG=1
+# The demo runs without DEBUG, so readers meet the site's own 404 and 500 pages, as in
+# production; static files come from the source folders (WhiteNoise, settings.py).
+DEMO_ENV := NEWSROOM_DEMO=1
 
-.PHONY: install run serve test e2e lint format bench clean
+.PHONY: install run serve worker test e2e lint format bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Newsroom needs Python 3.11 or newer (set PYTHON=...)")'
@@ -36,6 +38,12 @@ serve: install
 	$(SERVE_ENV) $(BIN)/python manage.py check --deploy
 	$(SERVE_ENV) $(BIN)/python manage.py invalidate_reader_cache
 	exec env $(SERVE_ENV) PORT=$(PORT) $(BIN)/gunicorn newsroom.wsgi --config newsroom/gunicorn.conf.py
+
+# Production's background worker (django-tasks' database backend): sends the emails to
+# readers that publishing enqueues. Run it beside `make serve`, one or more per site.
+worker: install
+	@test -n "$$DATABASE_URL" || { echo "make worker needs DATABASE_URL, as make serve does (see docs/operations.md)" >&2; exit 2; }
+	exec env $(SERVE_ENV) $(BIN)/python manage.py db_worker --queue-name '*'
 
 test: install
 	$(BIN)/pytest

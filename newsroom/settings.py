@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
+    "django_tasks",
+    "django_tasks_db",
     "stories",
     "stories.reader",
 ]
@@ -76,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "stories.reader.middleware.SiteRootMiddleware",
     "newsroom.routers.PinToPrimaryMiddleware",
 ]
 
@@ -211,6 +214,12 @@ STORAGES = {
     },
 }
 
+# Outside production WhiteNoise serves static files straight from the source folders,
+# picking up edits, so runserver needs neither DEBUG nor collectstatic (the demo runs
+# without DEBUG: readers see the site's own error pages).
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -221,7 +230,15 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 # The publication, as named in templates, feeds, sitemaps and structured data.
 PUBLICATION_NAME = env.str("NEWSROOM_PUBLICATION_NAME", default="The Newsroom Chronicle")
-PUBLICATION_URL = env.str("NEWSROOM_PUBLICATION_URL", default="http://127.0.0.1:8000")
+#: The site's address, from which canonical links, feeds, sitemaps, structured data and
+#: emails are built. Required in production; elsewhere, when unset, links are built from
+#: the address each request came in on (so ``make run PORT=8123`` links to port 8123).
+PUBLICATION_URL = env.str("NEWSROOM_PUBLICATION_URL", default="").rstrip("/")
+if PRODUCTION and not PUBLICATION_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        "NEWSROOM_PUBLICATION_URL must be set when DJANGO_ENV=production: the site's address, "
+        "e.g. https://news.example.com (canonical links, feeds and emails are built from it)."
+    )
 PUBLICATION_LOGO = env.str("NEWSROOM_PUBLICATION_LOGO", default="stories/logo.svg")
 PUBLICATION_LANGUAGE = env.str("NEWSROOM_PUBLICATION_LANGUAGE", default="en")
 
@@ -229,6 +246,57 @@ PUBLICATION_LANGUAGE = env.str("NEWSROOM_PUBLICATION_LANGUAGE", default="en")
 # how long a rendered page stays in the server cache (a publish makes it stale at once).
 READER_MAX_AGE = env.int("NEWSROOM_READER_MAX_AGE", default=60)
 READER_CACHE_TIMEOUT = env.int("NEWSROOM_READER_CACHE_TIMEOUT", default=60 * 60)
+
+# Reader reports (stories/reporting.py): how many reports one client may send, and
+# where the digest of new reports goes.
+#: django-ratelimit rate of the report form, per client address ("10/h": ten an hour).
+REPORT_RATE = env.str("NEWSROOM_REPORT_RATE", default="10/h")
+#: The corrections desk: receives the digest of new reader reports (``send_report_digest``).
+CORRECTIONS_DESK_EMAIL = env.str(
+    "NEWSROOM_CORRECTIONS_DESK_EMAIL", default="" if PRODUCTION else "corrections-desk@localhost"
+)
+# Rate limits (django-ratelimit) count in the default cache: Redis in production, whose
+# atomic counters every worker shares. django-ratelimit is deliberately not an installed
+# app: its system checks would flag Django's built-in Redis backend as "not officially
+# supported" (it works: add + INCR) and a laptop's local-memory cache as not shared
+# (true, and fine for one runserver process), and `check --deploy` stays silent.
+RATELIMIT_USE_CACHE = "default"
+#: The request header holding the client's address behind a proxy, as a META key, e.g.
+#: HTTP_X_REAL_IP; unset means REMOTE_ADDR (no proxy, or one that rewrites it).
+RATELIMIT_IP_META_KEY = env.str("DJANGO_RATELIMIT_IP_META_KEY", default="") or None
+
+# Email: the console in development and the demo (messages are printed by runserver and
+# the worker), SMTP in production from EMAIL_URL, e.g. smtp+tls://user:password@host:587.
+EMAIL_CONFIG = env.email_url(
+    "EMAIL_URL", default="smtp://localhost:25" if PRODUCTION else "consolemail://"
+)
+EMAIL_BACKEND = EMAIL_CONFIG["EMAIL_BACKEND"]
+EMAIL_HOST = EMAIL_CONFIG.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = EMAIL_CONFIG.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = EMAIL_CONFIG.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = EMAIL_CONFIG.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = EMAIL_CONFIG.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = EMAIL_CONFIG.get("EMAIL_USE_SSL", False)
+DEFAULT_FROM_EMAIL = env.str(
+    "DJANGO_DEFAULT_FROM_EMAIL", default="The Newsroom Chronicle <corrections@localhost>"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+
+# Background work (django-tasks, the backport of Django 6's tasks framework): emails to
+# readers are tasks. The database backend keeps them in PostgreSQL, committed with the
+# publish that enqueued them, and ``manage.py db_worker`` (``make worker``) runs them;
+# in development, the demo and the tests they run at once, in the request.
+TASKS_BACKEND = env.str("NEWSROOM_TASKS_BACKEND", default="database" if PRODUCTION else "immediate")
+TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+if TASKS_BACKEND not in TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"NEWSROOM_TASKS_BACKEND must be database or immediate, not {TASKS_BACKEND!r}."
+    )
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
 
 #: Username recorded on history rows written by commands that are given no user.
 NEWSROOM_SYSTEM_USERNAME = "newsroom-system"

@@ -530,3 +530,7 @@ def diff_snapshot(content) -> dict:
         "dateline": content.get("dateline", ""),
         "section": content.get("section_name", ""),
     }
+
+
+# Readers' error reports live in their own module; imported here so Django finds the model.
+from .reports import ErrorReport  # noqa: E402, F401

@@ -20,6 +20,7 @@ ADD_SECTION = "stories.add_section"
 CHANGE_SECTION = "stories.change_section"
 ADD_CONTRIBUTOR = "stories.add_contributor"
 CHANGE_CONTRIBUTOR = "stories.change_contributor"
+CHANGE_REPORT = "stories.change_errorreport"
 
 #: What each permission lets a person do, as refusals name it ("... to publish stories").
 ACTIONS = {
@@ -31,6 +32,7 @@ ACTIONS = {
     CHANGE_SECTION: "edit sections",
     ADD_CONTRIBUTOR: "add contributors",
     CHANGE_CONTRIBUTOR: "edit contributors",
+    CHANGE_REPORT: "handle reader reports",
 }
 
 _DRAFTING = [
@@ -50,6 +52,9 @@ ROLE_PERMISSIONS = {
         "add_section",
         "change_section",
         "delete_contributor",
+        # The corrections desk: readers' reports (their personal data stays with editors).
+        "view_errorreport",
+        "change_errorreport",
     ],
 }
 

@@ -11,6 +11,7 @@ from stories import publishing
 from stories.integrity import verify_story
 from stories.kinds import RevisionKind
 from stories.models import Revision, Story
+from stories.reports import ErrorReport
 from stories.roles import EDITOR, REPORTER
 
 
@@ -47,6 +48,9 @@ def test_load_demo_publishes_through_the_service_and_is_idempotent(db, settings)
         assert verify_story(story) == []
         assert story.credits.count() == 3
         assert {row.history_user.username for row in story.history.all()} == {"editor"}
+    # A reader's report waits in the desk's queue.
+    report = ErrorReport.objects.get()
+    assert (report.story.slug, report.status) == ("eastside-library-expansion-approved", "new")
     ferry = Story.objects.get(slug="ferry-trims-winter-evening-sailings")
     assert "Draft: the board meets again" in ferry.body
     assert "Draft: the board meets again" not in ferry.latest_revision.body

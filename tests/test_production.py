@@ -43,6 +43,7 @@ def production(**variables) -> dict:
         "DJANGO_ENV": "production",
         "DJANGO_SECRET_KEY": SECRET_KEY,
         "DJANGO_ALLOWED_HOSTS": HOST,
+        "NEWSROOM_PUBLICATION_URL": f"https://{HOST}",
     }
     return environment(**{**defaults, **variables})
 

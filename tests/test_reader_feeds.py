@@ -126,7 +126,9 @@ def atom_links(client, url):
     }
 
 
-def test_withdrawn_stories_leave_the_feeds(client, editor, django_capture_on_commit_callbacks):
+def test_withdrawn_stories_leave_the_story_feeds_not_the_corrections_feed(
+    client, editor, django_capture_on_commit_callbacks
+):
     local = SectionFactory(name="Local", slug="local")
     story = published_story(editor, headline="Withdrawn story", section=local, when=at(0))
     publish(story, editor, when=at(1), kind=RevisionKind.CORRECTION, note="Fixed a name.")
@@ -158,8 +160,10 @@ def test_withdrawn_stories_leave_the_feeds(client, editor, django_capture_on_com
 
     for url, links in story_feeds.items():
         assert links(client, url) == {other_tag: stories_before[other_tag]}, url
+    # Its correction stays on the record, linking to the history that stays public.
     assert atom_links(client, "/feeds/corrections/atom/") == {
-        f"{other_tag}/version/2": corrections_before[f"{other_tag}/version/2"]
+        f"{story_tag}/version/2": f"{base}/stories/{story.slug}/history/",
+        f"{other_tag}/version/2": corrections_before[f"{other_tag}/version/2"],
     }
 
 

@@ -122,7 +122,9 @@ def test_json_ld_cannot_be_broken_out_of(client, editor):
     response = client.get(story.get_absolute_url())
 
     html = response.content.decode()
-    assert html.lower().count("</script>") == 1, "only the JSON-LD element's own end tag"
+    # Only the JSON-LD element's own end tag, and that of the (external) report script.
+    assert html.lower().count("</script>") == 2
+    assert html.lower().count("<script") == 2
     assert "<script>alert" not in html
     page = read(response)
     data = page.json_ld()

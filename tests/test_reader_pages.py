@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -84,9 +86,12 @@ def test_story_page_tagline_from_credits(client, editor, credits, tagline):
 
     body = text(client.get(story.get_absolute_url()))
 
-    assert f'<p class="story-tagline fst-italic">{tagline}</p>' in body
+    shown = re.search(r'<p class="story-tagline fst-italic">(.*?)</p>', body).group(1)
+    assert re.sub(r"<[^>]+>", "", shown) == tagline
+    # Every credited person links to their contributor page.
+    assert shown.count('<a href="/contributors/') == len(credits)
     # The tagline stands after the body, never inside it.
-    assert body.index("The council met on Tuesday.") < body.index(tagline)
+    assert body.index("The council met on Tuesday.") < body.index(shown)
 
 
 def test_published_and_updated_times_in_the_newsroom_time_zone(client, editor, settings):
@@ -183,22 +188,26 @@ def test_unpublished_and_unknown_stories_answer_a_styled_404(client, editor):
         assert read(response).h1 == ["Page not found"]
 
 
-def test_withdrawn_story_answers_410_with_the_note_on_every_address(client, editor):
-    story = published_story(editor, headline="Ferry operator sued", when=at(0))
+def test_withdrawn_story_answers_410_with_the_note_on_every_text_address(client, editor):
+    story = published_story(
+        editor, headline="Ferry operator sued", body="The lawsuit says the ferry.", when=at(0)
+    )
     publish(story, editor, when=at(1), kind=RevisionKind.UPDATE, note="Updated.")
     publishing.withdraw(story, user=editor, public_note="This story was withdrawn on legal advice.")
 
     for url in (
         story.get_absolute_url(),
-        reverse("reader:history", args=[story.slug]),
         reverse("reader:revision", args=[story.slug, 1]),
+        reverse("reader:revision", args=[story.slug, 3]),
         reverse("reader:compare", args=[story.slug, 1, 2]),
     ):
         response = client.get(url)
         assert response.status_code == 410, url
         body = text(response)
         assert "This story was withdrawn on legal advice." in body
-        assert "Ferry operator sued" not in body
+        # The 410 page names the story that was withdrawn, never its text.
+        assert "&ldquo;Ferry operator sued&rdquo; has been withdrawn" in response.content.decode()
+        assert "The lawsuit says" not in body
 
     assert "Ferry operator sued" not in text(client.get("/"))
 

@@ -210,6 +210,16 @@ class ContributorAdminForm(PublicSlugForm):
         fields = ["name", "slug", "affiliation", "bio", "user"]
 
 
+class ReportChoiceField(forms.ModelMultipleChoiceField):
+    """Open reader reports of the story, each named by what the reader said."""
+
+    def label_from_instance(self, report):
+        excerpt = (
+            report.description if len(report.description) <= 120 else report.description[:119] + "…"
+        )
+        return f"Report {report.pk} (version {report.seen_revision.number}): {excerpt}"
+
+
 class PublishForm(forms.Form):
     """Kind, public note and internal reason of a publish; the rules live in ``publishing``."""
 
@@ -234,8 +244,17 @@ class PublishForm(forms.Form):
         help_text="For the audit trail only. Required for a minor edit.",
     )
 
-    def __init__(self, *args, first_publication: bool, **kwargs):
+    def __init__(self, *args, first_publication: bool, open_reports=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if open_reports is not None and not first_publication:
+            self.fields["reports"] = ReportChoiceField(
+                queryset=open_reports,
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+                label="Reader reports answered",
+                help_text="Publishing resolves the reports ticked here and emails each reader "
+                "who asked to hear back. Publish a correction, clarification or update.",
+            )
         if first_publication:
             del self.fields["kind"]
             del self.fields["public_note"]

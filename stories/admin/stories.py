@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from stories import editing, publishing
+from stories import editing, publishing, reporting
 from stories.kinds import RevisionKind
 from stories.models import Credit, Revision, Story
 from stories.roles import PUBLISH_STORY, WITHDRAW_STORY, require_permission
@@ -285,12 +285,16 @@ class StoryAdmin(AuditedAdmin):
     def publish_view(self, request, object_id):
         story = self._story_or_404(request, object_id)
         first = not story.has_published_version
+        reports = reporting.open_reports(story).select_related("seen_revision")
         form = PublishForm(
             request.POST if request.method == "POST" else None,
             first_publication=first,
+            open_reports=reports if reports.exists() else None,
             initial={
                 "loaded_version": story.version,
                 "internal_reason": request.GET.get("reason", "")[:1000],
+                # "Publish a correction from this report…" in the desk's queue.
+                "reports": [pk for pk in request.GET.getlist("report") if pk.isdigit()],
             },
         )
         try:
@@ -319,14 +323,18 @@ class StoryAdmin(AuditedAdmin):
             publishing.schedule(story, user=request.user, at=data["scheduled_at"])
             self.message_user(request, f"“{story.headline}” is scheduled.", messages.SUCCESS)
             return
-        revision = publishing.publish(
-            story,
-            user=request.user,
-            kind=data.get("kind") or None,
-            public_note=data.get("public_note", ""),
-            internal_reason=data.get("internal_reason", ""),
-            expected_version=data["loaded_version"],
-        )
+        arguments = {
+            "user": request.user,
+            "kind": data.get("kind") or None,
+            "public_note": data.get("public_note", ""),
+            "internal_reason": data.get("internal_reason", ""),
+            "expected_version": data["loaded_version"],
+        }
+        if data.get("reports"):
+            # Answering reader reports: the same publish, and the reports resolved with it.
+            revision = reporting.publish_from_reports(story, data["reports"], **arguments)
+        else:
+            revision = publishing.publish(story, **arguments)
         self.message_user(
             request,
             format_html(

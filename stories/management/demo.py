@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from stories import editing, publishing
+from stories import editing, publishing, reporting
 from stories.models import Contributor, Section, Story
 from stories.roles import EDITOR, REPORTER, sync_roles
 
@@ -109,4 +109,16 @@ def load_demo(path: Path = DEMO_FILE) -> list[Story]:
             _apply(story, entry["draft_changes"])
             editing.save_story(story, user=editor, reason="Unpublished draft edit")
         created.append(story)
+    # A reader's report waiting in the desk's queue (Reader reports, in the admin).
+    for report in data.get("reports", []):
+        story = Story.objects.select_related("latest_revision").get(slug=report["story"])
+        reporting.submit_report(
+            story.slug,
+            seen_number=story.latest_revision.number,
+            description=report["description"],
+            passage=report.get("passage", ""),
+            name=report.get("name", ""),
+            email=report.get("email", ""),
+            wants_reply=report.get("wants_reply", False),
+        )
     return created

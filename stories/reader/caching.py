@@ -23,6 +23,8 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 
+from stories import addresses
+
 #: Bumped by ``invalidate_all``: every generation below is read under the current epoch.
 EPOCH_KEY = "reader:generation:epoch"
 SITE_GENERATION_KEY = "reader:generation:site"
@@ -133,7 +135,9 @@ def cached_page(key_parts, conditional: bool = True):
             parts = key_parts(request, **kwargs)
             key = None
             if parts is not None:
-                digest = hashlib.sha256(repr(parts).encode()).hexdigest()
+                # Pages carry absolute links: one rendering per site address (only the
+                # demo, which takes it from the request, ever has more than one).
+                digest = hashlib.sha256(repr((addresses.site_root(), parts)).encode()).hexdigest()
                 key = f"reader:page:{digest}"
                 stored = cache.get(key)
                 if stored is not None:

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
+from stories import addresses
+
 from . import pages
 
 
@@ -10,7 +12,8 @@ def publication(request):
     return {
         "publication": {
             "name": settings.PUBLICATION_NAME,
-            "url": settings.PUBLICATION_URL,
+            # The site's address (stories.addresses): the setting, else this request's.
+            "url": addresses.site_root(),
             "logo": settings.PUBLICATION_LOGO,
             "language": settings.PUBLICATION_LANGUAGE,
         },

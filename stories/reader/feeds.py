@@ -2,7 +2,7 @@
 
 Built with django.contrib.syndication from ``reader`` cards, so feeds show published
 revisions only. Every entry has an id that never changes across edits (a ``tag:`` URI
-naming the story, or the story and version), links are canonical (PUBLICATION_URL),
+naming the story, or the story and version), links are canonical (``stories.addresses``),
 ``published`` is the first publication and ``updated`` the last non-minor revision.
 """
 
@@ -15,6 +15,8 @@ from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 
+from stories import addresses
+
 from . import pages
 
 #: Entries per feed.
@@ -22,7 +24,7 @@ FEED_LENGTH = 30
 
 
 def _authority() -> str:
-    return urlsplit(settings.PUBLICATION_URL).hostname or "localhost"
+    return urlsplit(addresses.site_root()).hostname or "localhost"
 
 
 def story_tag(card) -> str:
@@ -34,7 +36,16 @@ def change_tag(entry) -> str:
     return f"tag:{_authority()},{entry.published_at:%Y-%m-%d}:story/{entry.story_pk}/version/{entry.number}"
 
 
-class LatestStoriesRss(Feed):
+class PublicationFeed(Feed):
+    """A feed in the publication's language, the one its pages declare (``<html lang>``),
+    not Django's ``LANGUAGE_CODE``."""
+
+    @property
+    def language(self):
+        return settings.PUBLICATION_LANGUAGE
+
+
+class LatestStoriesRss(PublicationFeed):
     """The latest live stories, site-wide or of one section (``slug``)."""
 
     feed_type = Rss201rev2Feed
@@ -105,7 +116,7 @@ class LatestStoriesAtom(LatestStoriesRss):
         return self.description(section)
 
 
-class CorrectionsAtom(Feed):
+class CorrectionsAtom(PublicationFeed):
     """One entry per non-minor revision after the first: updates, corrections,
     clarifications and editor's notes, newest first, each linking to what changed."""
 
@@ -135,7 +146,7 @@ class CorrectionsAtom(Feed):
         return entry.text
 
     def item_link(self, entry):
-        return pages.absolute_url(entry.compare_url)
+        return pages.absolute_url(entry.record_url)
 
     def item_guid(self, entry):
         return change_tag(entry)
@@ -147,4 +158,7 @@ class CorrectionsAtom(Feed):
         return entry.published_at
 
     def item_categories(self, entry):
-        return [entry.label]
+        labels = [entry.label]
+        if entry.reader_prompted:
+            labels.append(pages.READER_PROMPTED)
+        return labels

@@ -18,16 +18,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
-from django.db.models import F
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
+from stories import addresses
 from stories.diffing import SnapshotDiff, compare_snapshots
 from stories.kinds import PROMINENT_KINDS, CreditRole, RevisionKind
 from stories.models import Contributor, Revision, Section, Story, diff_snapshot
+from stories.reports import ErrorReport
 
 from . import caching
 
@@ -41,6 +42,8 @@ CORRECTIONS_PER_PAGE = 30
 #: Kinds whose public note is shown on the story page (prominent ones at the top, the
 #: latest update at the foot).
 NOTE_KINDS = [RevisionKind.UPDATE, *sorted(PROMINENT_KINDS)]
+#: How the public record marks a change a reader's report led to (no one is named).
+READER_PROMPTED = "Prompted by a reader report"
 #: Kinds listed on the corrections page and in the corrections feed's titles.
 CORRECTION_KINDS = [RevisionKind.CORRECTION, RevisionKind.CLARIFICATION]
 
@@ -62,16 +65,23 @@ NOTE_FIELDS = ("number", "kind", "public_note", "published_at")
 class StoryWithdrawn(Exception):
     """The story was published, then withdrawn: its URL answers 410 with the note."""
 
-    def __init__(self, slug: str, note: str, withdrawn_at: datetime | None):
+    def __init__(self, slug: str, note: str, withdrawn_at: datetime | None, headline: str = ""):
         super().__init__(note)
         self.slug = slug
         self.note = note
         self.withdrawn_at = withdrawn_at
+        self.headline = headline
+
+    @property
+    def history_url(self) -> str:
+        """The public record that stays readable after a withdrawal."""
+        return reverse("reader:history", kwargs={"slug": self.slug})
 
 
 def absolute_url(path: str) -> str:
-    """The canonical address of a path on the publication's site (PUBLICATION_URL)."""
-    return settings.PUBLICATION_URL.rstrip("/") + path
+    """The canonical address of a path: on ``PUBLICATION_URL`` in production, on the
+    address the request came in on in the demo (``stories.addresses``)."""
+    return addresses.absolute_url(path)
 
 
 def story_url(slug: str) -> str:
@@ -135,6 +145,8 @@ class StoryCard:
     modified_at: datetime
     versions: int
     snippet: str = ""
+    #: Withdrawn: its history list stays public, the text of its versions does not.
+    withdrawn: bool = False
 
     @property
     def url(self) -> str:
@@ -165,6 +177,7 @@ def story_card(row: Mapping, **marked) -> StoryCard:
         "updated_at": row["story__updated_at"],
         "modified_at": row["published_at"],
         "versions": row["number"],
+        "withdrawn": row.get("story__status") == Story.Status.WITHDRAWN,
     }
     return StoryCard(**{**fields, **marked})
 
@@ -247,6 +260,8 @@ class Note(KindLabel):
     kind: str
     text: str
     published_at: datetime
+    #: Prompted by a reader's report ("prompted by a reader report"; nobody is named).
+    reader_prompted: bool = False
 
     @property
     def is_prominent(self) -> bool:
@@ -264,6 +279,14 @@ class Note(KindLabel):
 
 def notes(rows) -> list[Note]:
     return [Note(*row) for row in rows]
+
+
+def with_reader_prompted(revisions):
+    """Revisions annotated with ``reader_prompted``: whether a reader's report led to
+    them. One fact, no personal data: the reports themselves are never public."""
+    return revisions.annotate(
+        reader_prompted=Exists(ErrorReport.objects.filter(resolved_by=OuterRef("pk")))
+    )
 
 
 # -- lists ---------------------------------------------------------------------------------
@@ -292,13 +315,15 @@ def home_page(number: int) -> CardPage:
 
 
 def public_section(slug: str) -> Section:
-    """A section with at least one live story; ``Http404`` otherwise.
+    """A section that any published version ever named; ``Http404`` otherwise.
 
     A section nobody has published in yet may exist only for a story in preparation;
-    its name is not public until the first story in it is.
+    its name is not public until the first story in it is. Once public it stays so, even
+    when its last story is withdrawn or moved: its page and feeds keep answering (with
+    an empty list), so links and subscribers' feeds never break.
     """
     section = Section.objects.filter(slug=slug).first()
-    if section is None or not live_versions().filter(section_slug=slug).exists():
+    if section is None or not Revision.objects.filter(section_slug=slug).exists():
         raise Http404("There is no section at this address.")
     return section
 
@@ -389,11 +414,12 @@ def story_state(slug: str) -> StoryState | None:
     )
 
 
-def _latest(slug: str, *fields: str) -> dict:
+def _latest(slug: str, *fields: str, withdrawn_ok: bool = False) -> dict:
     """The story's latest version with its card fields: one query.
 
-    ``Http404`` if the story was never published, ``StoryWithdrawn`` if it was withdrawn.
-    Only the story's public pointers are read: never the working copy.
+    ``Http404`` if the story was never published, ``StoryWithdrawn`` if it was withdrawn
+    (unless ``withdrawn_ok``: the history list stays public after a withdrawal). Only
+    the story's public pointers are read: never the working copy.
     """
     row = (
         Revision.objects.filter(story__slug=slug, story__latest_revision=F("pk"))
@@ -402,18 +428,20 @@ def _latest(slug: str, *fields: str) -> dict:
     )
     if row is None:
         raise Http404("There is no story at this address.")
-    if row["story__status"] == Story.Status.WITHDRAWN:
-        raise StoryWithdrawn(slug, row["public_note"], row["published_at"])
+    if row["story__status"] == Story.Status.WITHDRAWN and not withdrawn_ok:
+        raise StoryWithdrawn(slug, row["public_note"], row["published_at"], row["headline"])
     return row
 
 
 def _notes(story_id: int, up_to: int) -> list[Note]:
     """Public notes of versions 2..up_to, newest first (one query, metadata only)."""
     rows = (
-        Revision.objects.filter(story_id=story_id, number__gt=1, number__lte=up_to)
+        with_reader_prompted(
+            Revision.objects.filter(story_id=story_id, number__gt=1, number__lte=up_to)
+        )
         .exclude(kind__in=[RevisionKind.MINOR, RevisionKind.FIRST])
         .order_by("-number")
-        .values_list(*NOTE_FIELDS)
+        .values_list(*NOTE_FIELDS, "reader_prompted")
     )
     return notes(rows)
 
@@ -470,8 +498,10 @@ class StoryPage:
         return next((note for note in self.notes if note.kind == RevisionKind.UPDATE), None)
 
     @property
-    def corrections(self) -> list[Note]:
-        return [note for note in self.notes if note.kind == RevisionKind.CORRECTION]
+    def corrections_and_clarifications(self) -> list[Note]:
+        """What schema.org's ``correction`` lists: the Trust Project counts a
+        clarification as a correction, as our corrections page does."""
+        return [note for note in self.notes if note.kind in CORRECTION_KINDS]
 
     @property
     def modified_at(self) -> datetime | None:
@@ -539,12 +569,13 @@ def preview_page(story: Story, snapshot: dict) -> StoryPage:
 
 def history_page(slug: str, number: int) -> tuple[StoryCard, CardPage]:
     """A page of the story's published versions, newest first. Who published is not shown;
-    nor is a minor edit's internal reason."""
-    row = _latest(slug)
+    nor is a minor edit's internal reason. A withdrawn story's list stays public (numbers,
+    kinds, times, public notes: the record the withdrawal promised), not its text."""
+    row = _latest(slug, withdrawn_ok=True)
     versions = (
-        Revision.objects.filter(story_id=row["story_id"])
+        with_reader_prompted(Revision.objects.filter(story_id=row["story_id"]))
         .order_by("-number")
-        .values_list(*NOTE_FIELDS)
+        .values_list(*NOTE_FIELDS, "reader_prompted")
     )
     return story_card(row), paginate(versions, number, HISTORY_PER_PAGE, notes)
 
@@ -604,9 +635,11 @@ def comparison(slug: str, old: int, new: int) -> Comparison:
         ).values(*VERSION_FIELDS)
     }
     between = (
-        Revision.objects.filter(story_id=row["story_id"], number__gt=old, number__lte=new)
+        with_reader_prompted(
+            Revision.objects.filter(story_id=row["story_id"], number__gt=old, number__lte=new)
+        )
         .order_by("number")
-        .values_list(*NOTE_FIELDS)
+        .values_list(*NOTE_FIELDS, "reader_prompted")
     )
     return Comparison(
         story=story_card(row),
@@ -631,6 +664,9 @@ class CorrectionEntry(KindLabel):
     kind: str
     text: str
     published_at: datetime
+    reader_prompted: bool = False
+    #: The story was withdrawn since: the correction stays on record, its text does not.
+    withdrawn: bool = False
 
     @property
     def story_url(self) -> str:
@@ -643,13 +679,32 @@ class CorrectionEntry(KindLabel):
             kwargs={"slug": self.slug, "old": self.number - 1, "new": self.number},
         )
 
+    @property
+    def record_url(self) -> str:
+        """Where to see the change: the comparison, or a withdrawn story's history."""
+        if self.withdrawn:
+            return reverse("reader:history", kwargs={"slug": self.slug})
+        return self.compare_url
 
-def public_changes(kinds):
-    """Versions of live stories of the given kinds, newest first."""
+
+def public_changes(kinds, *, reader_prompted_only: bool = False):
+    """Versions of the given kinds of every story readers have seen, newest first.
+
+    A story withdrawn since keeps its corrections on the record (the withdrawal promises
+    that its history stays public); the headline is the one readers last saw.
+    """
+    revisions = with_reader_prompted(
+        Revision.objects.filter(story__latest_revision__isnull=False)
+    ).filter(kind__in=kinds, number__gt=1)
+    if reader_prompted_only:
+        revisions = revisions.filter(reader_prompted=True)
     return (
-        Revision.objects.of_public_stories()
-        .filter(kind__in=kinds, number__gt=1)
-        .order_by("-published_at", "-pk")
+        revisions.order_by("-published_at", "-pk")
+        .annotate(
+            story_withdrawn=ExpressionWrapper(
+                Q(story__status=Story.Status.WITHDRAWN), output_field=BooleanField()
+            )
+        )
         .values_list(
             "story_id",
             "story__slug",
@@ -658,6 +713,8 @@ def public_changes(kinds):
             "kind",
             "public_note",
             "published_at",
+            "reader_prompted",
+            "story_withdrawn",
         )
     )
 
@@ -666,10 +723,9 @@ def correction_entries(rows) -> list[CorrectionEntry]:
     return [CorrectionEntry(*row) for row in rows]
 
 
-def corrections_page(number: int) -> CardPage:
-    return paginate(
-        public_changes(CORRECTION_KINDS), number, CORRECTIONS_PER_PAGE, correction_entries
-    )
+def corrections_page(number: int, *, reader_prompted_only: bool = False) -> CardPage:
+    changes = public_changes(CORRECTION_KINDS, reader_prompted_only=reader_prompted_only)
+    return paginate(changes, number, CORRECTIONS_PER_PAGE, correction_entries)
 
 
 def latest_public_changes(limit: int) -> list[CorrectionEntry]:

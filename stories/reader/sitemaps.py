@@ -1,6 +1,6 @@
 """Sitemaps (django.contrib.sitemaps): stories, sections and the Google News sitemap.
 
-Addresses are canonical (PUBLICATION_URL, not the host a request came in on); a story's
+Addresses are canonical (``stories.addresses``: PUBLICATION_URL in production); a story's
 ``lastmod`` is its last non-minor update, the same "Updated" time the page shows.
 """
 
@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 from django.utils import timezone
+
+from stories import addresses
 
 from . import pages
 
@@ -26,10 +27,10 @@ class CanonicalSitemap(Sitemap):
 
     @property
     def protocol(self):
-        return urlsplit(settings.PUBLICATION_URL).scheme or "https"
+        return urlsplit(addresses.site_root()).scheme or "https"
 
     def get_domain(self, site=None):
-        return urlsplit(settings.PUBLICATION_URL).netloc
+        return urlsplit(addresses.site_root()).netloc
 
 
 class StorySitemap(CanonicalSitemap):

@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.templatetags.static import static
 
+from stories import addresses
+
 from .pages import StoryPage, absolute_url
 from .times import iso_time
 
@@ -21,7 +23,7 @@ def publisher() -> dict:
     return {
         "@type": "NewsMediaOrganization",
         "name": settings.PUBLICATION_NAME,
-        "url": settings.PUBLICATION_URL,
+        "url": addresses.site_root(),
         "logo": {"@type": "ImageObject", "url": logo},
     }
 
@@ -49,7 +51,9 @@ def news_article(page: StoryPage) -> dict:
         "inLanguage": settings.PUBLICATION_LANGUAGE,
         "articleSection": version.section_name,
         "dateline": version.dateline,
-        "author": [_person(credit) for credit in page.byline_credits],
+        # No byline (an editorial, a wire story credited in its tagline): the publisher
+        # is the author, as schema.org and Google's article guidelines expect one.
+        "author": [_person(credit) for credit in page.byline_credits] or [publisher()],
         "contributor": [_person(credit) for credit in page.tagline_credits],
         "publisher": publisher(),
         "version": version.number,
@@ -64,7 +68,7 @@ def news_article(page: StoryPage) -> dict:
             "text": note.text,
             "datePublished": iso_time(note.published_at),
         }
-        for note in page.corrections
+        for note in page.corrections_and_clarifications
     ]
     if corrections:
         data["correction"] = corrections

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import feeds, views
+from . import feeds, report_views, views
 
 app_name = "reader"
 
@@ -18,6 +18,9 @@ urlpatterns = [
         name="compare",
     ),
     path("stories/<slug:slug>/preview/", views.preview, name="preview"),
+    # Readers report errors (private: the desk reads reports in the admin).
+    path("stories/<slug:slug>/report/", report_views.report_error, name="report"),
+    path("stories/<slug:slug>/report/thanks/", report_views.report_thanks, name="report_thanks"),
     # Sections and contributors.
     path("sections/<slug:slug>/", views.section, name="section"),
     path(

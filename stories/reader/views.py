@@ -100,7 +100,12 @@ def withdrawn(request, error: pages.StoryWithdrawn):
     return render(
         request,
         "410.html",
-        {"note": error.note, "withdrawn_at": error.withdrawn_at},
+        {
+            "headline": error.headline,
+            "note": error.note,
+            "withdrawn_at": error.withdrawn_at,
+            "history_url": error.history_url,
+        },
         status=410,
     )
 
@@ -139,10 +144,30 @@ def contributor(request, slug):
     )
 
 
-@site_view
+#: ``/corrections/?prompted=reader``: only the corrections readers' reports led to.
+READER_PROMPTED_FILTER = ("prompted", "reader")
+
+
+def _reader_prompted_only(request) -> bool:
+    name, value = READER_PROMPTED_FILTER
+    return request.GET.get(name) == value
+
+
+def _corrections_key(request, **kwargs):
+    return (*_site_key(request), _reader_prompted_only(request))
+
+
+@require_safe
+@public
+@caching.cached_page(_corrections_key)
 def corrections(request):
-    listing = pages.corrections_page(page_number(request))
-    return render(request, "reader/corrections.html", {"listing": listing})
+    prompted_only = _reader_prompted_only(request)
+    listing = pages.corrections_page(page_number(request), reader_prompted_only=prompted_only)
+    return render(
+        request,
+        "reader/corrections.html",
+        {"listing": listing, "reader_prompted_only": prompted_only},
+    )
 
 
 @require_safe

@@ -1,0 +1,111 @@
+"""Readers report errors: the form, the thank-you page and the 429 page. Thin: what is
+recorded is ``stories.reporting``'s business; the form is ``reports.ReportForm``.
+
+Abuse is kept out in layers: CSRF (Django's middleware), a honeypot (bots are thanked
+and nothing is stored), a per-client rate limit (django-ratelimit, counting in the
+cache, answering 429), length limits and a refusal of control characters (the form, on
+the field concerned). Nothing here is cached or public: the form carries a CSRF token.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_safe
+from django_ratelimit.core import is_ratelimited
+
+from stories import reporting
+
+from . import pages, reports
+from .views import withdrawn_aware
+
+logger = logging.getLogger(__name__)
+
+#: The rate-limit group: reports from one client share one count.
+RATE_LIMIT_GROUP = "reader-reports"
+
+
+def too_many_reports(request) -> bool:
+    """Whether this client has sent more reports than ``REPORT_RATE`` allows (and
+    count this one). If the cache cannot be reached the report is accepted: losing a
+    reader's report would be worse than one more from a bot."""
+    try:
+        return is_ratelimited(
+            request,
+            group=RATE_LIMIT_GROUP,
+            key="ip",
+            rate=settings.REPORT_RATE,
+            method="POST",
+            increment=True,
+        )
+    except ImproperlyConfigured:
+        raise
+    except Exception:
+        logger.warning("rate limit of reader reports unavailable (cache error)", exc_info=True)
+        return False
+
+
+def rate_limited(request):
+    response = render(
+        request, "reader/report_too_many.html", {"rate": settings.REPORT_RATE}, status=429
+    )
+    response["Retry-After"] = "3600"
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+@withdrawn_aware
+def report_error(request, slug):
+    raw_version = request.POST.get("version") if request.method == "POST" else None
+    raw_version = raw_version or request.GET.get("version")
+    target = reports.report_target(slug, reports.version_number(raw_version))
+    if request.method == "POST":
+        if too_many_reports(request):
+            return rate_limited(request)
+        form = reports.ReportForm(request.POST, target=target)
+        if form.is_bot:
+            logger.info("reader report refused: honeypot filled in")
+            return redirect(target.thanks_url)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                reporting.submit_report(
+                    slug,
+                    seen_number=target.number,
+                    description=data["description"],
+                    passage=data["passage"],
+                    name=data["name"],
+                    email=data["email"],
+                    wants_reply=data["wants_reply"],
+                )
+            except ValidationError as error:
+                _show(form, error)
+            else:
+                return redirect(target.thanks_url)
+    else:
+        passage = reports.without_controls(request.GET.get("passage", ""))
+        form = reports.ReportForm(
+            target=target,
+            initial={"version": target.number, "passage": passage[: reports.PASSAGE_MAX_LENGTH]},
+        )
+    return render(request, "reader/report.html", {"form": form, "target": target})
+
+
+def _show(form, error: ValidationError) -> None:
+    """A service error on the form: by its field when the form has it, else on top."""
+    if hasattr(error, "error_dict"):
+        for name, messages in error.message_dict.items():
+            for message in messages:
+                form.add_error(name if name in form.fields else None, message)
+    else:
+        form.add_error(None, error)
+
+
+@require_safe
+def report_thanks(request, slug):
+    return render(request, "reader/report_thanks.html", {"story_url": pages.story_url(slug)})
