@@ -92,18 +92,6 @@ def live_versions():
     return Revision.objects.live().order_by("-story__first_published_at", "-story_id")
 
 
-def site_version() -> str:
-    """What the cache key of a page listing stories depends on.
-
-    The cache generation (bumped when a revision is published) and the newest revision's
-    id, read from the same database as the page's content: with a read replica that lags
-    behind the publish, the page rendered from it is keyed as the older state it shows,
-    and the next request after the replica catches up renders afresh.
-    """
-    newest = Revision.objects.order_by("-pk").values_list("pk", flat=True).first()
-    return f"{caching.site_generation()}:{newest or 0}"
-
-
 # -- the plain data pages show -----------------------------------------------------------
 
 
@@ -317,7 +305,7 @@ def section_links() -> list[tuple[str, str]]:
 
 def cached_section_links() -> list[tuple[str, str]]:
     """``section_links()``, kept in the cache until the next publish."""
-    return caching.cached_value("sections", caching.site_generation(), section_links)
+    return caching.cached_value("sections", section_links)
 
 
 def credited_versions(slug: str):

@@ -54,19 +54,16 @@ def _story_last_modified(request, slug, **kwargs):
 
 
 def _story_key(request, slug, **kwargs):
-    state = _state(request, slug)
-    if state is None or not state.has_published_version:
-        return None
-    return (caching.story_generation(state.pk), state.etag, request.path)
+    # No query: a cached page is found, and answered, without the database.
+    return caching.story_page(slug, request.path)
 
 
 def _history_key(request, slug, **kwargs):
-    key = _story_key(request, slug)
-    return None if key is None else (*key, page_number(request))
+    return caching.story_page(slug, request.path, page_number(request))
 
 
 def _site_key(request, **kwargs):
-    return (pages.site_version(), request.path, page_number(request))
+    return caching.site_page(request.path, page_number(request))
 
 
 def public(view):
@@ -83,12 +80,12 @@ def public(view):
 
 
 def story_view(view=None, *, key=_story_key):
-    """A page of one story: conditional GET keyed on its live revision, then the cache."""
+    """A page of one story: the cache first; on a miss, a conditional GET keyed on its
+    live revision (one cheap query), then the page."""
     if view is None:
         return lambda view: story_view(view, key=key)
-    view = caching.cached_page(key, conditional=False)(view)
     view = condition(etag_func=_story_etag, last_modified_func=_story_last_modified)(view)
-    return require_safe(public(view))
+    return require_safe(public(caching.cached_page(key)(view)))
 
 
 def site_view(view):
@@ -254,7 +251,7 @@ def feed(feed_view):
 
 
 def _feed_key(request, **kwargs):
-    return (pages.site_version(), request.path)
+    return caching.site_page(request.path)
 
 
 def _sitemap_key(request, **kwargs):
@@ -262,7 +259,7 @@ def _sitemap_key(request, **kwargs):
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
         raise Http404("Sitemap page numbers are whole numbers from 1.")
     # The news sitemap's 48-hour window moves with the clock: a new key every 10 minutes.
-    return (pages.site_version(), request.path, int(raw), int(time.time() // 600))
+    return caching.site_page(request.path, int(raw), int(time.time() // 600))
 
 
 @require_safe
@@ -288,11 +285,11 @@ def news_sitemap(request):
 
 
 def _search_key(request, **kwargs):
-    # Results change only when something is published: cache them until then, keyed like
-    # the other story lists (so a lagging replica's older results are not kept). The
-    # cleaned query and its messages decide the page, so " ferry " shares "ferry"'s entry.
+    # Results change only when something is published: cache them until then, like the
+    # other story lists. The cleaned query and its messages decide the page, so
+    # " ferry " shares "ferry"'s entry.
     query, messages = search.clean_query(request.GET.get("q", ""))
-    return (pages.site_version(), request.path, query, tuple(messages), page_number(request))
+    return caching.site_page(request.path, query, tuple(messages), page_number(request))
 
 
 @require_safe
