@@ -93,9 +93,14 @@ def pytest_configure(config):
     # Hashing passwords the production way (PBKDF2, deliberately slow) would be most of
     # the suite's time: every factory user gets one. Tests check no hash's strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Every test client is 127.0.0.1 and the cache outlives each test: counts would add
+    # up across tests. The rate-limit and login-throttle tests turn them on, with an
+    # address of their own.
+    settings.RATELIMIT_ENABLE = False
+    settings.AXES_ENABLED = False
 
     cache = settings.CACHES["default"]
-    if cache["BACKEND"].endswith("RedisCache"):
+    if cache["BACKEND"].endswith("RedisCache"):  # Django's or django-redis's
         cache["KEY_PREFIX"] = (
             f"{cache.get('KEY_PREFIX') or 'newsroom'}-test-{uuid.uuid4().hex[:12]}"
         )

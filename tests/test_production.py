@@ -236,7 +236,7 @@ def test_redis_url_selects_the_redis_cache_and_cached_sessions():
     assert cache["BACKEND"] == "django_redis.cache.RedisCache"
     assert cache["LOCATION"] == "redis://cache.internal:6379/2"
     assert cache["KEY_PREFIX"] == "chronicle"
-    # Redis failing is a cache miss, and a hung one costs a quarter of a second a call.
+    # Redis failing is a cache miss, and a hung one costs a tenth of a second a call.
     assert cache["OPTIONS"]["IGNORE_EXCEPTIONS"] is True
     assert 0 < cache["OPTIONS"]["SOCKET_TIMEOUT"] <= 0.5
     assert 0 < cache["OPTIONS"]["SOCKET_CONNECT_TIMEOUT"] <= 0.5

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.sitemaps import views as sitemap_views
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,7 +20,7 @@ from django.views.decorators.http import condition, require_safe
 from stories import publishing
 from stories.models import Story
 
-from . import caching, pages, search, sitemaps, structured_data
+from . import caching, pages, ratelimit, search, sitemaps, structured_data
 
 PREVIEW_PERMISSION = "stories.change_story"
 
@@ -292,10 +293,20 @@ def _search_key(request, **kwargs):
     return caching.site_page(request.path, query, tuple(messages), page_number(request))
 
 
+def _search_rate() -> str:
+    return settings.READER_SEARCH_RATE
+
+
 @require_safe
 @public
 @caching.cached_page(_search_key)
+@ratelimit.rate_limited(
+    "search",
+    rate=_search_rate,
+    message="You have run more searches than we can answer in a short time.",
+)
 def search_page(request):
+    """Search. Only searches that miss the cache count towards the client's limit."""
     results = search.search(request.GET.get("q", ""), page_number(request))
     return render(
         request,
