@@ -310,6 +310,12 @@ def test_pages_in_production_mode(tmp_path):
             headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
         )
         assert headers["X-Content-Type-Options"] == "nosniff"
+        # The Content-Security-Policy is on in production: no script on reader pages,
+        # the admin's own scripts only, and nothing inline anywhere.
+        policy = headers["Content-Security-Policy"]
+        expected = "script-src 'self'" if name == "login" else "script-src 'none'"
+        assert expected in policy and "unsafe-inline" not in policy, name
+        assert "camera=()" in headers["Permissions-Policy"], name
     # Manifest storage: hashed names that a CDN may keep for ever.
     assert answers["css_url"] != "/static/stories/reader.css"
     assert answers["css_url"] in answers["home"]["body"]
