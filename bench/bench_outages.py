@@ -27,10 +27,13 @@ from tests import outage  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--postgres", required=True, metavar="URL", help="server URL")
-    parser.add_argument("--redis", required=True, metavar="URL")
+    parser.add_argument("--postgres", metavar="URL", help="server to create a database on")
+    parser.add_argument("--redis", metavar="URL", help="Redis server (keys under a prefix)")
     parser.add_argument("--app-dir", type=Path, default=ROOT)
     args = parser.parse_args()
+    if not (args.postgres and args.redis):
+        print("needs --postgres URL and --redis URL (real servers); skipped")
+        return
 
     with tempfile.TemporaryDirectory(prefix="newsroom-outages-") as directory:
         template = outage.PostgresTemplate(
