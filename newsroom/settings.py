@@ -324,7 +324,7 @@ PERMISSIONS_POLICY = {
     feature: []
     for feature in (
         "accelerometer", "camera", "display-capture", "geolocation", "gyroscope",
-        "interest-cohort", "magnetometer", "microphone", "payment", "usb",
+        "magnetometer", "microphone", "payment", "usb",
     )
 }  # fmt: skip
 
