@@ -5,12 +5,16 @@ well-formedness, feedparser the way feed readers read it."""
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import feedparser
 import pytest
+from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -252,10 +256,24 @@ def test_a_control_character_stored_before_the_rule_cannot_break_feeds_or_sitema
             section=section,
             body=f"Body{control}",
         )
-        publish(story, editor, when=at(number))
-        publish(story, editor, when=at(number + 0.5), kind="correction", note=f"Fix{control}")
+        # Within the news sitemap's 48 hours, so its titles are in it too.
+        published = timezone.now() - timedelta(hours=number + 1)
+        publish(story, editor, when=published)
+        publish(
+            story,
+            editor,
+            when=published + timedelta(minutes=30),
+            kind="correction",
+            note=f"Fix{control}",
+        )
     for row in Revision.objects.values_list("headline", "dek", "body", "public_note"):
         assert not any(has_non_xml(value) for value in row), row
+    # Versions published before the rule (immutable, so they stay as they were).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE stories_revision SET headline = %s, dek = %s, byline = %s, public_note = %s",
+            ["Old\x0bheadline\x01", "Old\x0cdek", "By Old\x1fName", "Old\x0bnote"],
+        )
 
     for url in (
         *FEEDS,
@@ -265,6 +283,7 @@ def test_a_control_character_stored_before_the_rule_cannot_break_feeds_or_sitema
         "/sitemap-news.xml",
     ):
         fetch(client, url)
+    assert b"Old headline" in fetch(client, "/sitemap-news.xml")
 
 
 @pytest.mark.parametrize("control", CONTROLS)
@@ -278,6 +297,7 @@ def test_one_control_character_in_a_headline_or_dek_keeps_every_feed_well_formed
     url = reverse("admin:stories_story_change", args=[story.pk])
     data = form_data(client.get(url), headline=f"Ferry{control}plan", dek=f"Fewer{control}runs")
     assert client.post(url, data).status_code == 302
-    publish(Story.objects.get(pk=story.pk), editor, when=at(0))
-    for feed in (*FEEDS, "/sitemap-news.xml", "/sitemap.xml"):
+    publish(Story.objects.get(pk=story.pk), editor)  # now: in the news sitemap too
+    assert re.search(rb"<news:title>Ferry ?plan</news:title>", fetch(client, "/sitemap-news.xml"))
+    for feed in (*FEEDS, "/sitemap.xml"):
         fetch(client, feed)

@@ -28,6 +28,7 @@ from django.utils import timezone
 from stories.diffing import SnapshotDiff, compare_snapshots
 from stories.kinds import PROMINENT_KINDS, CreditRole, RevisionKind
 from stories.models import Contributor, Revision, Section, Story, diff_snapshot
+from stories.text import clean_text
 
 from . import caching
 
@@ -140,14 +141,15 @@ class StoryCard:
 
 def story_card(row: Mapping, **marked) -> StoryCard:
     """The card of a revision row read with ``CARD_FIELDS`` (``marked`` overrides text
-    fields with highlighted HTML, for search)."""
+    fields with highlighted HTML, for search). Its text carries nothing XML cannot, even
+    from a version stored before that rule: cards fill feeds and the news sitemap."""
     fields = {
         "pk": row["story_id"],
         "slug": row["story__slug"],
-        "headline": row["headline"],
-        "dek": row["dek"],
-        "byline": row["byline"],
-        "section_name": row["section_name"],
+        "headline": clean_text(row["headline"]),
+        "dek": clean_text(row["dek"]),
+        "byline": clean_text(row["byline"]),
+        "section_name": clean_text(row["section_name"]),
         "section_slug": row["section_slug"],
         "published_at": row["story__first_published_at"],
         "updated_at": row["story__updated_at"],
