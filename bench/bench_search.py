@@ -1,14 +1,16 @@
 """Time full-text search over a newsroom's worth of live stories.
 
-    .venv/bin/python bench/bench_search.py [--stories 1000] [--runs 20] [--postgres URL]
+    .venv/bin/python bench/bench_search.py [--stories 1000] [--paragraphs 12] [--runs 20] [--postgres URL]
 
 Builds its own database: a SQLite file in a temporary directory by default, or with
 ``--postgres postgres://USER@HOST:5432/`` a throwaway PostgreSQL database created on that
 server and dropped afterwards (the project's databases and any Redis are left alone).
-Publishes ``--stories`` stories through the publishing service, each with a few
-revisions, then prints the median and maximum time and the SQL query count of
+Publishes ``--stories`` stories of ``--paragraphs`` paragraphs (about 40 words each)
+through the publishing service, each with a few revisions, then prints the median and maximum time and the SQL query count of
 ``stories.reader.search.search()`` (ranking, pagination and highlighting; no page cache) for a
-common word, a rare word, two words, a phrase and a word that matches nothing.
+common word, a rare word, two words, a phrase and a word that matches nothing. The worst
+query is the common word on long stories (every story matches and each page of hits
+gets snippets): ``--paragraphs 80`` (about 3,000 words a story) measures it.
 
 The target: on PostgreSQL with the GIN index, a search well under 50 ms at 1,000
 stories with 3 queries whatever the number of matches; the SQLite fallback scans every
@@ -89,7 +91,7 @@ def configure(database_url: str) -> None:
     setup_django(database_url)
 
 
-def build(stories: int) -> None:
+def build(stories: int, paragraphs: int = 12) -> None:
     from django.contrib.auth import get_user_model
 
     from stories import audit, publishing
@@ -113,7 +115,7 @@ def build(stories: int) -> None:
                 headline=headline,
                 slug=f"story-{number}",
                 dek=paragraph()[:280],
-                body="\n\n".join(paragraph() for _ in range(12)),
+                body="\n\n".join(paragraph() for _ in range(paragraphs)),
                 section=sections[number % len(sections)],
             )
             at = start + timedelta(minutes=number)
@@ -151,9 +153,9 @@ def run(database_url: str, args) -> None:
     from django.db import connection, connections
 
     started = time.perf_counter()
-    build(args.stories)
+    build(args.stories, args.paragraphs)
     print(
-        f"{connection.vendor}: {args.stories} live stories "
+        f"{connection.vendor}: {args.stories} live stories of {args.paragraphs} paragraphs "
         f"(built in {time.perf_counter() - started:.1f} s)"
     )
     if connection.vendor == "postgresql":
@@ -179,6 +181,7 @@ def run(database_url: str, args) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stories", type=int, default=1000)
+    parser.add_argument("--paragraphs", type=int, default=12)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument(
         "--postgres", metavar="URL", help="server to create a throwaway database on"

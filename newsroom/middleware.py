@@ -1,11 +1,38 @@
-"""Refuse requests carrying NUL characters before any code hands them to the database.
+"""Project-wide middleware: HEAD answers without a body, and requests carrying NUL refused.
 
-PostgreSQL rejects NUL in text, so a crafted cookie, query string or form field would
-otherwise surface as a database error (a 500) wherever Django passes the value on
-unchecked: the session lookup, admin list filters. No browser sends NUL; a 400 says so.
+``RejectNulCharactersMiddleware``: PostgreSQL rejects NUL in text, so a crafted cookie,
+query string or form field would otherwise surface as a database error (a 500) wherever
+Django passes the value on unchecked: the session lookup, admin list filters. No browser
+sends NUL; a 400 says so.
 """
 
 from django.http import HttpResponseBadRequest
+
+
+class HeadWithoutBodyMiddleware:
+    """Answer HEAD as HTTP says: the headers a GET would get, and no body.
+
+    Django runs the GET view for a HEAD request and leaves the body in the response (its
+    test client drops it, a WSGI server may not: gunicorn logs "WSGI app sent body bytes
+    on a no-body response"), and the reader cache rebuilds answers with their stored
+    body. Outermost in MIDDLEWARE, so it sees every answer, cached or not; the
+    Content-Length stays the GET's.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.method == "HEAD":
+            if response.streaming:
+                response.streaming_content = []
+            else:
+                length = len(response.content)
+                response.content = b""
+                response["Content-Length"] = str(length)
+        return response
+
 
 NUL = "\x00"
 

@@ -63,13 +63,22 @@ INSTALLED_APPS = [
     "simple_history",
     "django_tasks",
     "django_tasks_db",
+    "axes",
+    "csp",
+    "health_check",
     "stories",
     "stories.reader",
 ]
 
 MIDDLEWARE = [
+    # Outermost: HEAD answers lose their body whatever produced them (the reader cache).
+    "newsroom.middleware.HeadWithoutBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "newsroom.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A database that cannot be reached answers 503 with Retry-After, never a 500.
+    "newsroom.outages.DatabaseUnavailableMiddleware",
     "newsroom.middleware.RejectNulCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -80,6 +89,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "stories.reader.middleware.SiteRootMiddleware",
     "newsroom.routers.PinToPrimaryMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -122,7 +133,10 @@ def database(url: str) -> dict:
     config.update(CONN_MAX_AGE=0, CONN_HEALTH_CHECKS=True, ATOMIC_REQUESTS=False)
     options = config.setdefault("OPTIONS", {})
     if config["ENGINE"] == "django.db.backends.postgresql":
-        options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
+        # 2 s is libpq's smallest connect_timeout: with the pool's timeout (below) it
+        # bounds how long a request waits for a database that is down or hung before
+        # answering 503 (newsroom/outages.py).
+        options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=2))
         options.setdefault("application_name", env.str("DATABASE_APPLICATION_NAME", "newsroom"))
         # Server-side limits, in milliseconds (0 turns one off): a runaway query or a
         # lock held by a stuck transaction fails the request instead of piling them up.
@@ -139,8 +153,10 @@ def database(url: str) -> dict:
             options["pool"] = {
                 "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
                 "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=4),
-                # Seconds a request waits for a free connection before failing.
-                "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+                # Seconds a request waits for a connection before failing with 503:
+                # this, not connect_timeout, is what a request waits when the database
+                # is down or hung (the pool keeps trying in the background).
+                "timeout": env.float("DATABASE_POOL_TIMEOUT", default=2.0),
                 "max_idle": env.float("DATABASE_POOL_MAX_IDLE", default=300.0),
                 "max_lifetime": env.float("DATABASE_POOL_MAX_LIFETIME", default=3600.0),
             }
@@ -164,7 +180,14 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["newsroom.routers.PrimaryReplicaRouter"]
 
-# Cache: REDIS_URL selects Django's built-in Redis backend; unset means local memory.
+# Cache: REDIS_URL selects Redis through django-redis; unset means local memory.
+#
+# The cache accelerates and is never required: django-redis's IGNORE_EXCEPTIONS turns a
+# Redis that is down or hung into cache misses (short socket timeouts bound the wait),
+# so reader pages render from the database, and cached_db sessions, which are written
+# through to the database, fall back to it: editors keep working and can log in. The
+# ignored errors are logged by "newsroom.cache" at most once a minute per process
+# (newsroom.log_filters.OncePerInterval).
 # With Redis, sessions are cached_db: read from Redis, written through to the database,
 # so a Redis restart logs nobody out. Without it they stay in the database, since each
 # process's local-memory cache would disagree with the others'.
@@ -172,19 +195,25 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="newsroom"),
             "TIMEOUT": env.int("CACHE_TIMEOUT", default=300),
             "OPTIONS": {
-                "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT", default=2.0),
-                "socket_timeout": env.float("REDIS_TIMEOUT", default=2.0),
+                "IGNORE_EXCEPTIONS": True,
+                # Redis on the local network answers in well under a millisecond: a
+                # tenth of a second is plenty when it is healthy, and all a cache call
+                # loses when it is hung (a login makes about ten of them).
+                "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=0.1),
+                "SOCKET_TIMEOUT": env.float("REDIS_TIMEOUT", default=0.1),
             },
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "newsroom.cache"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -255,15 +284,11 @@ REPORT_RATE = env.str("NEWSROOM_REPORT_RATE", default="10/h")
 CORRECTIONS_DESK_EMAIL = env.str(
     "NEWSROOM_CORRECTIONS_DESK_EMAIL", default="" if PRODUCTION else "corrections-desk@localhost"
 )
-# Rate limits (django-ratelimit) count in the default cache: Redis in production, whose
-# atomic counters every worker shares. django-ratelimit is deliberately not an installed
-# app: its system checks would flag Django's built-in Redis backend as "not officially
-# supported" (it works: add + INCR) and a laptop's local-memory cache as not shared
-# (true, and fine for one runserver process), and `check --deploy` stays silent.
+# Rate limits (django-ratelimit, stories/reader/ratelimit.py) count in the default
+# cache: Redis in production, whose atomic counters every worker shares. django-ratelimit
+# is deliberately not an installed app: its system checks would flag a laptop's
+# local-memory cache as not shared (true, and fine for one runserver process).
 RATELIMIT_USE_CACHE = "default"
-#: The request header holding the client's address behind a proxy, as a META key, e.g.
-#: HTTP_X_REAL_IP; unset means REMOTE_ADDR (no proxy, or one that rewrites it).
-RATELIMIT_IP_META_KEY = env.str("DJANGO_RATELIMIT_IP_META_KEY", default="") or None
 
 # Email: the console in development and the demo (messages are printed by runserver and
 # the worker), SMTP in production from EMAIL_URL, e.g. smtp+tls://user:password@host:587.
@@ -303,6 +328,70 @@ NEWSROOM_SYSTEM_USERNAME = "newsroom-system"
 
 LOGIN_URL = "admin:login"
 
+# Failed admin logins are throttled per account and per client (django-axes): after
+# AXES_FAILURE_LIMIT failures either one is refused with a 429 page for the cool-off
+# time. Attempts are counted in the shared cache (Redis) when there is one, else in the
+# database (a local-memory cache would count per process).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = (
+    "axes.handlers.cache.AxesCacheHandler"
+    if REDIS_URL
+    else "axes.handlers.database.AxesDatabaseHandler"
+)
+AXES_FAILURE_LIMIT = env.int("NEWSROOM_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("NEWSROOM_LOGIN_COOLOFF_HOURS", default=0.25)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_TEMPLATE = "admin/login_locked.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+#: The request header holding the client's address behind a proxy (e.g.
+#: ``HTTP_X_REAL_IP``); unset means REMOTE_ADDR. Used by the login throttle and the
+#: reader's rate limits.
+CLIENT_IP_META_KEY = env.str("NEWSROOM_CLIENT_IP_HEADER", default="") or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = [CLIENT_IP_META_KEY or "REMOTE_ADDR"]
+RATELIMIT_IP_META_KEY = CLIENT_IP_META_KEY
+# A cache that cannot count (Redis down) lets requests through: the cache is never
+# required, and a search is cheap enough to serve unthrottled for a while.
+RATELIMIT_FAIL_OPEN = True
+#: Searches a client may run per minute (reader/ratelimit.py); cached answers are free.
+READER_SEARCH_RATE = env.str("NEWSROOM_SEARCH_RATE", default="20/m")
+
+# Content-Security-Policy (django-csp) and Permissions-Policy on every answer. Reader
+# pages carry no script and no inline style at all; the JSON-LD is a data block
+# (type="application/ld+json"), which browsers never execute, so script-src 'none'
+# does not touch it. The admin needs its own scripts and, for a few widgets, inline
+# style attributes (newsroom/security.py picks the policy by path).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'none'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+    }
+}
+ADMIN_CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        **CONTENT_SECURITY_POLICY["DIRECTIVES"],
+        # Django's admin scripts, from the site only, and their autocomplete requests.
+        "script-src": ["'self'"],
+        "connect-src": ["'self'"],
+    }
+}
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer", "camera", "display-capture", "geolocation", "gyroscope",
+        "magnetometer", "microphone", "payment", "usb",
+    )
+}  # fmt: skip
+
 
 def proxy_ssl_header(value: str) -> tuple[str, str] | None:
     """``DJANGO_SECURE_PROXY_SSL_HEADER``: unset for none, ``1`` for X-Forwarded-Proto,
@@ -323,6 +412,8 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    # The load balancer probes health over plain http from inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^health/"]
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
@@ -350,6 +441,13 @@ LOGGING = {
             "stream": f"ext://sys.{LOG_STREAM}",
             "formatter": "json" if LOG_FORMAT == "json" else "plain",
         }
+    },
+    "filters": {
+        # django-redis logs every ignored error: one line a minute per process says it.
+        "cache_outage": {"()": "newsroom.log_filters.OncePerInterval", "seconds": 60},
+    },
+    "loggers": {
+        "newsroom.cache": {"filters": ["cache_outage"]},
     },
     "root": {"handlers": ["stdout"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }

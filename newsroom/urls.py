@@ -1,20 +1,33 @@
-"""Top-level URLs: the admin for editors, the reader site for everyone else."""
+"""Top-level URLs: the admin for editors, health checks for the load balancer, the
+reader site for everyone else."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from health_check.views import HealthCheckView
 
 from stories.reader import views as reader_views
 
+#: Readiness: each database and the cache, each with its own status (django-health-check).
+READINESS_CHECKS = [
+    *(("health_check.checks.Database", {"alias": alias}) for alias in settings.DATABASES),
+    ("health_check.checks.Cache", {"alias": "default"}),
+]
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Liveness: the process answers (no database, no cache). Readiness: see above.
+    path("health/live/", HealthCheckView.as_view(checks=()), name="health-live"),
+    path("health/ready/", HealthCheckView.as_view(checks=READINESS_CHECKS), name="health-ready"),
     path("sitemap.xml", reader_views.sitemap, name="sitemap"),
     path("sitemap-news.xml", reader_views.news_sitemap, name="sitemap-news"),
     path("robots.txt", reader_views.robots_txt, name="robots"),
     path("", include("stories.reader.urls")),
 ]
 
-# Error pages: templates/404.html, 403.html and 500.html (styled like the reader site;
-# 500.html stands alone, since it is rendered without a request context).
+# Error pages: templates/404.html, 403.html, 500.html and 503.html (styled like the
+# reader site; 500 and 503 stand alone, rendered without a request context). A database
+# outage is a 503 wherever it is met (newsroom/outages.py).
 handler404 = "django.views.defaults.page_not_found"
 handler403 = "django.views.defaults.permission_denied"
-handler500 = "django.views.defaults.server_error"
+handler500 = "newsroom.outages.server_error"

@@ -23,7 +23,7 @@ verdict without writing, for forms that validate before they save.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -41,6 +41,7 @@ from .roles import (
     CHANGE_STORY,
     require_permission,
 )
+from .text import clean_model_text, clean_text
 
 #: Story fields only the publishing service writes: an edit or a revert keeps them.
 PUBLISHING_STATE = (
@@ -155,6 +156,8 @@ def save_story(
 
 def _check(story, *, user, reason, expected_version, credits):
     adding = _is_new(story)
+    # Nothing XML cannot carry is stored: feeds and sitemaps are XML (stories.text).
+    clean_model_text(story)
     require_permission(user, ADD_STORY if adding else CHANGE_STORY)
     errors: dict[str, list[str]] = {}
     stored = None if adding else _lock(story)
@@ -170,7 +173,7 @@ def _check(story, *, user, reason, expected_version, credits):
             errors.setdefault(name, []).extend(messages)
     plan = None
     if credits is not None:
-        lines = list(credits)
+        lines = [replace(line, affiliation=clean_text(line.affiliation)) for line in credits]
         duplicate = _duplicate(lines)
         if duplicate:
             errors.setdefault("credits", []).append(duplicate)
@@ -343,6 +346,7 @@ def _is_new(obj) -> bool:
 
 
 def _save_linked(obj, *, user, reason: str, adding: bool) -> bool:
+    clean_model_text(obj)
     with transaction.atomic():
         if not obj.has_unsaved_changes():
             return False

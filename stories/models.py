@@ -479,6 +479,11 @@ class Revision(models.Model):
     dek = models.CharField(max_length=300, blank=True)
     body = models.TextField(help_text="Markdown source as published.")
     body_html = models.TextField(help_text="Sanitised HTML as published.")
+    body_text = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="The text of body_html, for search snippets (derived, not hashed).",
+    )
     byline = models.CharField(max_length=500, blank=True)
     tagline = models.TextField(blank=True)
     credits = models.JSONField(default=list)

@@ -22,8 +22,9 @@ from .diffing import SnapshotDiff, compare_snapshots
 from .integrity import revision_hash
 from .kinds import REPUBLISH_KINDS, RevisionKind
 from .models import Revision, Story, diff_snapshot
-from .rendering import render_markdown
+from .rendering import html_text, render_markdown
 from .roles import PUBLISH_STORY, WITHDRAW_STORY, require_permission
+from .text import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -35,30 +36,44 @@ CONTENT_FIELDS = (
     "headline", "dek", "body", "body_html", "byline", "tagline", "credits",
     "section_name", "section_slug", "dateline",
 )  # fmt: skip
+#: Content fields that are text areas: a pasted line break stays a line break.
+MULTILINE_FIELDS = ("body", "body_html", "tagline")
 
 
 def snapshot_story(story: Story) -> dict:
     """The working copy's public content, in the shape a ``Revision`` stores."""
     credits = story.ordered_credits()
+    body = clean_text(story.body, multiline=True)
+    return clean_content(
+        {
+            "headline": story.headline,
+            "dek": story.dek,
+            "body": body,
+            "body_html": render_markdown(body),
+            "byline": story.byline(credits),
+            "tagline": story.tagline(credits),
+            "credits": [
+                {
+                    "name": credit.contributor.name,
+                    "slug": credit.contributor.slug,
+                    "role": credit.role,
+                    "affiliation": credit.credited_affiliation,
+                }
+                for credit in credits
+            ],
+            "section_name": story.section.name,
+            "section_slug": story.section.slug,
+            "dateline": story.dateline,
+        }
+    )
+
+
+def clean_content(content: dict) -> dict:
+    """Published text carries nothing XML cannot (``stories.text``), whatever the working
+    copy held: the editing service normalises it, older rows may not be."""
     return {
-        "headline": story.headline,
-        "dek": story.dek,
-        "body": story.body,
-        "body_html": render_markdown(story.body),
-        "byline": story.byline(credits),
-        "tagline": story.tagline(credits),
-        "credits": [
-            {
-                "name": credit.contributor.name,
-                "slug": credit.contributor.slug,
-                "role": credit.role,
-                "affiliation": credit.credited_affiliation,
-            }
-            for credit in credits
-        ],
-        "section_name": story.section.name,
-        "section_slug": story.section.slug,
-        "dateline": story.dateline,
+        name: clean_text(value, multiline=name in MULTILINE_FIELDS)
+        for name, value in content.items()
     }
 
 
@@ -124,13 +139,14 @@ def _write_revision(
         story=story,
         number=previous.number + 1 if previous else 1,
         kind=kind,
-        public_note=public_note.strip(),
-        internal_reason=internal_reason.strip(),
+        public_note=clean_text(public_note.strip(), multiline=True),
+        internal_reason=clean_text(internal_reason.strip(), multiline=True),
         published_at=at,
         published_by=user,
         previous_hash=previous.content_hash if previous else "",
-        **content,
+        **clean_content(content),
     )
+    revision.body_text = html_text(revision.body_html)
     revision.content_hash = revision_hash(revision)
     revision._history_user = user
     revision._change_reason = (

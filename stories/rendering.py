@@ -5,6 +5,7 @@ tags a news story needs, so nothing an editor pastes can run script on a reader 
 """
 
 import re
+from html.parser import HTMLParser
 
 import markdown
 import nh3
@@ -58,3 +59,34 @@ def _escape_block_start(match: re.Match) -> str:
     if marker[0] == "=":
         return f"{indent}&#61;{marker[1:]}"
     return f"{indent}\\{marker}"
+
+
+#: Elements after which the text of sanitised HTML breaks (paragraphs, items, lines).
+_BLOCKS = {"p", "br", "hr", "h2", "h3", "h4", "blockquote", "ul", "ol", "li", "pre"}
+
+
+class _TextOf(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in _BLOCKS:
+            self.parts.append("\n")
+
+
+def html_text(html: str) -> str:
+    """The text a reader sees in sanitised body HTML, one paragraph per line: what search
+    snippets are cut from (stored once per revision, never recomputed per query)."""
+    parser = _TextOf()
+    parser.feed(html or "")
+    parser.close()
+    lines = (" ".join(line.split()) for line in "".join(parser.parts).split("\n"))
+    return "\n".join(line for line in lines if line)

@@ -6,6 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
+from django.test import TestCase
+
 from stories import publishing
 from stories.kinds import CreditRole, RevisionKind
 from tests.factories import ContributorFactory, CreditFactory, StoryFactory
@@ -32,16 +34,21 @@ def make_story(credits=(), **fields):
 
 
 def publish(story, editor, *, when=None, kind=None, note="", reason="", **changes):
-    """Apply ``changes`` to the working copy, save it, and publish it."""
+    """Apply ``changes`` to the working copy, save it, and publish it.
+
+    The test's transaction never commits, so the callbacks a commit would run (the
+    reader cache's invalidation) are run here, as they would be in production.
+    """
     for name, value in changes.items():
         setattr(story, name, value)
     if changes:
         story.save()
     if kind == RevisionKind.MINOR and not reason:
         reason = "Typo."
-    return publishing.publish(
-        story, user=editor, kind=kind, public_note=note, internal_reason=reason, at=when
-    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return publishing.publish(
+            story, user=editor, kind=kind, public_note=note, internal_reason=reason, at=when
+        )
 
 
 def published_story(editor, *, credits=None, when=None, **fields):

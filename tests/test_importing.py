@@ -458,7 +458,7 @@ def test_oversized_file_is_refused_before_reading(editor, tmp_path, monkeypatch)
     monkeypatch.setattr(importing, "MAX_FILE_BYTES", 10)
     path = write(tmp_path, "long.txt", "Headline\n\nA body longer than ten bytes.\n")
     result = import_file(path, user=editor)
-    assert result.problem == "the file is 40 bytes; a story file is at most 10 bytes"
+    assert result.problem == "the file is larger than 10 bytes, the most a story file may be"
 
 
 def test_headline_without_letters_takes_its_slug_from_the_file_name(editor, tmp_path):

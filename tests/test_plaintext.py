@@ -339,8 +339,12 @@ def test_binary_text():
     assert_error("Headline\nBody\x1b[0m", "line 2: looks like a binary file (contains U+001B)")
 
 
-def test_text_controls_that_occur_in_text_files_are_allowed():
-    assert parse_story("Headline\tone\nBody\x0cpage\x0b.\r\n").paragraphs == ("Body\x0cpage\x0b.",)
+def test_text_controls_that_occur_in_text_files_are_allowed_and_line_breaks_normalised():
+    """A vertical tab or form feed (Word's manual line break) is read as a space, and the
+    noncharacters XML cannot carry are dropped: nothing a feed cannot carry is imported."""
+    parsed = parse_story("Headline\tone\ufffe\nBody\x0cpage\x0b.\uffff\r\n")
+    assert parsed.headline == "Headline\tone"
+    assert parsed.paragraphs == ("Body page .",)
 
 
 def test_headline_length():

@@ -178,6 +178,7 @@ def test_the_honeypot_is_out_of_sight_for_people(reader, story):
 
 
 def test_too_many_reports_from_one_client_answer_429(reader, story, settings):
+    settings.RATELIMIT_ENABLE = True
     settings.REPORT_RATE = "2/d"
     for _ in range(2):
         assert reader.post(report_url(story), report_data()).status_code == 302
@@ -193,11 +194,13 @@ def test_too_many_reports_from_one_client_answer_429(reader, story, settings):
     assert other.post(report_url(story), report_data()).status_code == 302
 
 
-def test_the_rate_limit_fails_open_when_the_cache_is_down(reader, story, monkeypatch):
+def test_the_rate_limit_fails_open_when_the_cache_is_down(reader, story, monkeypatch, settings):
+    settings.RATELIMIT_ENABLE = True
+
     def broken(*args, **kwargs):
         raise ConnectionError("cache down")
 
-    monkeypatch.setattr("stories.reader.report_views.is_ratelimited", broken)
+    monkeypatch.setattr("stories.reader.ratelimit.get_usage", broken)
 
     assert reader.post(report_url(story), report_data()).status_code == 302
     assert ErrorReport.objects.count() == 1

@@ -26,6 +26,8 @@ import enum
 import hashlib
 import json
 import logging
+import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from os import PathLike
@@ -254,21 +256,52 @@ def content_hash(parsed: ParsedStory) -> str:
 
 
 def _read(path: Path) -> bytes:
+    """The file's bytes, at most ``MAX_FILE_BYTES`` of them.
+
+    Only a regular file is read: a FIFO would block until something writes to it and a
+    device such as /dev/zero never ends. The file is opened without blocking and checked
+    on its open descriptor (so it cannot be swapped in between), and reading stops one
+    byte past the limit whatever size the file reports.
+    """
     try:
-        if path.is_dir():
-            raise ImportRefused("is a directory, not a story file")
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ImportRefused(
-                f"the file is {size:,} bytes; a story file is at most {MAX_FILE_BYTES:,} bytes"
-            )
-        return path.read_bytes()
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         raise ImportRefused("no such file") from None
     except PermissionError:
         raise ImportRefused("cannot read the file (permission denied)") from None
     except OSError as error:
         raise ImportRefused(f"cannot read the file ({error.strerror or error})") from None
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
+            raise ImportRefused("is a directory, not a story file")
+        if not stat.S_ISREG(mode):
+            raise ImportRefused(
+                f"is not a regular file (it is {_file_kind(mode)}); nothing was read"
+            )
+        with os.fdopen(descriptor, "rb") as file:
+            descriptor = None  # the file object closes it now
+            data = file.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise ImportRefused(f"cannot read the file ({error.strerror or error})") from None
+    finally:
+        if descriptor is not None:
+            os.close(descriptor)
+    if len(data) > MAX_FILE_BYTES:
+        raise ImportRefused(
+            f"the file is larger than {MAX_FILE_BYTES:,} bytes, the most a story file may be"
+        )
+    return data
+
+
+def _file_kind(mode: int) -> str:
+    kinds = [
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
+    return next((name for test, name in kinds if test(mode)), "not a file")
 
 
 def _import(

@@ -67,6 +67,7 @@ from itertools import combinations
 
 from stories.credits import TAGLINE_SUFFIX, format_tagline
 from stories.kinds import CreditRole, RevisionKind
+from stories.text import clean_text
 
 __all__ = [
     "HEADLINE_MAX_LENGTH",
@@ -200,7 +201,9 @@ def _split_lines(text: str) -> list[str]:
             character = found.group()
             what = "a NUL character" if character == "\x00" else f"U+{ord(character):04X}"
             raise StoryFormatError(f"line {number}: looks like a binary file (contains {what})")
-    return lines
+    # A pasted line break (vertical tab, form feed) is a space; U+FFFE and U+FFFF go:
+    # nothing XML cannot carry is imported (stories.text).
+    return [clean_text(line) for line in lines]
 
 
 def _collapse(text: str) -> str:

@@ -4,6 +4,13 @@ Built with django.contrib.syndication from ``reader`` cards, so feeds show publi
 revisions only. Every entry has an id that never changes across edits (a ``tag:`` URI
 naming the story, or the story and version), links are canonical (``stories.addresses``),
 ``published`` is the first publication and ``updated`` the last non-minor revision.
+
+Text fields are text. Django writes an item's description as HTML (RSS
+``<description>``, Atom ``<summary type="html">``) and so an RSS channel's description,
+so those are escaped once more here: a dek reading ``<img src=x onerror=...>`` reaches a
+feed reader as those characters, never as an element. Titles, Atom subtitles, authors
+and categories are text already. Everything passes through ``stories.text.clean_text``
+too, so a character XML cannot carry, in a row older than that rule, cannot break a feed.
 """
 
 from __future__ import annotations
@@ -14,8 +21,10 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.html import escape
 
 from stories import addresses
+from stories.text import clean_text
 
 from . import pages
 
@@ -34,6 +43,11 @@ def story_tag(card) -> str:
 
 def change_tag(entry) -> str:
     return f"tag:{_authority()},{entry.published_at:%Y-%m-%d}:story/{entry.story_pk}/version/{entry.number}"
+
+
+def as_html_text(text: str) -> str:
+    """Text for a feed field that is read as HTML: escaped once, so it stays text."""
+    return escape(clean_text(text or "", multiline=True))
 
 
 class PublicationFeed(Feed):
@@ -61,7 +75,7 @@ class LatestStoriesRss(PublicationFeed):
 
     def title(self, section):
         name = settings.PUBLICATION_NAME
-        return f"{name}: {section.name}" if section else f"{name}: latest stories"
+        return clean_text(f"{name}: {section.name}" if section else f"{name}: latest stories")
 
     def link(self, section):
         path = section.get_absolute_url() if section else reverse("reader:home")
@@ -74,9 +88,15 @@ class LatestStoriesRss(PublicationFeed):
         return pages.absolute_url(reverse(f"reader:feed_{self._route(section)}"))
 
     def description(self, section):
+        # RSS reads a channel's description as HTML: escaped, it stays text.
+        return as_html_text(self.subtitle(section))
+
+    def subtitle(self, section):
         if section:
-            return f"The latest {section.name} stories from {settings.PUBLICATION_NAME}."
-        return f"The latest stories from {settings.PUBLICATION_NAME}."
+            return clean_text(
+                f"The latest {section.name} stories from {settings.PUBLICATION_NAME}."
+            )
+        return clean_text(f"The latest stories from {settings.PUBLICATION_NAME}.")
 
     def feed_copyright(self):
         return f"Copyright {settings.PUBLICATION_NAME}"
@@ -85,10 +105,10 @@ class LatestStoriesRss(PublicationFeed):
         return pages.latest_cards(FEED_LENGTH, section.slug if section else None)
 
     def item_title(self, card):
-        return card.headline
+        return clean_text(card.headline)
 
     def item_description(self, card):
-        return card.dek
+        return as_html_text(card.dek)
 
     def item_link(self, card):
         return pages.absolute_url(card.url)
@@ -103,17 +123,14 @@ class LatestStoriesRss(PublicationFeed):
         return card.last_change
 
     def item_author_name(self, card):
-        return card.byline.removeprefix("By ") or None
+        return clean_text(card.byline.removeprefix("By ")) or None
 
     def item_categories(self, card):
-        return [card.section_name]
+        return [clean_text(card.section_name)]
 
 
 class LatestStoriesAtom(LatestStoriesRss):
     feed_type = Atom1Feed
-
-    def subtitle(self, section):
-        return self.description(section)
 
 
 class CorrectionsAtom(PublicationFeed):
@@ -140,10 +157,10 @@ class CorrectionsAtom(PublicationFeed):
         return pages.latest_public_changes(FEED_LENGTH)
 
     def item_title(self, entry):
-        return f"{entry.label}: {entry.headline}"
+        return clean_text(f"{entry.label}: {entry.headline}")
 
     def item_description(self, entry):
-        return entry.text
+        return as_html_text(entry.text)
 
     def item_link(self, entry):
         return pages.absolute_url(entry.record_url)

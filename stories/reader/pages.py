@@ -29,6 +29,7 @@ from stories.diffing import SnapshotDiff, compare_snapshots
 from stories.kinds import PROMINENT_KINDS, CreditRole, RevisionKind
 from stories.models import Contributor, Revision, Section, Story, diff_snapshot
 from stories.reports import ErrorReport
+from stories.text import clean_text
 
 from . import caching
 
@@ -102,18 +103,6 @@ def live_versions():
     return Revision.objects.live().order_by("-story__first_published_at", "-story_id")
 
 
-def site_version() -> str:
-    """What the cache key of a page listing stories depends on.
-
-    The cache generation (bumped when a revision is published) and the newest revision's
-    id, read from the same database as the page's content: with a read replica that lags
-    behind the publish, the page rendered from it is keyed as the older state it shows,
-    and the next request after the replica catches up renders afresh.
-    """
-    newest = Revision.objects.order_by("-pk").values_list("pk", flat=True).first()
-    return f"{caching.site_generation()}:{newest or 0}"
-
-
 # -- the plain data pages show -----------------------------------------------------------
 
 
@@ -164,14 +153,15 @@ class StoryCard:
 
 def story_card(row: Mapping, **marked) -> StoryCard:
     """The card of a revision row read with ``CARD_FIELDS`` (``marked`` overrides text
-    fields with highlighted HTML, for search)."""
+    fields with highlighted HTML, for search). Its text carries nothing XML cannot, even
+    from a version stored before that rule: cards fill feeds and the news sitemap."""
     fields = {
         "pk": row["story_id"],
         "slug": row["story__slug"],
-        "headline": row["headline"],
-        "dek": row["dek"],
-        "byline": row["byline"],
-        "section_name": row["section_name"],
+        "headline": clean_text(row["headline"]),
+        "dek": clean_text(row["dek"]),
+        "byline": clean_text(row["byline"]),
+        "section_name": clean_text(row["section_name"]),
         "section_slug": row["section_slug"],
         "published_at": row["story__first_published_at"],
         "updated_at": row["story__updated_at"],
@@ -342,7 +332,7 @@ def section_links() -> list[tuple[str, str]]:
 
 def cached_section_links() -> list[tuple[str, str]]:
     """``section_links()``, kept in the cache until the next publish."""
-    return caching.cached_value("sections", caching.site_generation(), section_links)
+    return caching.cached_value("sections", section_links)
 
 
 def credited_versions(slug: str):

@@ -2,7 +2,7 @@
 recorded is ``stories.reporting``'s business; the form is ``reports.ReportForm``.
 
 Abuse is kept out in layers: CSRF (Django's middleware), a honeypot (bots are thanked
-and nothing is stored), a per-client rate limit (django-ratelimit, counting in the
+and nothing is stored), a per-client rate limit (``ratelimit``, counting in the
 cache, answering 429), length limits and a refusal of control characters (the form, on
 the field concerned). Nothing here is cached or public: the form carries a CSRF token.
 """
@@ -12,49 +12,32 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
-from django_ratelimit.core import is_ratelimited
 
 from stories import reporting
 
-from . import pages, reports
+from . import pages, ratelimit, reports
 from .views import withdrawn_aware
 
 logger = logging.getLogger(__name__)
 
-#: The rate-limit group: reports from one client share one count.
-RATE_LIMIT_GROUP = "reader-reports"
 
-
-def too_many_reports(request) -> bool:
-    """Whether this client has sent more reports than ``REPORT_RATE`` allows (and
-    count this one). If the cache cannot be reached the report is accepted: losing a
-    reader's report would be worse than one more from a bot."""
-    try:
-        return is_ratelimited(
-            request,
-            group=RATE_LIMIT_GROUP,
-            key="ip",
-            rate=settings.REPORT_RATE,
-            method="POST",
-            increment=True,
-        )
-    except ImproperlyConfigured:
-        raise
-    except Exception:
-        logger.warning("rate limit of reader reports unavailable (cache error)", exc_info=True)
-        return False
-
-
-def rate_limited(request):
-    response = render(
-        request, "reader/report_too_many.html", {"rate": settings.REPORT_RATE}, status=429
+def too_many_reports(request):
+    """The 429 page if this client has sent more reports than ``REPORT_RATE`` allows
+    (counting this one), else ``None``. If the cache cannot count, the report is
+    accepted: losing a reader's report would be worse than one more from a bot."""
+    retry_after = ratelimit.over_limit(request, "reports", rate=lambda: settings.REPORT_RATE)
+    if retry_after is None:
+        return None
+    return ratelimit.too_many_requests(
+        request,
+        "Too many reports from your connection.",
+        retry_after=retry_after,
+        template="reader/report_too_many.html",
     )
-    response["Retry-After"] = "3600"
-    return response
 
 
 @never_cache
@@ -65,8 +48,9 @@ def report_error(request, slug):
     raw_version = raw_version or request.GET.get("version")
     target = reports.report_target(slug, reports.version_number(raw_version))
     if request.method == "POST":
-        if too_many_reports(request):
-            return rate_limited(request)
+        refused = too_many_reports(request)
+        if refused is not None:
+            return refused
         form = reports.ReportForm(request.POST, target=target)
         if form.is_bot:
             logger.info("reader report refused: honeypot filled in")

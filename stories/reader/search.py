@@ -8,8 +8,15 @@ earlier version's wording or a withdrawn story can never be found. The view
 On PostgreSQL each revision carries a stored ``tsvector`` of its headline (weight A),
 dek (B) and body (C), computed once when it is written, with a GIN index (migration
 ``0003_revision_search_index``): queries match and rank on it with ``ts_rank`` and
-highlight the page's hits with ``ts_headline``. Elsewhere (SQLite on a laptop) every word of the query must appear in
-one of those fields; results come newest first, with a snippet around the first hit.
+highlight the page's hits with ``ts_headline``. Elsewhere (SQLite on a laptop) every
+word of the query must appear in one of those fields; results come newest first, with a
+snippet around the first hit.
+
+Snippets are cut from ``Revision.body_text``, the plain text of the sanitised body stored
+when the version was published, and from its first ``SNIPPET_SOURCE_CHARS`` characters
+only: no Markdown is stripped at query time and ``ts_headline`` never reads a whole long
+body, so the cost of a search does not grow with the length of the stories it finds.
+Uncached searches are rate-limited per client (``views.search_page``).
 
 Highlighting: the database (or this module) marks hits with two Unicode noncharacters,
 the text is escaped, and only then are the marks turned into ``<mark>`` tags, so the
@@ -32,6 +39,7 @@ from django.core.paginator import InvalidPage, Page, Paginator
 from django.db import connections
 from django.db.models import F, Q
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Left
 from django.http import Http404
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -50,6 +58,8 @@ SEARCH_CONFIG = "english"
 MAX_FALLBACK_TERMS = 10
 #: Characters of body text shown around the first hit by the fallback.
 SNIPPET_LENGTH = 240
+#: Characters of a body's text that snippets are cut from (ts_headline's input).
+SNIPPET_SOURCE_CHARS = 4000
 
 _START, _STOP = "\ufdd0", "\ufdd1"
 _MARKED = re.compile(f"{_START}(.*?){_STOP}", re.DOTALL)
@@ -137,7 +147,7 @@ def _no_such_page(page_number: int) -> Http404:
     return Http404(f"There is no page {page_number} of results for this search.")
 
 
-_HIT_FIELDS = ("pk", *CARD_FIELDS, "body")
+_HIT_FIELDS = ("pk", *CARD_FIELDS, "body_text")
 _NEWEST_FIRST = (F("story__updated_at").desc(nulls_last=True), "-pk")
 
 
@@ -173,7 +183,7 @@ def _postgres_search(live, text: str):
             headline_marked=SearchHeadline("headline", query, highlight_all=True, **marks),
             dek_marked=SearchHeadline("dek", query, highlight_all=True, **marks),
             snippet_marked=SearchHeadline(
-                "body",
+                Left("body_text", SNIPPET_SOURCE_CHARS),
                 query,
                 min_words=15,
                 max_words=35,
@@ -191,9 +201,7 @@ def _postgres_search(live, text: str):
                 by_id[pk],
                 headline=by_id[pk]["headline_marked"],
                 dek=by_id[pk]["dek_marked"],
-                snippet=_with_ellipses(
-                    plain_markdown(by_id[pk]["snippet_marked"]), by_id[pk]["body"]
-                ),
+                snippet=_with_ellipses(by_id[pk]["snippet_marked"], by_id[pk]["body_text"]),
             )
             for pk in ids
             if pk in by_id
@@ -202,16 +210,17 @@ def _postgres_search(live, text: str):
     return ranked, highlight
 
 
-def _with_ellipses(snippet: str, body: str) -> str:
+def _with_ellipses(snippet: str, body_text: str) -> str:
     """Mark a ``ts_headline`` excerpt that starts after the body's start or ends before
-    its end, as the fallback's snippets are."""
+    its end, as the fallback's snippets are (comparing only the ends of the text)."""
     snippet = " ".join(snippet.split())
     fragments = [_words(fragment) for fragment in _unmarked(snippet).split(" … ")]
-    text = _words(plain_markdown(body))
     if not fragments[0]:
         return snippet
-    prefix = "" if text.startswith(fragments[0]) else "… "
-    suffix = "" if text.endswith(fragments[-1]) else " …"
+    head = _words(body_text[: 2 * len(fragments[0]) + 64])
+    tail = _words(body_text[-(2 * len(fragments[-1]) + 64) :])
+    prefix = "" if head.startswith(fragments[0]) else "… "
+    suffix = "" if tail.endswith(fragments[-1]) else " …"
     return prefix + snippet + suffix
 
 
@@ -248,7 +257,7 @@ def _fallback_search(live, text: str):
                 row,
                 headline=_mark(pattern, row["headline"]),
                 dek=_mark(pattern, row["dek"]),
-                snippet=_mark(pattern, snippet_around_first_hit(pattern, row["body"])),
+                snippet=_mark(pattern, snippet_around_first_hit(pattern, row["body_text"])),
             )
             for row in rows
         ]
@@ -256,10 +265,12 @@ def _fallback_search(live, text: str):
     return ranked, highlight
 
 
-def snippet_around_first_hit(pattern: re.Pattern, body: str) -> str:
-    """About ``SNIPPET_LENGTH`` characters of the body's text around the first hit (the
-    opening when only the headline or dek matched), cut at words, with ellipses."""
-    text = " ".join(plain_markdown(body).split())
+def snippet_around_first_hit(pattern: re.Pattern, body_text: str) -> str:
+    """About ``SNIPPET_LENGTH`` characters of the body's text around the first hit within
+    its first ``SNIPPET_SOURCE_CHARS`` (the opening when only the headline or dek
+    matched), cut at words, with ellipses."""
+    whole = " ".join((body_text or "").split())
+    text = whole[:SNIPPET_SOURCE_CHARS]
     found = pattern.search(text)
     start = max(0, found.start() - SNIPPET_LENGTH // 3) if found else 0
     end = min(len(text), start + SNIPPET_LENGTH)
@@ -270,7 +281,7 @@ def snippet_around_first_hit(pattern: re.Pattern, body: str) -> str:
         space = text.rfind(" ", start, end)
         end = space if space > start else end
     snippet = text[start:end].strip()
-    return ("… " if start > 0 else "") + snippet + (" …" if end < len(text) else "")
+    return ("… " if start > 0 else "") + snippet + (" …" if end < len(whole) else "")
 
 
 def _mark(pattern: re.Pattern, text: str) -> str:
@@ -278,22 +289,6 @@ def _mark(pattern: re.Pattern, text: str) -> str:
 
 
 # -- results ---------------------------------------------------------------------------
-
-_MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_HTML_TAG = re.compile(r"</?[A-Za-z][^<>\n]*>")
-_MARKDOWN_MARKERS = re.compile(
-    r"\*\*|__|`+"  # strong emphasis and code
-    r"|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])"  # *emphasis*, not 5 * 3
-    r"|(?<!\w)_(?=\S)|(?<=\S)_(?!\w)"  # _emphasis_, not snake_case
-    r"|(?m:^[ \t]{0,3}(?:#{1,6}|>|[-*+]|\d+\.)[ \t]+)"  # headings, quotes, list items
-)
-
-
-def plain_markdown(text: str) -> str:
-    """Markdown source read as plain text for a snippet: links keep their words, and
-    emphasis, heading, quote and list markers and raw HTML tags go."""
-    text = _HTML_TAG.sub("", _MARKDOWN_LINK.sub(r"\1", text or ""))
-    return _MARKDOWN_MARKERS.sub("", text)
 
 
 def marked_html(text: str) -> SafeString:

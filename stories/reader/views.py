@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.sitemaps import views as sitemap_views
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,7 +20,7 @@ from django.views.decorators.http import condition, require_safe
 from stories import publishing
 from stories.models import Story
 
-from . import caching, pages, search, sitemaps, structured_data
+from . import caching, pages, ratelimit, search, sitemaps, structured_data
 
 PREVIEW_PERMISSION = "stories.change_story"
 
@@ -54,19 +55,16 @@ def _story_last_modified(request, slug, **kwargs):
 
 
 def _story_key(request, slug, **kwargs):
-    state = _state(request, slug)
-    if state is None or not state.has_published_version:
-        return None
-    return (caching.story_generation(state.pk), state.etag, request.path)
+    # No query: a cached page is found, and answered, without the database.
+    return caching.story_page(slug, request.path)
 
 
 def _history_key(request, slug, **kwargs):
-    key = _story_key(request, slug)
-    return None if key is None else (*key, page_number(request))
+    return caching.story_page(slug, request.path, page_number(request))
 
 
 def _site_key(request, **kwargs):
-    return (pages.site_version(), request.path, page_number(request))
+    return caching.site_page(request.path, page_number(request))
 
 
 def public(view):
@@ -83,12 +81,12 @@ def public(view):
 
 
 def story_view(view=None, *, key=_story_key):
-    """A page of one story: conditional GET keyed on its live revision, then the cache."""
+    """A page of one story: the cache first; on a miss, a conditional GET keyed on its
+    live revision (one cheap query), then the page."""
     if view is None:
         return lambda view: story_view(view, key=key)
-    view = caching.cached_page(key, conditional=False)(view)
     view = condition(etag_func=_story_etag, last_modified_func=_story_last_modified)(view)
-    return require_safe(public(view))
+    return require_safe(public(caching.cached_page(key)(view)))
 
 
 def site_view(view):
@@ -154,7 +152,7 @@ def _reader_prompted_only(request) -> bool:
 
 
 def _corrections_key(request, **kwargs):
-    return (*_site_key(request), _reader_prompted_only(request))
+    return caching.site_page(request.path, page_number(request), _reader_prompted_only(request))
 
 
 @require_safe
@@ -279,7 +277,7 @@ def feed(feed_view):
 
 
 def _feed_key(request, **kwargs):
-    return (pages.site_version(), request.path)
+    return caching.site_page(request.path)
 
 
 def _sitemap_key(request, **kwargs):
@@ -287,7 +285,7 @@ def _sitemap_key(request, **kwargs):
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
         raise Http404("Sitemap page numbers are whole numbers from 1.")
     # The news sitemap's 48-hour window moves with the clock: a new key every 10 minutes.
-    return (pages.site_version(), request.path, int(raw), int(time.time() // 600))
+    return caching.site_page(request.path, int(raw), int(time.time() // 600))
 
 
 @require_safe
@@ -313,17 +311,27 @@ def news_sitemap(request):
 
 
 def _search_key(request, **kwargs):
-    # Results change only when something is published: cache them until then, keyed like
-    # the other story lists (so a lagging replica's older results are not kept). The
-    # cleaned query and its messages decide the page, so " ferry " shares "ferry"'s entry.
+    # Results change only when something is published: cache them until then, like the
+    # other story lists. The cleaned query and its messages decide the page, so
+    # " ferry " shares "ferry"'s entry.
     query, messages = search.clean_query(request.GET.get("q", ""))
-    return (pages.site_version(), request.path, query, tuple(messages), page_number(request))
+    return caching.site_page(request.path, query, tuple(messages), page_number(request))
+
+
+def _search_rate() -> str:
+    return settings.READER_SEARCH_RATE
 
 
 @require_safe
 @public
 @caching.cached_page(_search_key)
+@ratelimit.rate_limited(
+    "search",
+    rate=_search_rate,
+    message="You have run more searches than we can answer in a short time.",
+)
 def search_page(request):
+    """Search. Only searches that miss the cache count towards the client's limit."""
     results = search.search(request.GET.get("q", ""), page_number(request))
     return render(
         request,
