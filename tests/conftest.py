@@ -16,12 +16,17 @@ from tests.factories import (
 # reproduction blob printed with each failure, so a red build can be replayed locally.
 # This replaces Hypothesis's own "ci" profile, so it keeps that profile's tolerance of a
 # slow runner (too_slow); locally the default profile stays.
+#
+# Property tests that set no max_examples of their own run 200 examples in CI: CI is
+# derandomized, so these are the only examples it ever tries. Locally they run
+# Hypothesis's default 100, different ones on every run (tests/test_plaintext.py).
 hypothesis_settings.register_profile(
     "ci",
     derandomize=True,
     deadline=None,
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
+    max_examples=200,
 )
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
