@@ -1,3 +1,5 @@
+import atexit
+import gc
 import os
 
 import pytest
@@ -117,6 +119,19 @@ def pytest_unconfigure(config):
         keys = list(client.scan_iter(match=f"{cache['KEY_PREFIX']}:*", count=1000))
         for start in range(0, len(keys), 500):
             client.delete(*keys[start : start + 500])
+
+    # Python's last garbage collections at exit walk every object the run made: about
+    # half a second per process, and an xdist run waits for its workers' exits. Nothing
+    # they would finalize matters by then (databases closed, reports written), so the
+    # objects are frozen, out of their reach, as the interpreter starts to exit.
+    atexit.register(gc.freeze)
+
+
+def pytest_collection_finish(session):
+    """What exists once the tests are collected (Django, the app, the test modules) lives
+    until the run ends: frozen, it is no longer walked by every full garbage collection
+    during the run, which halves the time those take."""
+    gc.freeze()
 
 
 def pytest_sessionstart(session):
