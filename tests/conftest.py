@@ -6,13 +6,8 @@ import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
-from tests.factories import (
-    EDITOR_PERMISSIONS,
-    REPORTER_PERMISSIONS,
-    CreditFactory,
-    StoryFactory,
-    UserFactory,
-)
+# The fixtures below import the factories (and Faker beneath them) themselves: the xdist
+# controller loads this file too, runs no test, and starts its workers only once it has.
 
 # CI (any runner that sets CI): the same examples on every run, no timing flakes, and a
 # reproduction blob printed with each failure, so a red build can be replayed locally.
@@ -49,6 +44,8 @@ def fresh_reader_cache():
 
 @pytest.fixture
 def editor(db):
+    from tests.factories import EDITOR_PERMISSIONS, UserFactory
+
     return UserFactory(
         username="editor", first_name="Elena", last_name="Editor", permissions=EDITOR_PERMISSIONS
     )
@@ -56,6 +53,8 @@ def editor(db):
 
 @pytest.fixture
 def reporter(db):
+    from tests.factories import REPORTER_PERMISSIONS, UserFactory
+
     return UserFactory(
         username="reporter",
         first_name="Rui",
@@ -67,6 +66,8 @@ def reporter(db):
 @pytest.fixture
 def story(db):
     """A draft with one byline and one contributed-reporting credit."""
+    from tests.factories import CreditFactory, StoryFactory
+
     story = StoryFactory()
     CreditFactory(story=story, contributor__name="Maria Ortiz", position=0)
     CreditFactory(story=story, contributor__name="Dev Patel", role="contributed", position=1)
