@@ -6,7 +6,6 @@ from datetime import datetime
 from io import StringIO
 from pathlib import Path
 
-import jsonschema
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -159,6 +158,8 @@ def test_revision_hashes_can_be_checked_from_the_export_alone(updated_story):
 
 
 def test_export_matches_the_documented_json_schema(updated_story, editor):
+    import jsonschema  # here, not at the top: only this test needs it, and it is slow to load
+
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
     validator = jsonschema.Draft202012Validator(SCHEMA)
     validator.validate(json.loads(export_story_json(updated_story)))

@@ -5,14 +5,17 @@ The rows an import writes are tested in test_importing.py; these test the comman
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db import connections
 
 from stories.kinds import RevisionKind
 from stories.models import Contributor, Revision, Story
@@ -187,9 +190,29 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(db):
     assert err == ""
 
 
-def test_real_process_exit_status_and_no_traceback(tmp_path, bad_files):
-    """Run manage.py as a shell would, on a database of its own."""
-    # Its own SQLite file, and none of the run's shared servers (replica, Redis).
+def manage(env, *args):
+    """manage.py in a process of its own, as a shell would run it."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *map(str, args)],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def own_database(tmp_path, transactional_db):
+    """The environment for manage.py on a migrated SQLite database of its own, and none
+    of the run's shared servers (replica, Redis).
+
+    When this run's test database is SQLite it already is what ``migrate`` makes
+    (pytest-django built it with the same migrations, and this test writes nothing to
+    it), so it is copied with SQLite's backup API instead of being migrated again in
+    another process; the copy needs no transaction open on it, hence transactional_db.
+    On PostgreSQL, ``manage.py migrate`` builds the file.
+    """
     shared = {
         "DATABASE_REPLICA_URL",
         "REDIS_URL",
@@ -197,23 +220,24 @@ def test_real_process_exit_status_and_no_traceback(tmp_path, bad_files):
         "NEWSROOM_REQUIRE_REPLICA",
     }
     env = {key: value for key, value in os.environ.items() if key not in shared}
-    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'newsroom.sqlite3'}"
-
-    def manage(*args):
-        return subprocess.run(
-            [sys.executable, "manage.py", *map(str, args)],
-            cwd=settings.BASE_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-
-    migrated = manage("migrate", "--noinput")
+    path = tmp_path / "newsroom.sqlite3"
+    env["DATABASE_URL"] = f"sqlite:///{path}"
+    connection = connections["default"]
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        with closing(sqlite3.connect(path)) as copy:
+            connection.connection.backup(copy)
+        return env
+    migrated = manage(env, "migrate", "--noinput")
     assert migrated.returncode == 0, migrated.stderr
+    return env
 
+
+def test_real_process_exit_status_and_no_traceback(own_database, bad_files):
+    """Run manage.py as a shell would, on a database of its own."""
+    env = own_database
     good = SAMPLES / "ferry-schedule-change.txt"
-    imported = manage("import_story", *bad_files, good, "--publish")
+    imported = manage(env, "import_story", *bad_files, good, "--publish")
     assert imported.returncode == 1
     assert "Traceback" not in imported.stdout + imported.stderr
     for path, problem in bad_files.items():
@@ -224,19 +248,19 @@ def test_real_process_exit_status_and_no_traceback(tmp_path, bad_files):
     )
     assert "Importing" not in imported.stderr  # no progress bar on a pipe
 
-    again = manage("import_story", good)
+    again = manage(env, "import_story", good)
     assert again.returncode == 0, again.stderr
     assert again.stdout.splitlines() == [
         f"unchanged {good}: {SLUGS[good.name]}",
         "1 file: 1 unchanged",
     ]
 
-    exported = manage("export_story", SLUGS[good.name])
+    exported = manage(env, "export_story", SLUGS[good.name])
     assert exported.returncode == 0, exported.stderr
     data = json.loads(exported.stdout)
     assert [r["kind"] for r in data["revisions"]] == ["first", "clarification", "editors_note"]
 
-    unknown = manage("export_story", "no-such-story")
+    unknown = manage(env, "export_story", "no-such-story")
     assert unknown.returncode == 1
     assert unknown.stderr.strip() == "CommandError: no story with the slug 'no-such-story'"
     assert unknown.stdout == ""

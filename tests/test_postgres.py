@@ -8,7 +8,6 @@ import threading
 from pathlib import Path
 from urllib.parse import quote
 
-import psycopg
 import pytest
 from django.conf import settings
 from django.core.management import call_command
@@ -107,6 +106,8 @@ def test_connections_have_server_timeouts_and_come_from_the_pool():
 
 @pytest.mark.postgres
 def test_migrations_apply_to_an_empty_database_and_reverse():
+    import psycopg  # here, not at the top: a SQLite run need not load the driver at all
+
     default = settings.DATABASES["default"]
     name = f"test_newsroom_empty_{os.getpid()}"
     server = {

@@ -1,7 +1,9 @@
 """Settings from the environment and the production mode (``DJANGO_ENV=production``).
 
-Settings are read once per process, so each configuration is checked in a subprocess
-started with exactly the environment under test.
+Settings are read once per process. What a configuration means is checked by evaluating
+the settings module in this process under exactly the environment in question
+(tests/envsettings.py); what needs a real process (``manage.py check --deploy``, pages
+served in production mode, gunicorn's configuration, ``make serve``) gets one.
 """
 
 import json
@@ -15,27 +17,17 @@ import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.cache import caches
+from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 from django.urls import reverse
 
 from newsroom.settings import proxy_ssl_header
+from tests.envsettings import environment, evaluate_settings, settings_in
 from tests.factories import UserFactory
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SECRET_KEY = "k3y-" + "x7Qv9sLm2pRt8wZc4nHb6yFd1gJk5aUe0iOo3lPq8rSt7uVw2xYz"  # 56 characters
 HOST = "news.example.com"
-
-#: Variables the settings read: none of the developer's or CI's leak into a subprocess.
-SETTINGS_VARIABLES = ("DJANGO_", "DATABASE_", "REDIS_", "CACHE_", "NEWSROOM_", "GUNICORN_")
-
-
-def environment(**variables) -> dict:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(SETTINGS_VARIABLES) and key != "WEB_CONCURRENCY"
-    }
-    return {**env, "DJANGO_SETTINGS_MODULE": "newsroom.settings", **variables}
 
 
 def production(**variables) -> dict:
@@ -58,40 +50,29 @@ def manage(*args, env):
     return run([sys.executable, "manage.py", *args], env)
 
 
-def settings_in(env: dict, *names: str) -> dict:
-    script = (
-        "import json, django; django.setup(); from django.conf import settings; "
-        f"print(json.dumps({{name: getattr(settings, name, None) for name in {names!r}}}, "
-        "default=str))"
-    )
-    result = run([sys.executable, "-c", script], env)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.splitlines()[-1])
-
-
 # -- production mode refuses to start half-configured ----------------------------------
 
 
 def test_production_without_a_secret_key_stops_with_a_clear_error():
     env = production()
     del env["DJANGO_SECRET_KEY"]
-    result = manage("check", env=env)
-    assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY must be set when DJANGO_ENV=production" in result.stderr
+    with pytest.raises(ImproperlyConfigured) as stopped:
+        evaluate_settings(env)
+    assert "DJANGO_SECRET_KEY must be set when DJANGO_ENV=production" in str(stopped.value)
 
 
 def test_production_with_an_empty_secret_key_stops_too():
-    result = manage("check", env=production(DJANGO_SECRET_KEY=""))
-    assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+    with pytest.raises(ImproperlyConfigured) as stopped:
+        evaluate_settings(production(DJANGO_SECRET_KEY=""))
+    assert "DJANGO_SECRET_KEY must be set" in str(stopped.value)
 
 
 def test_production_without_allowed_hosts_stops_with_a_clear_error():
     env = production()
     del env["DJANGO_ALLOWED_HOSTS"]
-    result = manage("check", env=env)
-    assert result.returncode != 0
-    assert "DJANGO_ALLOWED_HOSTS must be set when DJANGO_ENV=production" in result.stderr
+    with pytest.raises(ImproperlyConfigured) as stopped:
+        evaluate_settings(env)
+    assert "DJANGO_ALLOWED_HOSTS must be set when DJANGO_ENV=production" in str(stopped.value)
 
 
 def test_deploy_check_finds_nothing_to_warn_about():
@@ -139,7 +120,7 @@ def test_the_proxy_ssl_header_is_configurable():
     configured = settings_in(
         production(DJANGO_SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto"), "SECURE_PROXY_SSL_HEADER"
     )
-    assert configured["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    assert configured["SECURE_PROXY_SSL_HEADER"] == ("HTTP_X_FORWARDED_PROTO", "https")
 
 
 @pytest.mark.parametrize(
@@ -246,10 +227,16 @@ def test_redis_url_selects_the_redis_cache_and_cached_sessions():
 
 # -- the site in production mode -------------------------------------------------------
 
+# One process does what ``make serve`` does before gunicorn starts (migrate, collectstatic)
+# and then reads the site: Django starts once, not three times.
 PAGES_SCRIPT = """
 import json, sys
 import django
 django.setup()
+from django.core.management import call_command
+call_command("migrate", interactive=False, verbosity=0)
+call_command("collectstatic", interactive=False, verbosity=0)
+
 from django.contrib.auth.models import Permission
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.test import Client
@@ -296,9 +283,6 @@ def test_pages_in_production_mode(tmp_path):
         DATABASE_URL=f"sqlite:///{tmp_path / 'production.sqlite3'}",
         DJANGO_STATIC_ROOT=str(tmp_path / "static"),
     )
-    for step in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
-        result = manage(*step, env=env)
-        assert result.returncode == 0, result.stderr
     output = tmp_path / "answers.json"
     result = run([sys.executable, "-c", PAGES_SCRIPT, str(output), HOST], env)
     assert result.returncode == 0, result.stderr

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from stories.kinds import CreditRole, RevisionKind
+from stories.reader import pages
 from tests.factories import ContributorFactory, CreditFactory
 from tests.readerpages import at, make_story, publish, published_story, read, text
 
@@ -60,18 +61,21 @@ def test_history_lists_every_version_without_internal_details(client, editor):
     assert "2025-03-04T16:30:00+00:00" in body
 
 
-def test_history_paginates_long_records(client, editor):
+def test_history_paginates_long_records(client, editor, monkeypatch):
+    # Pages of 5 rather than 50 versions: the same three pages (a full first page, a
+    # short last one) from 12 publishes instead of 120.
+    monkeypatch.setattr(pages, "HISTORY_PER_PAGE", 5)
     story = published_story(editor, when=at(0))
-    for number in range(2, 121):
+    for number in range(2, 13):
         publish(
             story, editor, when=at(number), kind=RevisionKind.UPDATE, note=f"Update note {number}."
         )
 
     first, third = text(client.get(history_url(story))), text(client.get(history_url(story, 3)))
 
-    assert "Update note 120." in first and "Update note 71." in first
-    assert "Update note 70." not in first
-    assert "Update note 20." in third and "First publication" in third
+    assert "Update note 12." in first and "Update note 8." in first
+    assert "Update note 7." not in first
+    assert "Update note 2." in third and "First publication" in third
     assert "Page 3 of 3" in third
     assert client.get(history_url(story, 4)).status_code == 404
 

@@ -2,12 +2,6 @@
 primary. Whole-site tests run when DATABASE_REPLICA_URL names a replica (CI's PostgreSQL
 run points it at the primary itself, configured as a test mirror)."""
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -28,9 +22,8 @@ from newsroom.routers import (
 )
 from stories.models import Credit, Revision, Section, Story
 from stories.publishing import publish
+from tests.envsettings import environment, settings_in
 from tests.factories import StoryFactory
-
-BASE_DIR = Path(__file__).resolve().parent.parent
 
 router = PrimaryReplicaRouter()
 
@@ -129,27 +122,13 @@ def test_the_middleware_is_installed():
 
 
 def _database_settings(env: dict) -> dict:
-    script = (
-        "import json; from django.conf import settings; "
-        "print(json.dumps({'aliases': sorted(settings.DATABASES), "
-        "'replica': settings.DATABASES.get('replica', {}), "
-        "'routers': settings.DATABASE_ROUTERS}, default=str))"
-    )
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("DATABASE_URL", "DATABASE_REPLICA_URL")
+    """The database settings the settings module makes of ``env`` (tests/envsettings.py)."""
+    configured = settings_in(environment(**env), "DATABASES", "DATABASE_ROUTERS")
+    return {
+        "aliases": sorted(configured["DATABASES"]),
+        "replica": configured["DATABASES"].get("replica", {}),
+        "routers": configured["DATABASE_ROUTERS"],
     }
-    result = subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {script}"],
-        cwd=BASE_DIR,
-        env={**environment, "DJANGO_SETTINGS_MODULE": "newsroom.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return json.loads(result.stdout)
 
 
 def test_a_replica_url_adds_the_alias_the_router_and_a_test_mirror():

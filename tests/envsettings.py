@@ -1,0 +1,53 @@
+"""newsroom/settings.py evaluated under a given environment, in the test's own process.
+
+The settings module reads the environment once, when it is imported. A test that asks
+what a configuration means evaluates the file afresh (``runpy``) with exactly the
+environment under test, instead of starting a Python process (and Django) for it; the
+environment is restored as soon as the file has run. Only a test that needs a real
+process (``manage.py check --deploy``, pages served in production mode, gunicorn's
+configuration) starts one.
+"""
+
+import os
+import runpy
+from pathlib import Path
+from unittest import mock
+
+from django.conf import global_settings
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SETTINGS_FILE = BASE_DIR / "newsroom" / "settings.py"
+
+#: Variables the settings read: none of the developer's or CI's leak into a configuration
+#: under test (nor into a subprocess started with it).
+SETTINGS_VARIABLES = ("DJANGO_", "DATABASE_", "REDIS_", "CACHE_", "NEWSROOM_", "GUNICORN_")
+
+
+def environment(**variables) -> dict:
+    """This process's environment without any settings variable, plus ``variables``."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(SETTINGS_VARIABLES) and key != "WEB_CONCURRENCY"
+    }
+    return {**env, "DJANGO_SETTINGS_MODULE": "newsroom.settings", **variables}
+
+
+def evaluate_settings(env: dict) -> dict:
+    """The settings module's namespace when run with exactly ``env`` as the environment.
+
+    Raises what the module raises (``ImproperlyConfigured`` for a half-configured
+    production), as importing it in a new process would.
+    """
+    with mock.patch.dict(os.environ, env, clear=True):
+        return runpy.run_path(str(SETTINGS_FILE))
+
+
+def settings_in(env: dict, *names: str) -> dict:
+    """``names`` as ``django.conf.settings`` would give them under ``env``: the module's
+    value, or Django's default for a name the module leaves unset (None if neither)."""
+    namespace = evaluate_settings(env)
+    return {
+        name: namespace[name] if name in namespace else getattr(global_settings, name, None)
+        for name in names
+    }
