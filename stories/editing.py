@@ -46,6 +46,7 @@ from .roles import (
 PUBLISHING_STATE = (
     "status",
     "scheduled_at",
+    "scheduled_version",
     "first_published_at",
     "updated_at",
     "latest_revision_id",

@@ -70,7 +70,7 @@ class SkipUnchangedSavesMixin(models.Model):
                     for field in self._meta.concrete_fields
                 }
         finally:
-            for attribute in ("_change_reason", "_history_user"):
+            for attribute in ("_change_reason", "_history_user", "_keep_version"):
                 self.__dict__.pop(attribute, None)
 
     def changed_fields(self) -> list[str] | None:
@@ -185,6 +185,11 @@ def refuse_public_slug_change(obj) -> None:
         )
 
 
+#: How a scheduled story whose working copy moved after its approval is named, in the
+#: admin and by ``publish_scheduled``.
+CHANGED_AFTER_SCHEDULING = "changed after scheduling: review and schedule again"
+
+
 def public_story(prefix: str = "") -> models.Q:
     """The one definition of a story readers can read: published and not withdrawn.
 
@@ -226,6 +231,13 @@ class Story(SkipUnchangedSavesMixin):
     dateline = models.CharField(max_length=100, blank=True, help_text='e.g. "PORT HAVEN"')
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     scheduled_at = models.DateTimeField("scheduled publish time", null=True, blank=True)
+    scheduled_version = models.PositiveIntegerField(
+        "approved version",
+        null=True,
+        blank=True,
+        help_text="The working-copy version the editor approved when scheduling: "
+        "publish_scheduled publishes that version or nothing.",
+    )
     first_published_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(
         "public “Updated” time",
@@ -292,6 +304,17 @@ class Story(SkipUnchangedSavesMixin):
         return self.status == self.Status.SCHEDULED
 
     @property
+    def changed_since_scheduled(self) -> bool:
+        """Scheduled, but the working copy moved after the editor approved it: it will not
+        be published until someone reviews it and schedules it again."""
+        return self.is_scheduled and self.version != self.scheduled_version
+
+    @property
+    def schedule_warning(self) -> str:
+        """What the admin says of a scheduled story held back (empty when there is none)."""
+        return CHANGED_AFTER_SCHEDULING if self.changed_since_scheduled else ""
+
+    @property
     def is_public(self) -> bool:
         """Readers can read it now: published and not withdrawn."""
         return self.has_published_version and not self.is_withdrawn
@@ -326,7 +349,10 @@ class Story(SkipUnchangedSavesMixin):
 
     def before_changed_save(self):
         refuse_public_slug_change(self)
-        if not self._state.adding:
+        # Scheduling records the version the editor approved; its own save (status and
+        # time only) must not move that version, or every scheduled story would look
+        # changed. ``publishing.schedule`` and ``unschedule`` set ``_keep_version``.
+        if not self._state.adding and not getattr(self, "_keep_version", False):
             # Count from the stored row, not this object: a history revert starts from an
             # old version number and must still move past every version an editor loaded.
             stored = Story.objects.filter(pk=self.pk).values_list("version", flat=True).first()

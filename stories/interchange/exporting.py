@@ -123,6 +123,7 @@ def _story(story: Story, credits: list[Credit], names: _Names) -> dict:
         "dateline": story.dateline,
         "status": story.status,
         "scheduled_at": _time(story.scheduled_at),
+        "scheduled_version": story.scheduled_version,
         "first_published_at": _time(story.first_published_at),
         "updated_at": _time(story.updated_at),
         "latest_revision": names.revisions.get(story.latest_revision_id),
