@@ -107,10 +107,51 @@ class SkipUnchangedSavesMixin(models.Model):
         """Hook for bookkeeping that belongs only to real changes (version counters)."""
 
 
-class Section(SkipUnchangedSavesMixin):
+class LinkedFromPublishedVersions(SkipUnchangedSavesMixin):
+    """A section or contributor: published versions link to its public address.
+
+    Once they do, its slug never changes, it cannot be deleted (so the address cannot pass
+    to someone else), and ``stories.editing`` guards what readers see of it
+    (``PUBLIC_FIELDS``).
+    """
+
+    #: The fields readers see on its public page.
+    PUBLIC_FIELDS: tuple[str, ...] = ()
+
+    class Meta:
+        abstract = True
+
+    def slug_is_public(self, slug: str | None = None) -> bool:
+        raise NotImplementedError
+
+    def stored_slug(self) -> str | None:
+        return type(self)._base_manager.filter(pk=self.pk).values_list("slug", flat=True).first()
+
+    def has_public_address(self) -> bool:
+        """Whether published versions link to it (by its slug as stored)."""
+        if self.pk is None:
+            return False
+        stored = self.stored_slug()
+        return stored is not None and self.slug_is_public(stored)
+
+    def before_changed_save(self):
+        refuse_public_slug_change(self)
+
+    def delete(self, *args, **kwargs):
+        if self.has_public_address():
+            raise ValidationError(
+                f"“{self}” cannot be deleted: published versions link to its address "
+                f"“{self.stored_slug()}”, which must never pass to anyone else."
+            )
+        return super().delete(*args, **kwargs)
+
+
+class Section(LinkedFromPublishedVersions):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
+
+    PUBLIC_FIELDS = ("name", "slug", "description")
 
     history = history()
 
@@ -127,11 +168,8 @@ class Section(SkipUnchangedSavesMixin):
         """Whether any published version links to this section's address."""
         return Revision.objects.filter(section_slug=slug or self.slug).exists()
 
-    def before_changed_save(self):
-        refuse_public_slug_change(self)
 
-
-class Contributor(SkipUnchangedSavesMixin):
+class Contributor(LinkedFromPublishedVersions):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
     affiliation = models.CharField(
@@ -149,6 +187,8 @@ class Contributor(SkipUnchangedSavesMixin):
         help_text="The staff account of this contributor, if any.",
     )
 
+    PUBLIC_FIELDS = ("name", "slug", "affiliation", "bio")
+
     history = history()
 
     class Meta:
@@ -164,17 +204,25 @@ class Contributor(SkipUnchangedSavesMixin):
         """Whether any published version (live or not) credits this contributor's address."""
         return Revision.objects.crediting(slug or self.slug).exists()
 
-    def before_changed_save(self):
-        refuse_public_slug_change(self)
-
 
 def refuse_public_slug_change(obj) -> None:
-    """A slug that published versions link to is a public address: it never changes.
+    """A slug that published versions link to is a public address: it never changes, and
+    it is never given to a new row (the impostor who would inherit a live byline's link).
 
     Checked on every save of a section, contributor or story, whatever the path (admin,
     revert, service, command, shell), against the slug as stored.
     """
-    if obj._state.adding or "slug" not in (obj.changed_fields() or []):
+    if obj._state.adding:
+        taken = type(obj)._base_manager.filter(slug=obj.slug).exists()
+        if obj.slug and not taken and obj.slug_is_public(obj.slug):
+            raise ValidationError(
+                {
+                    "slug": f"The address “{obj.slug}” is public: published versions link to it "
+                    "(it belonged to someone else), so it cannot be given to a new entry."
+                }
+            )
+        return
+    if "slug" not in (obj.changed_fields() or []):
         return
     stored = type(obj)._base_manager.filter(pk=obj.pk).values_list("slug", flat=True).first()
     if stored is not None and stored != obj.slug and obj.slug_is_public(stored):

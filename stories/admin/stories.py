@@ -108,11 +108,6 @@ class StoryAdmin(AuditedAdmin):
         "imported_from",
     ]
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.editor = request.user
-        return form
-
     @admin.display(description="Status")
     def publication_status(self, obj):
         if obj.is_scheduled:
