@@ -1,0 +1,155 @@
+"""stories.merkle against RFC 9162's own definitions (section 2.1), transcribed below as
+brute-force recursions over the whole list of leaves."""
+
+import hashlib
+
+import pytest
+
+from stories import merkle
+
+MAX_LEAVES = 40
+
+
+def sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def largest_power_of_two_below(n: int) -> int:
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return k
+
+
+def reference_mth(entries: list[bytes]) -> bytes:
+    """MTH(D[n]), 2.1.1."""
+    n = len(entries)
+    if n == 0:
+        return sha256(b"")
+    if n == 1:
+        return sha256(b"\x00" + entries[0])
+    k = largest_power_of_two_below(n)
+    return sha256(b"\x01" + reference_mth(entries[:k]) + reference_mth(entries[k:]))
+
+
+def reference_path(m: int, entries: list[bytes]) -> list[bytes]:
+    """PATH(m, D[n]), 2.1.3.1."""
+    n = len(entries)
+    if n == 1:
+        return []
+    k = largest_power_of_two_below(n)
+    if m < k:
+        return reference_path(m, entries[:k]) + [reference_mth(entries[k:])]
+    return reference_path(m - k, entries[k:]) + [reference_mth(entries[:k])]
+
+
+def reference_subproof(m: int, entries: list[bytes], b: bool) -> list[bytes]:
+    """SUBPROOF(m, D[n], b), 2.1.4.1."""
+    n = len(entries)
+    if m == n:
+        return [] if b else [reference_mth(entries)]
+    k = largest_power_of_two_below(n)
+    if m <= k:
+        return reference_subproof(m, entries[:k], b) + [reference_mth(entries[k:])]
+    return reference_subproof(m - k, entries[k:], False) + [reference_mth(entries[:k])]
+
+
+def entries(n: int) -> list[bytes]:
+    return [sha256(f"version {i}".encode()) for i in range(n)]
+
+
+def stored_nodes(leaves: list[bytes]) -> dict:
+    """Every perfect subtree of the tree, computed the RFC's way: what the log stores."""
+    nodes = {}
+    level = 0
+    while (1 << level) <= len(leaves):
+        width = 1 << level
+        for index in range(len(leaves) // width):
+            nodes[(level, index)] = reference_mth(leaves[index * width : (index + 1) * width])
+        level += 1
+    return nodes
+
+
+ALL = entries(MAX_LEAVES)
+NODES = stored_nodes(ALL)
+NODE = merkle.reader(NODES)
+
+
+@pytest.mark.parametrize("size", range(0, MAX_LEAVES + 1))
+def test_root_is_the_rfc_merkle_tree_hash(size):
+    assert merkle.root(size, NODE) == reference_mth(ALL[:size])
+
+
+def test_leaf_and_node_hashes_are_domain_separated():
+    assert merkle.leaf_hash(b"x") == sha256(b"\x00x")
+    assert merkle.node_hash(b"a", b"b") == sha256(b"\x01ab")
+    assert sha256(b"") == merkle.EMPTY_ROOT
+
+
+@pytest.mark.parametrize("size", range(1, MAX_LEAVES + 1))
+def test_inclusion_paths_are_the_rfc_paths(size):
+    for index in range(size):
+        assert merkle.inclusion_path(index, size, NODE) == reference_path(index, ALL[:size])
+
+
+@pytest.mark.parametrize("second", range(1, MAX_LEAVES + 1))
+def test_consistency_proofs_are_the_rfc_proofs(second):
+    for first in range(1, second + 1):
+        expected = reference_subproof(first, ALL[:second], True)
+        assert merkle.consistency_proof(first, second, NODE) == expected
+
+
+def test_proofs_read_only_a_logarithmic_number_of_stored_nodes():
+    size = 1_000_003
+    path_nodes = merkle.nodes_needed(merkle.inclusion_path, 123_457, size)
+    proof_nodes = merkle.nodes_needed(merkle.consistency_proof, 654_321, size)
+    root_nodes = merkle.nodes_needed(merkle.root, size)
+    assert root_nodes == set(merkle.frontier(size))
+    assert max(len(path_nodes), len(proof_nodes), len(root_nodes)) <= 2 * size.bit_length()
+
+
+def test_bad_sizes_are_refused():
+    with pytest.raises(ValueError, match="leaf 5 is not in a tree of 5 leaves"):
+        merkle.inclusion_path(5, 5, NODE)
+    with pytest.raises(ValueError, match="no consistency proof from 0 leaves to 3"):
+        merkle.consistency_proof(0, 3, NODE)
+    with pytest.raises(ValueError):
+        merkle.consistency_proof(4, 3, NODE)
+    with pytest.raises(LookupError, match="node \\(0, 99\\) of the log is missing"):
+        NODE(0, 99)
+
+
+def test_appending_stores_exactly_the_perfect_subtrees_each_leaf_completes():
+    stored: dict = {}
+    tree = merkle.CompactTree()
+    for index, entry in enumerate(ALL):
+        leaf = merkle.leaf_hash(entry)
+        needed = merkle.nodes_needed(merkle.append_nodes, index, leaf)
+        assert needed <= set(merkle.frontier(index))  # only the tree as it was
+        completed = merkle.append_nodes(index, leaf, merkle.reader(stored))
+        assert completed == tree.append(leaf)
+        stored.update(completed)
+        assert len(completed) <= index.bit_length() + 1
+        assert merkle.root(index + 1, merkle.reader(stored)) == reference_mth(ALL[: index + 1])
+        assert tree.root() == reference_mth(ALL[: index + 1])
+        assert len(tree.nodes) == bin(index + 1).count("1")
+    assert stored == NODES
+
+
+def test_a_compact_tree_resumes_from_a_stored_frontier():
+    tree = merkle.CompactTree(21, NODES)
+    for entry in ALL[21:]:
+        tree.append(merkle.leaf_hash(entry))
+    assert tree.root() == reference_mth(ALL)
+
+
+def test_tree_head_data_is_rfc_9162_tree_head_data_v2():
+    root = bytes(range(32))
+    data = merkle.tree_head_data(7, 1_700_000_000_123, root)
+    assert data == (
+        (1_700_000_000_123).to_bytes(8, "big")
+        + (7).to_bytes(8, "big")
+        + bytes([32])
+        + root
+        + b"\x00\x00"
+    )
