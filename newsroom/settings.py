@@ -14,6 +14,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from newsroom.log_format import JSON_FORMATTER
+from newsroom.log_key import VARIABLE as LOG_KEY_VARIABLE
+from newsroom.log_key import signing_key_seed
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -229,6 +231,15 @@ PUBLICATION_LANGUAGE = env.str("NEWSROOM_PUBLICATION_LANGUAGE", default="en")
 # how long a rendered page stays in the server cache (a publish makes it stale at once).
 READER_MAX_AGE = env.int("NEWSROOM_READER_MAX_AGE", default=60)
 READER_CACHE_TIMEOUT = env.int("NEWSROOM_READER_CACHE_TIMEOUT", default=60 * 60)
+
+# The transparency log (docs/transparency.md): the Ed25519 key that signs its tree heads,
+# as the 32-byte seed in hex. Required in production; generated into a git-ignored file
+# on a laptop.
+LOG_SIGNING_KEY = signing_key_seed(
+    env.str(LOG_KEY_VARIABLE, default=""),
+    production=PRODUCTION,
+    development_file=BASE_DIR / ".newsroom-log-signing-key",
+)
 
 #: Username recorded on history rows written by commands that are given no user.
 NEWSROOM_SYSTEM_USERNAME = "newsroom-system"

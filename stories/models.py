@@ -6,6 +6,8 @@ Readers never see the working copy: public views render ``Revision`` snapshots o
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models
@@ -14,6 +16,7 @@ from simple_history.models import HistoricalRecords, HistoricForeignKey
 
 from . import audit
 from .credits import format_byline, format_tagline
+from .integrity import HASH_VERSION
 from .kinds import CreditRole, RevisionKind
 
 
@@ -267,6 +270,13 @@ class Story(SkipUnchangedSavesMixin):
         PUBLISHED = "published", "Published"
         WITHDRAWN = "withdrawn", "Withdrawn"
 
+    public_id = models.UUIDField(
+        "permanent id",
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text="Never changes: every version's hash covers it (stories/integrity.py).",
+    )
     headline = models.CharField(max_length=200)
     slug = models.SlugField(
         max_length=200, unique=True, help_text="Part of the public URL; fixed once published."
@@ -562,6 +572,10 @@ class Revision(models.Model):
 
     previous_hash = models.CharField(max_length=64, blank=True)
     content_hash = models.CharField(max_length=64, unique=True)
+    hash_version = models.PositiveSmallIntegerField(
+        default=HASH_VERSION,
+        help_text="Which fields the hash covers (stories/integrity.py, PAYLOAD_FIELDS).",
+    )
 
     history = history()
     objects = RevisionQuerySet.as_manager()
@@ -604,3 +618,81 @@ def diff_snapshot(content) -> dict:
         "dateline": content.get("dateline", ""),
         "section": content.get("section_name", ""),
     }
+
+
+class ContentRemoval(models.Model):
+    """The public trace of a legal removal: the content of a published version was removed
+    (``manage.py remove_version_content``), when, and the note readers are shown.
+
+    The version keeps its number, kind, time and hash, and its leaf in the transparency
+    log, so the record stays verifiable; only its text is gone. Append-only, like the
+    versions themselves (database triggers refuse to change or delete a row).
+    """
+
+    revision = models.OneToOneField(Revision, on_delete=models.PROTECT, related_name="removal")
+    removed_at = models.DateTimeField()
+    public_note = models.TextField(help_text="Shown to readers in the story's history.")
+    internal_reason = models.TextField(help_text="The legal ground, for the audit trail.")
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    def __str__(self):
+        return f"Content of {self.revision} removed {self.removed_at:%Y-%m-%d}"
+
+
+# -- the transparency log (stories/transparency.py) ------------------------------------
+
+
+class LogLeaf(models.Model):
+    """One published version's hash, appended as leaf ``index`` of the site's Merkle tree
+    (RFC 9162) in the transaction that published it. Append-only."""
+
+    index = models.PositiveBigIntegerField(primary_key=True)
+    revision = models.OneToOneField(Revision, on_delete=models.PROTECT, related_name="log_leaf")
+    entry_hash = models.CharField(
+        max_length=64, help_text="The version's hash as appended: the leaf's data."
+    )
+    appended_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["index"]
+
+    def __str__(self):
+        return f"leaf {self.index}"
+
+
+class LogNode(models.Model):
+    """The root hash of a complete perfect subtree of the log: the ``2**level`` leaves from
+    ``index * 2**level`` (level 0: the leaf hashes). Stored once complete, never changed,
+    so an append or a proof reads O(log n) rows (stories/merkle.py)."""
+
+    level = models.PositiveSmallIntegerField()
+    index = models.PositiveBigIntegerField()
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["level", "index"], name="unique_log_node"),
+        ]
+
+    def __str__(self):
+        return f"node {self.level}/{self.index}"
+
+
+class TreeHead(models.Model):
+    """A signed head of the log: its size, root hash and time, signed with the site's
+    Ed25519 key over RFC 9162's TreeHeadDataV2 (``merkle.tree_head_data``). One per
+    append; readers' verifiers keep the last one they checked. Append-only."""
+
+    size = models.PositiveBigIntegerField(primary_key=True)
+    root_hash = models.CharField(max_length=64)
+    timestamp = models.PositiveBigIntegerField(help_text="Milliseconds since the Unix epoch.")
+    signature = models.CharField(max_length=128)
+    public_key = models.CharField(max_length=64, help_text="The key that signed it, in hex.")
+
+    class Meta:
+        ordering = ["size"]
+
+    def __str__(self):
+        return f"tree head {self.size}"

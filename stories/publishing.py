@@ -3,7 +3,8 @@
 Admin views, management commands, the importer and tests all call these functions.
 Each runs in a transaction that locks the story row, checks the newsroom rules and
 the caller's permissions, snapshots the working copy into a new ``Revision`` chained
-to the previous one by hash, and moves the story's public pointers, or does nothing.
+to the previous one by hash, appends that hash to the site's transparency log, and moves
+the story's public pointers, or does nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.db import router, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
-from . import audit
+from . import audit, transparency
 from .diffing import SnapshotDiff, compare_snapshots
 from .integrity import revision_hash
 from .kinds import REPUBLISH_KINDS, RevisionKind
@@ -138,12 +139,15 @@ def _write_revision(
         previous_hash=previous.content_hash if previous else "",
         **content,
     )
-    revision.content_hash = revision_hash(revision)
+    revision.content_hash = revision_hash(revision, story)
     revision._history_user = user
     revision._change_reason = (
         f"Published as version {revision.number} ({revision.get_kind_display()})"
     )
     revision.save()
+    # Its hash joins the site's transparency log in this same transaction: the leaf
+    # index is taken under the log's lock, so indexes follow publication, with no gaps.
+    transparency.append(revision)
 
     story.latest_revision = revision
     story.modified_by = user
