@@ -6,9 +6,11 @@ database itself refuse, whoever asks (a shell, raw SQL, another program). Rows a
 ever inserted. What must change stays elsewhere: a story's pointer to its latest
 version lives on the story, which is not append-only.
 
-Installed by migrations (``install``; 0009 for the tables of that time). A new
-simple-history table needs a migration that installs them too:
-``tests/test_append_only.py`` fails until it has them.
+Installed by migration 0009 for the tables of that time, and again after every
+``migrate`` once 0009 is applied (``reinstall_after_migrate``, connected in
+``StoriesConfig.ready``): SQLite rebuilds a table to alter it, which drops its triggers,
+and a new simple-history table must be guarded from its first row. A later migration
+that adds a history table may install them itself too (``install`` is idempotent).
 
 ``lifted`` removes them for the rest of one transaction and puts them back before it
 commits. It is the deliberate, logged path of ``manage.py remove_version_content`` (a
@@ -50,6 +52,24 @@ def append_only_tables() -> list[str]:
         get_history_model_for_model(model)._meta.db_table for model in registered_models.values()
     }
     return sorted(tables)
+
+
+#: The migration after which the tables are append-only.
+TRIGGERS_MIGRATION = ("stories", "0009_append_only_triggers")
+
+
+def reinstall_after_migrate(sender, using=DEFAULT_DB_ALIAS, **kwargs):
+    """``post_migrate`` receiver: once the triggers' migration is applied, every
+    append-only table that exists has them (whatever a later migration rebuilt)."""
+    from django.db.migrations.recorder import MigrationRecorder
+
+    connection = connections[using]
+    if connection.vendor not in ("postgresql", "sqlite"):
+        return
+    if TRIGGERS_MIGRATION not in MigrationRecorder(connection).applied_migrations():
+        return
+    existing = set(connection.introspection.table_names())
+    install(connection, [table for table in append_only_tables() if table in existing])
 
 
 def guarded_tables(connection) -> set[str]:

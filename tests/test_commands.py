@@ -97,3 +97,13 @@ def test_verify_revisions_reports_tampering(story, editor):
     sql("UPDATE stories_revision SET body = 'edited behind our back'")
     with pytest.raises(CommandError, match="1 problems found"):
         run("verify_revisions")
+
+
+def test_log_public_key_prints_the_key_that_signs_the_tree_heads(story, editor):
+    from stories import signing
+
+    out, _ = run("log_public_key")
+    assert out == f"{signing.public_key_hex()}\n"
+    publishing.publish(story, user=editor)
+    out, _ = run("log_public_key", "--tree-head")
+    assert out.splitlines()[1].startswith("tree head: 1 entries, root ")

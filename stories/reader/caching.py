@@ -102,6 +102,11 @@ def on_revision_published(sender, story, revision, **kwargs):
     invalidate_story(story.pk)
 
 
+def on_content_removed(sender, story, numbers, **kwargs):
+    """Receiver of ``removal.content_removed``: the story's pages must forget the text."""
+    invalidate_story(story.pk)
+
+
 def on_public_profile_changed(sender, instance, fields, **kwargs):
     """Receiver of ``editing.public_profile_changed``: a section's or contributor's page,
     its feeds and the lists naming it are keyed on the site generation. Story pages show

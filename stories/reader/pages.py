@@ -20,14 +20,21 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
 from stories.diffing import SnapshotDiff, compare_snapshots
 from stories.kinds import PROMINENT_KINDS, CreditRole, RevisionKind
-from stories.models import Contributor, Revision, Section, Story, diff_snapshot
+from stories.models import (
+    ContentRemoval,
+    Contributor,
+    Revision,
+    Section,
+    Story,
+    diff_snapshot,
+)
 
 from . import caching
 
@@ -53,10 +60,12 @@ CARD_FIELDS = (
 VERSION_FIELDS = (
     "number", "kind", "public_note", "published_at", "headline", "dek", "body",
     "body_html", "byline", "tagline", "credits", "section_name", "section_slug",
-    "dateline", "content_hash",
+    "dateline", "content_hash", "removal__removed_at", "removal__public_note",
 )  # fmt: skip
 #: What a note (history entry) shows of one version.
 NOTE_FIELDS = ("number", "kind", "public_note", "published_at")
+#: What the public history shows of one version: its note, its hash, a legal removal.
+HISTORY_FIELDS = (*NOTE_FIELDS, "content_hash", "removal__removed_at", "removal__public_note")
 
 
 class StoryWithdrawn(Exception):
@@ -218,6 +227,9 @@ class Version(KindLabel):
     section_slug: str
     dateline: str
     content_hash: str = ""
+    #: When its content was removed for a legal reason, and the note readers are shown.
+    removed_at: datetime | None = None
+    removal_note: str = ""
 
     def snapshot(self) -> dict:
         """The content compared between versions (``diffing.compare_snapshots``)."""
@@ -235,7 +247,13 @@ def version(row: Mapping) -> Version:
         )
         for credit in row.get("credits") or []
     )
-    return Version(**{**{name: row.get(name, "") for name in VERSION_FIELDS}, "credits": credits})
+    fields = {name: row.get(name, "") for name in VERSION_FIELDS if "__" not in name}
+    fields.update(
+        credits=credits,
+        removed_at=row.get("removal__removed_at"),
+        removal_note=row.get("removal__public_note") or "",
+    )
+    return Version(**fields)
 
 
 @dataclass(frozen=True)
@@ -264,6 +282,24 @@ class Note(KindLabel):
 
 def notes(rows) -> list[Note]:
     return [Note(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class HistoryEntry(Note):
+    """A version as the public history lists it: its note, its hash (which anyone can
+    check against the site's transparency log) and, if it came to that, a legal removal."""
+
+    content_hash: str = ""
+    removed_at: datetime | None = None
+    removal_note: str = ""
+
+    @property
+    def short_hash(self) -> str:
+        return self.content_hash[:12]
+
+
+def history_entries(rows) -> list[HistoryEntry]:
+    return [HistoryEntry(*row) for row in rows]
 
 
 # -- lists ---------------------------------------------------------------------------------
@@ -354,6 +390,8 @@ class StoryState:
     number: int | None
     content_hash: str
     modified_at: datetime | None
+    #: The last legal removal of a version's content: pages kept before it are stale.
+    removed_at: datetime | None = None
 
     @property
     def has_published_version(self) -> bool:
@@ -361,12 +399,25 @@ class StoryState:
 
     @property
     def etag(self) -> str:
-        return f"{self.pk}-{self.number}-{self.content_hash[:16]}"
+        etag = f"{self.pk}-{self.number}-{self.content_hash[:16]}"
+        return f"{etag}-r{int(self.removed_at.timestamp())}" if self.removed_at else etag
+
+    @property
+    def last_modified(self) -> datetime | None:
+        if self.removed_at and self.modified_at:
+            return max(self.modified_at, self.removed_at)
+        return self.modified_at
 
 
 def story_state(slug: str) -> StoryState | None:
+    last_removal = (
+        ContentRemoval.objects.filter(revision__story=OuterRef("pk"))
+        .order_by("-removed_at")
+        .values("removed_at")[:1]
+    )
     row = (
         Story.objects.filter(slug=slug)
+        .annotate(removed_at=Subquery(last_removal))
         .values(
             "pk",
             "status",
@@ -374,6 +425,7 @@ def story_state(slug: str) -> StoryState | None:
             "latest_revision__number",
             "latest_revision__content_hash",
             "latest_revision__published_at",
+            "removed_at",
         )
         .first()
     )
@@ -386,6 +438,7 @@ def story_state(slug: str) -> StoryState | None:
         number=row["latest_revision__number"],
         content_hash=row["latest_revision__content_hash"] or "",
         modified_at=row["latest_revision__published_at"],
+        removed_at=row["removed_at"],
     )
 
 
@@ -544,9 +597,9 @@ def history_page(slug: str, number: int) -> tuple[StoryCard, CardPage]:
     versions = (
         Revision.objects.filter(story_id=row["story_id"])
         .order_by("-number")
-        .values_list(*NOTE_FIELDS)
+        .values_list(*HISTORY_FIELDS)
     )
-    return story_card(row), paginate(versions, number, HISTORY_PER_PAGE, notes)
+    return story_card(row), paginate(versions, number, HISTORY_PER_PAGE, history_entries)
 
 
 @dataclass
