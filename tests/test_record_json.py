@@ -163,5 +163,20 @@ def test_the_history_page_shows_each_versions_short_hash_and_links_the_record(pu
 
     for revision in published.revisions.all():
         assert f"<code>{revision.content_hash[:12]}</code>" in page
-        assert f'href="{record_url}#version-{revision.number}"' in page
-    assert f'href="{record_url}"' in page and 'href="/log/public-key.txt"' in page
+    assert page.count(f'href="{record_url}"') == 3  # two versions, and the note below
+    assert 'href="/log/public-key.txt"' in page
+
+
+def test_the_history_links_each_version_to_the_page_of_the_record_that_holds_it(
+    story, editor, client
+):
+    long_record(story, editor, versions=52)
+    page = client.get(reverse("reader:history", args=[story.slug])).content.decode()
+    record_url = reverse("reader:story_record", args=[story.slug])
+    latest = story.revisions.get(number=52)
+
+    assert f'href="{record_url}?page=2" title="SHA-256 {latest.content_hash}"' in page
+    version_50 = story.revisions.get(number=50)
+    assert f'href="{record_url}" title="SHA-256 {version_50.content_hash}"' in page
+    second = client.get(f"{record_url}?page=2").json()
+    assert [version["number"] for version in second["versions"]] == [51, 52]

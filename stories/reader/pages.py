@@ -37,6 +37,7 @@ from stories.models import (
 )
 
 from . import caching
+from .record import RECORD_PER_PAGE
 
 #: Stories per page on the home, section and contributor pages.
 STORIES_PER_PAGE = 20
@@ -296,6 +297,11 @@ class HistoryEntry(Note):
     @property
     def short_hash(self) -> str:
         return self.content_hash[:12]
+
+    @property
+    def record_page(self) -> int:
+        """The page of the story's record.json that holds this version."""
+        return (self.number - 1) // RECORD_PER_PAGE + 1
 
 
 def history_entries(rows) -> list[HistoryEntry]:
