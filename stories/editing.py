@@ -44,8 +44,10 @@ from .roles import (
     require_permission,
 )
 
-#: Story fields only the publishing service writes: an edit or a revert keeps them.
+#: Story fields only the publishing service writes (and the permanent id, which nothing
+#: writes after creation): an edit or a revert keeps them as stored.
 PUBLISHING_STATE = (
+    "public_id",
     "status",
     "scheduled_at",
     "scheduled_version",

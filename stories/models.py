@@ -407,6 +407,12 @@ class Story(SkipUnchangedSavesMixin):
 
     def before_changed_save(self):
         refuse_public_slug_change(self)
+        if "public_id" in (self.changed_fields() or []):
+            raise ValidationError(
+                {
+                    "public_id": "A story's permanent id never changes: its versions' hashes cover it."
+                }
+            )
         # Scheduling records the version the editor approved; its own save (status and
         # time only) must not move that version, or every scheduled story would look
         # changed. ``publishing.schedule`` and ``unschedule`` set ``_keep_version``.
