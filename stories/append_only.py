@@ -6,8 +6,8 @@ database itself refuse, whoever asks (a shell, raw SQL, another program). Rows a
 ever inserted. What must change stays elsewhere: a story's pointer to its latest
 version lives on the story, which is not append-only.
 
-Installed by migration 0009 for the tables of that time, and again after every
-``migrate`` once 0009 is applied (``reinstall_after_migrate``, connected in
+Installed by the migration ``append_only_triggers`` for the tables of that time, and
+again after every ``migrate`` once it is applied (``reinstall_after_migrate``, connected in
 ``StoriesConfig.ready``): SQLite rebuilds a table to alter it, which drops its triggers,
 and a new simple-history table must be guarded from its first row. A later migration
 that adds a history table may install them itself too (``install`` is idempotent).
@@ -54,8 +54,9 @@ def append_only_tables() -> list[str]:
     return sorted(tables)
 
 
-#: The migration after which the tables are append-only.
-TRIGGERS_MIGRATION = ("stories", "0009_append_only_triggers")
+#: The name (after its number, which merges may change) of the migration after which the
+#: tables are append-only.
+TRIGGERS_MIGRATION = "append_only_triggers"
 
 
 def reinstall_after_migrate(sender, using=DEFAULT_DB_ALIAS, **kwargs):
@@ -66,7 +67,8 @@ def reinstall_after_migrate(sender, using=DEFAULT_DB_ALIAS, **kwargs):
     connection = connections[using]
     if connection.vendor not in ("postgresql", "sqlite"):
         return
-    if TRIGGERS_MIGRATION not in MigrationRecorder(connection).applied_migrations():
+    applied = MigrationRecorder(connection).applied_migrations()
+    if not any(app == "stories" and name.endswith(TRIGGERS_MIGRATION) for app, name in applied):
         return
     existing = set(connection.introspection.table_names())
     install(connection, [table for table in append_only_tables() if table in existing])

@@ -39,7 +39,8 @@ HASH_VERSION = 2
 
 #: Revision fields each payload version covers, beside ``v``, ``story``, ``slug`` and
 #: ``previous_hash``. (Payload version 1, before the public record, also hashed who
-#: published and why; migration 0008 rehashed every version with version 2.)
+#: published and why; the migration rehash_and_log_published_versions rehashed every
+#: version with version 2.)
 PAYLOAD_FIELDS = {
     2: (
         "number", "kind", "public_note", "published_at",

@@ -2,29 +2,15 @@
 version, the transparency log (leaves, perfect subtrees, signed tree heads) and the
 public trace of legal removals.
 
-Existing stories get a random permanent id (their history rows the same id), existing
-versions are marked as hashed with payload version 1; 0008 rehashes them with version 2
-and appends them to the log.
+Existing versions are marked as hashed with payload version 1 (the rehash migration
+that follows gives them version 2 and appends them to the log). The permanent id is added
+empty here, filled by the next migration and required by the one after: PostgreSQL does
+not alter a table in the transaction that updated its rows.
 """
 
 import django.db.models.deletion
-import uuid
 from django.conf import settings
 from django.db import migrations, models
-
-
-def give_stories_permanent_ids(apps, schema_editor):
-    """A random UUID per story; its history rows get the same one (a deleted draft's rows,
-    one of their own per story id)."""
-    Story = apps.get_model("stories", "Story")
-    HistoricalStory = apps.get_model("stories", "HistoricalStory")
-    ids = {}
-    for pk in Story.objects.values_list("pk", flat=True):
-        ids[pk] = uuid.uuid4()
-        Story.objects.filter(pk=pk).update(public_id=ids[pk])
-    for pk in HistoricalStory.objects.values_list("id", flat=True).distinct():
-        public_id = ids.setdefault(pk, uuid.uuid4())
-        HistoricalStory.objects.filter(id=pk).update(public_id=public_id)
 
 
 class Migration(migrations.Migration):
@@ -48,7 +34,7 @@ class Migration(migrations.Migration):
                 'ordering': ['size'],
             },
         ),
-        # Existing versions were hashed with payload version 1 (0008 rehashes them).
+        # Existing versions were hashed with payload version 1 (rehashed after this).
         migrations.AddField(
             model_name='historicalrevision',
             name='hash_version',
@@ -69,7 +55,7 @@ class Migration(migrations.Migration):
             name='hash_version',
             field=models.PositiveSmallIntegerField(default=2, help_text='Which fields the hash covers (stories/integrity.py, PAYLOAD_FIELDS).'),
         ),
-        # A permanent id for each story: added empty, filled one by one, then required.
+        # A permanent id for each story: added empty here.
         migrations.AddField(
             model_name='historicalstory',
             name='public_id',
@@ -79,17 +65,6 @@ class Migration(migrations.Migration):
             model_name='story',
             name='public_id',
             field=models.UUIDField(null=True, editable=False, verbose_name='permanent id'),
-        ),
-        migrations.RunPython(give_stories_permanent_ids, migrations.RunPython.noop),
-        migrations.AlterField(
-            model_name='historicalstory',
-            name='public_id',
-            field=models.UUIDField(db_index=True, default=uuid.uuid4, editable=False, help_text="Never changes: every version's hash covers it (stories/integrity.py).", verbose_name='permanent id'),
-        ),
-        migrations.AlterField(
-            model_name='story',
-            name='public_id',
-            field=models.UUIDField(default=uuid.uuid4, editable=False, help_text="Never changes: every version's hash covers it (stories/integrity.py).", unique=True, verbose_name='permanent id'),
         ),
         migrations.CreateModel(
             name='ContentRemoval',

@@ -11,7 +11,7 @@ chain is already broken (investigate with the previous release's ``verify_revisi
 Each rehash is recorded in the versions' audit trail (a "~" row by the system user),
 then every version is appended to the transparency log in publication order (its
 publication time, then its id), with one signed tree head. The triggers that make all
-of this append-only come in 0009.
+of this append-only come in the next migration.
 
 Reversed, the log is emptied and every version gets its version-1 hash back.
 """
@@ -32,7 +32,7 @@ V1_FIELDS = (
     "headline", "dek", "body", "body_html", "byline", "tagline", "credits",
     "section_name", "section_slug", "dateline",
 )  # fmt: skip
-REHASHED = "Rehashed with payload version 2 (migration 0008)"
+REHASHED = "Rehashed with payload version 2 (migration rehash_and_log_published_versions)"
 
 
 def v1_hash(revision) -> str:
@@ -122,7 +122,7 @@ def append_to_log(apps, now):
     LogNode = apps.get_model("stories", "LogNode")
     TreeHead = apps.get_model("stories", "TreeHead")
     if LogLeaf.objects.exists():
-        raise RuntimeError("The transparency log is not empty: it was filled before 0008.")
+        raise RuntimeError("The transparency log is not empty: it was filled before this migration.")
     tree = merkle.CompactTree()
     leaves, nodes = [], []
     for revision_id, content_hash in Revision.objects.order_by("published_at", "pk").values_list(
@@ -169,7 +169,7 @@ def back_to_v1(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("stories", "0007_public_record"),
+        ("stories", "0009_story_public_id_required"),
     ]
 
     operations = [

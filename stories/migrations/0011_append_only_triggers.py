@@ -36,7 +36,7 @@ def remove(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("stories", "0008_rehash_and_log_published_versions"),
+        ("stories", "0010_rehash_and_log_published_versions"),
     ]
 
     operations = [
