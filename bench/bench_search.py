@@ -23,14 +23,11 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-from benchdb import setup_django
+from benchdb import setup_django, throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -188,23 +185,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    if not args.postgres:
-        with tempfile.TemporaryDirectory(prefix="newsroom-bench-") as directory:
-            run(f"sqlite:///{Path(directory) / 'bench.sqlite3'}", args)
-        return
-
-    import psycopg
-
-    name = f"newsroom_bench_{uuid.uuid4().hex[:8]}"
-    server = urlsplit(args.postgres)
-    admin_url = urlunsplit(server._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        run(urlunsplit(server._replace(path=f"/{name}")), args)
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_database(args.postgres) as database_url:
+        run(database_url, args)
 
 
 if __name__ == "__main__":

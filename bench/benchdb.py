@@ -5,8 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import tempfile
+import uuid
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,3 +33,26 @@ def setup_django(database_url: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
+
+
+@contextmanager
+def throwaway_database(postgres: str | None):
+    """The URL of a database that exists for the block only: a SQLite file in a temporary
+    directory, or, given a server URL (``postgres://USER@HOST:5432/``), a database created
+    on it and dropped afterwards."""
+    if not postgres:
+        with tempfile.TemporaryDirectory(prefix="newsroom-bench-") as directory:
+            yield f"sqlite:///{Path(directory) / 'bench.sqlite3'}"
+        return
+    import psycopg
+
+    name = f"newsroom_bench_{uuid.uuid4().hex[:8]}"
+    server = urlsplit(postgres)
+    admin_url = urlunsplit(server._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(server._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

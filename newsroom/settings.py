@@ -14,6 +14,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from newsroom.log_format import JSON_FORMATTER
+from newsroom.log_key import VARIABLE as LOG_KEY_VARIABLE
+from newsroom.log_key import signing_key_seed
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -322,6 +324,14 @@ if TASKS_BACKEND not in TASK_BACKENDS:
         f"NEWSROOM_TASKS_BACKEND must be database or immediate, not {TASKS_BACKEND!r}."
     )
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
+# The transparency log (docs/transparency.md): the Ed25519 key that signs its tree heads,
+# as the 32-byte seed in hex. Required in production; generated into a git-ignored file
+# on a laptop.
+LOG_SIGNING_KEY = signing_key_seed(
+    env.str(LOG_KEY_VARIABLE, default=""),
+    production=PRODUCTION,
+    development_file=BASE_DIR / ".newsroom-log-signing-key",
+)
 
 #: Username recorded on history rows written by commands that are given no user.
 NEWSROOM_SYSTEM_USERNAME = "newsroom-system"

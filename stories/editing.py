@@ -25,8 +25,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -39,14 +40,18 @@ from .roles import (
     CHANGE_CONTRIBUTOR,
     CHANGE_SECTION,
     CHANGE_STORY,
+    PUBLISH_STORY,
     require_permission,
 )
 from .text import clean_model_text, clean_text
 
-#: Story fields only the publishing service writes: an edit or a revert keeps them.
+#: Story fields only the publishing service writes (and the permanent id, which nothing
+#: writes after creation): an edit or a revert keeps them as stored.
 PUBLISHING_STATE = (
+    "public_id",
     "status",
     "scheduled_at",
+    "scheduled_version",
     "first_published_at",
     "updated_at",
     "latest_revision_id",
@@ -318,23 +323,89 @@ def _attribute(obj, user, reason: str) -> None:
 
 
 # -- sections and contributors ---------------------------------------------------------
+#
+# Readers see a section's or a contributor's page (name, description, affiliation, bio)
+# as stored, not as a published version: there is no "publish" for them. So once
+# published versions link to one, changing what readers see of it is itself a
+# publication: it needs the publish permission and a reason (kept in the audit trail),
+# and after it commits ``public_profile_changed`` is sent, which the reader site uses to
+# make every cached page showing it stale at once (the domain knows nothing of the
+# reader, as with ``publishing.revision_published``).
+
+#: Sent after the transaction that changed what readers see of a section or contributor
+#: commits (``sender``: the model; ``instance``; ``fields``: the public fields changed).
+public_profile_changed = Signal()
 
 
 def save_section(section: Section, *, user, reason: str = "") -> bool:
-    """Save a section; its slug is fixed once a published version links to it.
+    """Save a section; its slug is fixed once a published version links to it, and what
+    readers see of it then changes only with the publish permission and a reason.
 
     Returns whether anything changed (a save that changes nothing writes no history).
     """
-    adding = _is_new(section)
-    require_permission(user, ADD_SECTION if adding else CHANGE_SECTION)
-    return _save_linked(section, user=user, reason=reason, adding=adding)
+    return _save_linked(section, user=user, reason=reason)
 
 
 def save_contributor(contributor: Contributor, *, user, reason: str = "") -> bool:
-    """Save a contributor; the slug is fixed once a published version credits them."""
-    adding = _is_new(contributor)
-    require_permission(user, ADD_CONTRIBUTOR if adding else CHANGE_CONTRIBUTOR)
-    return _save_linked(contributor, user=user, reason=reason, adding=adding)
+    """Save a contributor: as ``save_section``, once a published version credits them."""
+    return _save_linked(contributor, user=user, reason=reason)
+
+
+def linked_edit_errors(obj: Section | Contributor, *, user, reason: str = "") -> dict:
+    """The rules for saving a section or contributor, as ``{field: [messages]}``, for
+    forms that validate before they save; a missing permission is an ``"__all__"`` error."""
+    try:
+        _check_linked(obj, user=user, reason=reason, adding=_is_new(obj))
+    except ValidationError as error:
+        return error.message_dict
+    except PermissionDenied as error:
+        return {"__all__": [str(error)]}
+    return {}
+
+
+#: The permissions that add or change each kind of linked object.
+_LINKED_PERMISSIONS = {
+    Section: (ADD_SECTION, CHANGE_SECTION),
+    Contributor: (ADD_CONTRIBUTOR, CHANGE_CONTRIBUTOR),
+}
+
+
+def _check_linked(obj, *, user, reason: str, adding: bool) -> list[str]:
+    """Check a save of ``obj``; returns the public fields it changes (readers see them)."""
+    add, change = _LINKED_PERMISSIONS[type(obj)]
+    require_permission(user, add if adding else change)
+    obj.full_clean()
+    refuse_public_slug_change(obj)
+    public = _public_changes(obj, adding)
+    if public:
+        what = type(obj)._meta.verbose_name
+        require_permission(
+            user,
+            PUBLISH_STORY,
+            f"change what readers see of a {what} that published stories link to",
+        )
+        if not reason.strip():
+            raise ValidationError(
+                {
+                    "change_reason": f"Readers see this {what} on the site: say why you are "
+                    f"changing its {_field_names(obj, public)}."
+                }
+            )
+    return public
+
+
+def _public_changes(obj, adding: bool) -> list[str]:
+    if adding:
+        return []
+    changed = set(obj.changed_fields() or [])
+    public = [name for name in obj.PUBLIC_FIELDS if name in changed]
+    return public if public and obj.has_public_address() else []
+
+
+def _field_names(obj, names: list[str]) -> str:
+    """ "name", "name and short bio", "name, slug and short bio"."""
+    labels = [str(obj._meta.get_field(name).verbose_name) for name in names]
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
 
 
 def _is_new(obj) -> bool:
@@ -345,13 +416,19 @@ def _is_new(obj) -> bool:
     return obj._state.adding
 
 
-def _save_linked(obj, *, user, reason: str, adding: bool) -> bool:
+def _save_linked(obj, *, user, reason: str) -> bool:
+    adding = _is_new(obj)
     clean_model_text(obj)
     with transaction.atomic():
         if not obj.has_unsaved_changes():
             return False
-        obj.full_clean()
-        refuse_public_slug_change(obj)
+        public = _check_linked(obj, user=user, reason=reason, adding=adding)
         _attribute(obj, user, reason.strip() or (CREATED if adding else ""))
         obj.save()
+        if public:
+            transaction.on_commit(
+                lambda: public_profile_changed.send(
+                    sender=type(obj), instance=obj, fields=tuple(public)
+                )
+            )
     return True

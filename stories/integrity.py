@@ -1,48 +1,131 @@
-"""The hash chain over published revisions.
+"""The hash of each published version, and the chain that links a story's versions.
 
-Each revision's SHA-256 covers its public content, its metadata and the previous
-revision's hash, so any later change to a published record (a direct SQL edit, a
-restored backup with a row missing) is detectable by ``verify_story``.
+A version's hash is SHA-256 over a canonical JSON *payload*: what readers were shown
+(content, kind, public note, time), the story it belongs to, its number and the previous
+version's hash. The public record (``/stories/<slug>/record.json``) publishes each
+payload as it was hashed, so anyone can recompute the hash; the site's transparency log
+(stories/transparency.py) holds the hashes, so none can be changed afterwards unnoticed.
+
+What the payload covers, and why:
+
+* ``story``: the story's permanent id (``Story.public_id``, a UUID set when the story is
+  created, never edited, and carried by exports). Not the database id (an artifact of
+  one database's sequence that a restore or a merge of two databases renumbers) and not
+  the slug alone (a draft's slug may change; only the rules of this code keep a
+  published one fixed).
+* ``slug``: the address the story was published at (fixed once published), so a version
+  is bound to the URL readers use: moving versions between stories, or swapping two
+  stories' ids or slugs, breaks the hashes.
+* ``number``: the version's place in the story, so versions cannot be reordered or
+  renumbered.
+* ``previous_hash``: the chain, so none can be removed from the middle.
+* what readers saw: ``PAYLOAD_FIELDS``. Who published and the internal reason are not
+  public, so they are not hashed (an outsider could not check them): the audit trail
+  keeps them, append-only.
+
+``v`` is the payload version. A later change that hashes more (a lead image's own hash,
+say) adds a payload version with its fields; every stored version keeps the
+``hash_version`` it was hashed with, so old hashes stay valid and checkable for ever.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC
 
-#: Revision fields covered by the hash, in addition to ``previous_hash``.
-HASHED_FIELDS = (
-    "number", "kind", "public_note", "internal_reason", "published_at",
-    "headline", "dek", "body", "body_html", "byline", "tagline", "credits",
-    "section_name", "section_slug", "dateline",
-)  # fmt: skip
+#: The payload version new versions are hashed with.
+HASH_VERSION = 2
+
+#: Revision fields each payload version covers, beside ``v``, ``story``, ``slug`` and
+#: ``previous_hash``. (Payload version 1, before the public record, also hashed who
+#: published and why; the migration rehash_and_log_published_versions rehashed every
+#: version with version 2.)
+PAYLOAD_FIELDS = {
+    2: (
+        "number", "kind", "public_note", "published_at",
+        "headline", "dek", "body", "body_html", "byline", "tagline", "credits",
+        "section_name", "section_slug", "dateline",
+    ),
+}  # fmt: skip
 
 
-def revision_hash(revision) -> str:
-    payload = {name: getattr(revision, name) for name in HASHED_FIELDS}
-    payload["published_at"] = revision.published_at.isoformat()
-    payload["published_by"] = revision.published_by_id
-    payload["previous_hash"] = revision.previous_hash
-    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+def canonical_json(payload: dict) -> bytes:
+    """The bytes hashed: JSON with sorted keys, no spaces, UTF-8 (not \\u escapes)."""
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def verify_story(story) -> list[str]:
-    """Problems in a story's revision chain, as sentences; empty when it is intact."""
+def hash_payload(payload: dict) -> str:
+    return hashlib.sha256(canonical_json(payload)).hexdigest()
+
+
+def revision_payload(revision, story=None) -> dict:
+    """What ``revision``'s hash covers, as it is published. ``story`` (default: the
+    revision's) supplies the permanent id and the slug."""
+    story = story or revision.story
+    version = revision.hash_version
+    if version not in PAYLOAD_FIELDS:
+        raise ValueError(f"unknown hash version {version} (known: {sorted(PAYLOAD_FIELDS)})")
+    payload = {name: getattr(revision, name) for name in PAYLOAD_FIELDS[version]}
+    payload["published_at"] = revision.published_at.astimezone(UTC).isoformat()
+    payload.update(
+        v=version, story=str(story.public_id), slug=story.slug, previous_hash=revision.previous_hash
+    )
+    return payload
+
+
+def revision_hash(revision, story=None) -> str:
+    return hash_payload(revision_payload(revision, story))
+
+
+def verify_story(story, revisions=None, removed=frozenset()) -> list[str]:
+    """Problems in a story's record, as sentences; empty when it is intact.
+
+    Checks every version the story has, whatever its pointer says: numbered 1..n with no
+    gap, each hash matching its payload (except versions whose content was removed for a
+    legal reason, listed by number in ``removed``: their hash stays, their text is gone),
+    each chained to the one before, the pointer at the last, the status agreeing with
+    the last version's kind.
+    """
+    revisions = list(story.revisions.order_by("number")) if revisions is None else revisions
     problems = []
     previous = None
-    for revision in story.revisions.order_by("number"):
-        expected_number = previous.number + 1 if previous else 1
-        if revision.number != expected_number:
-            problems.append(f"revision {revision.number}: expected number {expected_number}")
+    for revision in revisions:
+        expected = previous.number + 1 if previous else 1
+        if revision.number != expected:
+            missing = (
+                f"version {expected}"
+                if revision.number == expected + 1
+                else (f"versions {expected} to {revision.number - 1}")
+            )
+            problems.append(f"{missing} missing: the numbers go on at {revision.number}")
         expected_previous = previous.content_hash if previous else ""
         if revision.previous_hash != expected_previous:
-            problems.append(
-                f"revision {revision.number}: previous hash does not match revision {expected_number - 1}"
-            )
-        if revision_hash(revision) != revision.content_hash:
-            problems.append(f"revision {revision.number}: content does not match its hash")
+            after = f"version {previous.number}" if previous else "nothing (it is the first)"
+            problems.append(f"version {revision.number}: not chained to {after}")
+        if (
+            revision.number not in removed
+            and revision_hash(revision, story) != revision.content_hash
+        ):
+            problems.append(f"version {revision.number}: content does not match its hash")
         previous = revision
-    if previous and story.latest_revision_id != previous.pk:
-        problems.append("the story does not point at its latest revision")
+    problems += _pointer_problems(story, previous)
+    return problems
+
+
+def _pointer_problems(story, last) -> list[str]:
+    if last is None:
+        if story.latest_revision_id is not None:
+            return ["the story points at a version, but it has none"]
+        return []
+    problems = []
+    if story.latest_revision_id != last.pk:
+        problems.append(
+            f"the story does not point at its last version ({last.number})"
+            if story.latest_revision_id
+            else f"the story points at no version, but it has {last.number}"
+        )
+    expected = "withdrawn" if last.kind == "withdrawal" else "published"
+    if story.status != expected:
+        problems.append(f"the story's status is {story.status}, its last version says {expected}")
     return problems

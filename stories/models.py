@@ -6,6 +6,8 @@ Readers never see the working copy: public views render ``Revision`` snapshots o
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models
@@ -14,6 +16,7 @@ from simple_history.models import HistoricalRecords, HistoricForeignKey
 
 from . import audit
 from .credits import format_byline, format_tagline
+from .integrity import HASH_VERSION
 from .kinds import CreditRole, RevisionKind
 
 
@@ -70,7 +73,7 @@ class SkipUnchangedSavesMixin(models.Model):
                     for field in self._meta.concrete_fields
                 }
         finally:
-            for attribute in ("_change_reason", "_history_user"):
+            for attribute in ("_change_reason", "_history_user", "_keep_version"):
                 self.__dict__.pop(attribute, None)
 
     def changed_fields(self) -> list[str] | None:
@@ -107,10 +110,51 @@ class SkipUnchangedSavesMixin(models.Model):
         """Hook for bookkeeping that belongs only to real changes (version counters)."""
 
 
-class Section(SkipUnchangedSavesMixin):
+class LinkedFromPublishedVersions(SkipUnchangedSavesMixin):
+    """A section or contributor: published versions link to its public address.
+
+    Once they do, its slug never changes, it cannot be deleted (so the address cannot pass
+    to someone else), and ``stories.editing`` guards what readers see of it
+    (``PUBLIC_FIELDS``).
+    """
+
+    #: The fields readers see on its public page.
+    PUBLIC_FIELDS: tuple[str, ...] = ()
+
+    class Meta:
+        abstract = True
+
+    def slug_is_public(self, slug: str | None = None) -> bool:
+        raise NotImplementedError
+
+    def stored_slug(self) -> str | None:
+        return type(self)._base_manager.filter(pk=self.pk).values_list("slug", flat=True).first()
+
+    def has_public_address(self) -> bool:
+        """Whether published versions link to it (by its slug as stored)."""
+        if self.pk is None:
+            return False
+        stored = self.stored_slug()
+        return stored is not None and self.slug_is_public(stored)
+
+    def before_changed_save(self):
+        refuse_public_slug_change(self)
+
+    def delete(self, *args, **kwargs):
+        if self.has_public_address():
+            raise ValidationError(
+                f"“{self}” cannot be deleted: published versions link to its address "
+                f"“{self.stored_slug()}”, which must never pass to anyone else."
+            )
+        return super().delete(*args, **kwargs)
+
+
+class Section(LinkedFromPublishedVersions):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
+
+    PUBLIC_FIELDS = ("name", "slug", "description")
 
     history = history()
 
@@ -127,11 +171,8 @@ class Section(SkipUnchangedSavesMixin):
         """Whether any published version links to this section's address."""
         return Revision.objects.filter(section_slug=slug or self.slug).exists()
 
-    def before_changed_save(self):
-        refuse_public_slug_change(self)
 
-
-class Contributor(SkipUnchangedSavesMixin):
+class Contributor(LinkedFromPublishedVersions):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
     affiliation = models.CharField(
@@ -149,6 +190,8 @@ class Contributor(SkipUnchangedSavesMixin):
         help_text="The staff account of this contributor, if any.",
     )
 
+    PUBLIC_FIELDS = ("name", "slug", "affiliation", "bio")
+
     history = history()
 
     class Meta:
@@ -164,17 +207,25 @@ class Contributor(SkipUnchangedSavesMixin):
         """Whether any published version (live or not) credits this contributor's address."""
         return Revision.objects.crediting(slug or self.slug).exists()
 
-    def before_changed_save(self):
-        refuse_public_slug_change(self)
-
 
 def refuse_public_slug_change(obj) -> None:
-    """A slug that published versions link to is a public address: it never changes.
+    """A slug that published versions link to is a public address: it never changes, and
+    it is never given to a new row (the impostor who would inherit a live byline's link).
 
     Checked on every save of a section, contributor or story, whatever the path (admin,
     revert, service, command, shell), against the slug as stored.
     """
-    if obj._state.adding or "slug" not in (obj.changed_fields() or []):
+    if obj._state.adding:
+        taken = type(obj)._base_manager.filter(slug=obj.slug).exists()
+        if obj.slug and not taken and obj.slug_is_public(obj.slug):
+            raise ValidationError(
+                {
+                    "slug": f"The address “{obj.slug}” is public: published versions link to it "
+                    "(it belonged to someone else), so it cannot be given to a new entry."
+                }
+            )
+        return
+    if "slug" not in (obj.changed_fields() or []):
         return
     stored = type(obj)._base_manager.filter(pk=obj.pk).values_list("slug", flat=True).first()
     if stored is not None and stored != obj.slug and obj.slug_is_public(stored):
@@ -183,6 +234,11 @@ def refuse_public_slug_change(obj) -> None:
                 "slug": f"The address “{stored}” is public: published versions link to it, so it cannot change."
             }
         )
+
+
+#: How a scheduled story whose working copy moved after its approval is named, in the
+#: admin and by ``publish_scheduled``.
+CHANGED_AFTER_SCHEDULING = "changed after scheduling: review and schedule again"
 
 
 def public_story(prefix: str = "") -> models.Q:
@@ -214,6 +270,13 @@ class Story(SkipUnchangedSavesMixin):
         PUBLISHED = "published", "Published"
         WITHDRAWN = "withdrawn", "Withdrawn"
 
+    public_id = models.UUIDField(
+        "permanent id",
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text="Never changes: every version's hash covers it (stories/integrity.py).",
+    )
     headline = models.CharField(max_length=200)
     slug = models.SlugField(
         max_length=200, unique=True, help_text="Part of the public URL; fixed once published."
@@ -226,6 +289,13 @@ class Story(SkipUnchangedSavesMixin):
     dateline = models.CharField(max_length=100, blank=True, help_text='e.g. "PORT HAVEN"')
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     scheduled_at = models.DateTimeField("scheduled publish time", null=True, blank=True)
+    scheduled_version = models.PositiveIntegerField(
+        "approved version",
+        null=True,
+        blank=True,
+        help_text="The working-copy version the editor approved when scheduling: "
+        "publish_scheduled publishes that version or nothing.",
+    )
     first_published_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(
         "public “Updated” time",
@@ -292,6 +362,17 @@ class Story(SkipUnchangedSavesMixin):
         return self.status == self.Status.SCHEDULED
 
     @property
+    def changed_since_scheduled(self) -> bool:
+        """Scheduled, but the working copy moved after the editor approved it: it will not
+        be published until someone reviews it and schedules it again."""
+        return self.is_scheduled and self.version != self.scheduled_version
+
+    @property
+    def schedule_warning(self) -> str:
+        """What the admin says of a scheduled story held back (empty when there is none)."""
+        return CHANGED_AFTER_SCHEDULING if self.changed_since_scheduled else ""
+
+    @property
     def is_public(self) -> bool:
         """Readers can read it now: published and not withdrawn."""
         return self.has_published_version and not self.is_withdrawn
@@ -326,7 +407,16 @@ class Story(SkipUnchangedSavesMixin):
 
     def before_changed_save(self):
         refuse_public_slug_change(self)
-        if not self._state.adding:
+        if "public_id" in (self.changed_fields() or []):
+            raise ValidationError(
+                {
+                    "public_id": "A story's permanent id never changes: its versions' hashes cover it."
+                }
+            )
+        # Scheduling records the version the editor approved; its own save (status and
+        # time only) must not move that version, or every scheduled story would look
+        # changed. ``publishing.schedule`` and ``unschedule`` set ``_keep_version``.
+        if not self._state.adding and not getattr(self, "_keep_version", False):
             # Count from the stored row, not this object: a history revert starts from an
             # old version number and must still move past every version an editor loaded.
             stored = Story.objects.filter(pk=self.pk).values_list("version", flat=True).first()
@@ -493,6 +583,10 @@ class Revision(models.Model):
 
     previous_hash = models.CharField(max_length=64, blank=True)
     content_hash = models.CharField(max_length=64, unique=True)
+    hash_version = models.PositiveSmallIntegerField(
+        default=HASH_VERSION,
+        help_text="Which fields the hash covers (stories/integrity.py, PAYLOAD_FIELDS).",
+    )
 
     history = history()
     objects = RevisionQuerySet.as_manager()
@@ -535,6 +629,84 @@ def diff_snapshot(content) -> dict:
         "dateline": content.get("dateline", ""),
         "section": content.get("section_name", ""),
     }
+
+
+class ContentRemoval(models.Model):
+    """The public trace of a legal removal: the content of a published version was removed
+    (``manage.py remove_version_content``), when, and the note readers are shown.
+
+    The version keeps its number, kind, time and hash, and its leaf in the transparency
+    log, so the record stays verifiable; only its text is gone. Append-only, like the
+    versions themselves (database triggers refuse to change or delete a row).
+    """
+
+    revision = models.OneToOneField(Revision, on_delete=models.PROTECT, related_name="removal")
+    removed_at = models.DateTimeField()
+    public_note = models.TextField(help_text="Shown to readers in the story's history.")
+    internal_reason = models.TextField(help_text="The legal ground, for the audit trail.")
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    def __str__(self):
+        return f"Content of {self.revision} removed {self.removed_at:%Y-%m-%d}"
+
+
+# -- the transparency log (stories/transparency.py) ------------------------------------
+
+
+class LogLeaf(models.Model):
+    """One published version's hash, appended as leaf ``index`` of the site's Merkle tree
+    (RFC 9162) in the transaction that published it. Append-only."""
+
+    index = models.PositiveBigIntegerField(primary_key=True)
+    revision = models.OneToOneField(Revision, on_delete=models.PROTECT, related_name="log_leaf")
+    entry_hash = models.CharField(
+        max_length=64, help_text="The version's hash as appended: the leaf's data."
+    )
+    appended_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["index"]
+
+    def __str__(self):
+        return f"leaf {self.index}"
+
+
+class LogNode(models.Model):
+    """The root hash of a complete perfect subtree of the log: the ``2**level`` leaves from
+    ``index * 2**level`` (level 0: the leaf hashes). Stored once complete, never changed,
+    so an append or a proof reads O(log n) rows (stories/merkle.py)."""
+
+    level = models.PositiveSmallIntegerField()
+    index = models.PositiveBigIntegerField()
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["level", "index"], name="unique_log_node"),
+        ]
+
+    def __str__(self):
+        return f"node {self.level}/{self.index}"
+
+
+class TreeHead(models.Model):
+    """A signed head of the log: its size, root hash and time, signed with the site's
+    Ed25519 key over RFC 9162's TreeHeadDataV2 (``merkle.tree_head_data``). One per
+    append; readers' verifiers keep the last one they checked. Append-only."""
+
+    size = models.PositiveBigIntegerField(primary_key=True)
+    root_hash = models.CharField(max_length=64)
+    timestamp = models.PositiveBigIntegerField(help_text="Milliseconds since the Unix epoch.")
+    signature = models.CharField(max_length=128)
+    public_key = models.CharField(max_length=64, help_text="The key that signed it, in hex.")
+
+    class Meta:
+        ordering = ["size"]
+
+    def __str__(self):
+        return f"tree head {self.size}"
 
 
 # Readers' error reports live in their own module; imported here so Django finds the model.

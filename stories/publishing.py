@@ -3,7 +3,8 @@
 Admin views, management commands, the importer and tests all call these functions.
 Each runs in a transaction that locks the story row, checks the newsroom rules and
 the caller's permissions, snapshots the working copy into a new ``Revision`` chained
-to the previous one by hash, and moves the story's public pointers, or does nothing.
+to the previous one by hash, appends that hash to the site's transparency log, and moves
+the story's public pointers, or does nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.db import router, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
-from . import audit
+from . import audit, transparency
 from .diffing import SnapshotDiff, compare_snapshots
 from .integrity import revision_hash
 from .kinds import REPUBLISH_KINDS, RevisionKind
@@ -113,6 +114,13 @@ def publish_errors(story: Story, kind: str | None, public_note: str, internal_re
     return errors
 
 
+def _changed_since_opened(locked: Story) -> str:
+    return (
+        f"{audit.display_name(locked.modified_by)} changed the working copy after you opened this "
+        "page. Review the changes shown below, then publish again."
+    )
+
+
 def _lock(story: Story) -> Story:
     """Lock the story row, then read it afresh with its latest revision.
 
@@ -147,12 +155,15 @@ def _write_revision(
         **clean_content(content),
     )
     revision.body_text = html_text(revision.body_html)
-    revision.content_hash = revision_hash(revision)
+    revision.content_hash = revision_hash(revision, story)
     revision._history_user = user
     revision._change_reason = (
         f"Published as version {revision.number} ({revision.get_kind_display()})"
     )
     revision.save()
+    # Its hash joins the site's transparency log in this same transaction: the leaf
+    # index is taken under the log's lock, so indexes follow publication, with no gaps.
+    transparency.append(revision)
 
     story.latest_revision = revision
     story.modified_by = user
@@ -188,11 +199,7 @@ def publish(
         locked = _lock(story)
         errors = publish_errors(locked, kind, public_note, internal_reason)
         if expected_version is not None and locked.version != expected_version:
-            errors.setdefault(
-                "__all__",
-                f"{audit.display_name(locked.modified_by)} changed the working copy after you opened this "
-                "page. Review the changes shown below, then publish again.",
-            )
+            errors.setdefault("__all__", _changed_since_opened(locked))
         if errors:
             raise ValidationError(errors)
         at = at or timezone.now()
@@ -204,6 +211,7 @@ def publish(
             locked.updated_at = at
         locked.status = Story.Status.PUBLISHED
         locked.scheduled_at = None
+        locked.scheduled_version = None
         with audit.acting_as(user):
             revision = _write_revision(
                 locked,
@@ -255,21 +263,27 @@ def withdraw(story: Story, *, user, public_note: str, internal_reason: str = "")
     return revision
 
 
-def schedule(story: Story, *, user, at: datetime) -> Story:
-    """Mark a draft to be published by ``publish_scheduled`` once ``at`` has passed."""
+def schedule(story: Story, *, user, at: datetime, expected_version: int | None = None) -> Story:
+    """Mark a draft to be published by ``publish_scheduled`` once ``at`` has passed.
+
+    Scheduling is an approval: the working-copy version the editor reviewed
+    (``expected_version``, else the stored one) is recorded, and ``publish_due``
+    publishes that version or nothing. Anyone's save after this moves the version, and
+    the story then waits, marked, for an editor to review it and schedule it again.
+    """
     require_permission(user, PUBLISH_STORY, "schedule stories")
     with transaction.atomic():
         locked = _lock(story)
         if locked.has_published_version:
             raise ValidationError("Only a story that has never been published can be scheduled.")
+        if expected_version is not None and locked.version != expected_version:
+            raise ValidationError(_changed_since_opened(locked))
         if at <= timezone.now():
             raise ValidationError({"scheduled_at": "Choose a time in the future, or publish now."})
         locked.status = Story.Status.SCHEDULED
         locked.scheduled_at = at
-        locked.modified_by = user
-        locked._history_user = user
-        locked._change_reason = f"Scheduled for {at.isoformat()}"
-        locked.save()
+        locked.scheduled_version = locked.version
+        _save_schedule(locked, user, f"Scheduled for {at.isoformat()} (version {locked.version})")
     _refresh(story, locked)
     return story
 
@@ -282,18 +296,31 @@ def unschedule(story: Story, *, user) -> Story:
             raise ValidationError("This story is not scheduled.")
         locked.status = Story.Status.DRAFT
         locked.scheduled_at = None
-        locked.modified_by = user
-        locked._history_user = user
-        locked._change_reason = "Schedule cancelled"
-        locked.save()
+        locked.scheduled_version = None
+        _save_schedule(locked, user, "Schedule cancelled")
     _refresh(story, locked)
     return story
+
+
+def _save_schedule(locked: Story, user, reason: str) -> None:
+    """Save a change of schedule only: the working copy (and so its version) is untouched."""
+    locked.modified_by = user
+    locked._history_user = user
+    locked._change_reason = reason
+    locked._keep_version = True
+    locked.save()
 
 
 @dataclass
 class ScheduledRun:
     published: list[Revision] = field(default_factory=list)
     failed: list[tuple[Story, str]] = field(default_factory=list)
+    #: Due stories whose working copy moved after they were scheduled: left scheduled.
+    changed: list[Story] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.failed or self.changed)
 
 
 def publish_due(*, user=None, now: datetime | None = None) -> ScheduledRun:
@@ -302,7 +329,9 @@ def publish_due(*, user=None, now: datetime | None = None) -> ScheduledRun:
     Each story is published in its own transaction at its scheduled time, so one story
     that breaks a rule does not hold back the others. The due list is read, and each
     story re-checked under its row lock, on the primary: two overlapping cron runs (or a
-    lagging replica) publish a story once, and the second run skips it quietly.
+    lagging replica) publish a story once, and the second run skips it quietly. A story
+    whose working copy moved after it was scheduled is not published: it stays
+    scheduled, and the run lists it in ``changed``.
     """
     user = user or audit.system_user()
     now = now or timezone.now()
@@ -318,9 +347,16 @@ def publish_due(*, user=None, now: datetime | None = None) -> ScheduledRun:
                 locked = _lock(story)
                 if not locked.is_scheduled or locked.scheduled_at > now:
                     continue
+                if locked.changed_since_scheduled:
+                    run.changed.append(locked)
+                    continue
                 # Published when it actually went live (late if cron was down), so the
-                # public times and the news sitemap stay honest.
-                run.published.append(publish(locked, user=user, at=now))
+                # public times and the news sitemap stay honest; exactly the approved
+                # version (``publish`` re-checks it under the same lock).
+                revision = publish(
+                    locked, user=user, at=now, expected_version=locked.scheduled_version
+                )
+                run.published.append(revision)
         except (ValidationError, PermissionDenied) as error:
             run.failed.append((story, "; ".join(_messages(error))))
     return run

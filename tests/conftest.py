@@ -110,6 +110,7 @@ def pytest_configure(config):
     # address of their own.
     settings.RATELIMIT_ENABLE = False
     settings.AXES_ENABLED = False
+    _flush_inside_lifted_triggers()
 
     cache = settings.CACHES["default"]
     if cache["BACKEND"].endswith("RedisCache"):  # Django's or django-redis's
@@ -190,3 +191,27 @@ def django_db_setup(django_db_setup):
     for connection in connections.all():
         if connection.vendor == "postgresql":
             connection.close_pool()
+
+
+def _flush_inside_lifted_triggers():
+    """pytest-django's transactional tests (and ``live_server``) empty every table after
+    each test with Django's ``flush`` (DELETE on SQLite, TRUNCATE on PostgreSQL), which
+    the append-only triggers refuse. Each flush runs in one transaction that lifts them
+    and puts them back (``append_only.lifted``), as a legal removal does: the triggers
+    stay installed, the tests see them, and production code has no way around them."""
+    from django.core.management.commands import flush
+    from django.db import transaction
+
+    from stories import append_only
+
+    original = flush.Command.handle
+    if getattr(original, "lifts_triggers", False):
+        return
+
+    def handle(self, **options):
+        database = options["database"]
+        with transaction.atomic(using=database), append_only.lifted(using=database):
+            return original(self, **options)
+
+    handle.lifts_triggers = True
+    flush.Command.handle = handle

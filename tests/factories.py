@@ -78,14 +78,16 @@ def long_record(story, editor, *, versions: int, start=None):
     """Give ``story`` a long-running record fast: version 1 published through the service,
     then versions 2..``versions`` (every fourth a correction, the rest updates) written
     in bulk with a valid hash chain, each with its audit rows (the revision's and two of
-    the story's, as an edit and a publish would leave). For query-count tests and
-    benchmarks, where publishing a thousand times one by one would be the slow part.
+    the story's, as an edit and a publish would leave) and its leaf in the transparency
+    log. For query-count tests and benchmarks, where publishing a thousand times one by
+    one would be the slow part.
     """
     from datetime import UTC, datetime, timedelta
 
+    from django.db import transaction
     from simple_history.utils import bulk_create_with_history
 
-    from stories import publishing
+    from stories import publishing, transparency
     from stories.integrity import revision_hash
     from stories.kinds import RevisionKind
     from stories.models import Revision, Story
@@ -122,12 +124,15 @@ def long_record(story, editor, *, versions: int, start=None):
                 history_change_reason=reason,
             )
             rows.append(row)
-    bulk_create_with_history(revisions, Revision, batch_size=500, default_user=editor)
-    history.objects.bulk_create(rows, batch_size=500)
-    if revisions:
-        latest = Revision.objects.get(story=story, number=versions)
-        Story.objects.filter(pk=story.pk).update(
-            latest_revision=latest, updated_at=latest.published_at
-        )
+    with transaction.atomic():
+        bulk_create_with_history(revisions, Revision, batch_size=500, default_user=editor)
+        history.objects.bulk_create(rows, batch_size=500)
+        written = Revision.objects.filter(story=story, number__gt=1).order_by("number")
+        transparency.append_many(written)
+        if revisions:
+            latest = Revision.objects.get(story=story, number=versions)
+            Story.objects.filter(pk=story.pk).update(
+                latest_revision=latest, updated_at=latest.published_at
+            )
     story.refresh_from_db()
     return story

@@ -545,7 +545,9 @@ def test_slugs_that_published_versions_link_to_are_fixed(client_for, editor, pub
         field = page.context["adminform"].form.fields["slug"]
         assert field.disabled, f"the {name}'s public slug is shown fixed"
 
-        response = client.post(url, form_data(page, slug="a-new-address", name="Renamed"))
+        response = client.post(
+            url, form_data(page, slug="a-new-address", name="Renamed", change_reason="Renamed")
+        )
 
         assert response.status_code == 302
         obj.refresh_from_db()

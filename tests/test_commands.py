@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.utils import timezone
 
 from stories import publishing
@@ -13,6 +12,7 @@ from stories.kinds import RevisionKind
 from stories.models import Revision, Story
 from stories.reports import ErrorReport
 from stories.roles import EDITOR, REPORTER
+from tests.tampering import sql
 
 
 def run(name, *args):
@@ -96,9 +96,18 @@ def test_publish_scheduled_with_unknown_user_fails_clearly(db):
 def test_verify_revisions_reports_tampering(story, editor):
     publishing.publish(story, user=editor)
     out, _ = run("verify_revisions")
-    assert out.strip() == "1 stories verified"
+    assert out.strip() == "1 stories verified, 1 log entries"
 
-    with connection.cursor() as cursor:
-        cursor.execute("UPDATE stories_revision SET body = 'edited behind our back'")
+    sql("UPDATE stories_revision SET body = 'edited behind our back'")
     with pytest.raises(CommandError, match="1 problems found"):
         run("verify_revisions")
+
+
+def test_log_public_key_prints_the_key_that_signs_the_tree_heads(story, editor):
+    from stories import signing
+
+    out, _ = run("log_public_key")
+    assert out == f"{signing.public_key_hex()}\n"
+    publishing.publish(story, user=editor)
+    out, _ = run("log_public_key", "--tree-head")
+    assert out.splitlines()[1].startswith("tree head: 1 entries, root ")

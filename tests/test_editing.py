@@ -259,3 +259,19 @@ def test_an_unpublished_section_may_change_its_slug(db, editor):
     section.slug = "better"
     assert editing.save_section(section, user=editor)
     assert Section.objects.get(pk=section.pk).slug == "better"
+
+
+def test_the_permanent_id_never_changes_through_an_edit_a_revert_or_a_shell(published, editor):
+    import uuid
+
+    original = published.public_id
+    published.public_id = uuid.uuid4()
+    published.headline = "A new headline"
+    editing.save_story(published, user=editor, reason="Headline")
+    assert Story.objects.get(pk=published.pk).public_id == original
+
+    shell = Story.objects.get(pk=published.pk)
+    shell.public_id = uuid.uuid4()
+    with pytest.raises(ValidationError, match="permanent id never changes"):
+        shell.save()
+    assert Story.objects.get(pk=published.pk).public_id == original

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from stories import publishing
-from stories.integrity import HASHED_FIELDS
+from stories.integrity import PAYLOAD_FIELDS
 from stories.interchange.exporting import SCHEMA_VERSION, export_story, export_story_json
 from stories.interchange.importing import import_file
 from stories.kinds import RevisionKind
@@ -149,12 +149,22 @@ def test_round_trip_of_a_published_and_updated_story(updated_story, editor, repo
 
 def test_revision_hashes_can_be_checked_from_the_export_alone(updated_story):
     """An importing tool can verify the chain with nothing but the JSON."""
-    for revision in export_story(updated_story)["revisions"]:
-        payload = {name: revision[name] for name in HASHED_FIELDS}
-        payload["published_by"] = revision["published_by_id"]
-        payload["previous_hash"] = revision["previous_hash"]
+    exported = export_story(updated_story)
+    previous = ""
+    for revision in exported["revisions"]:
+        payload = {name: revision[name] for name in PAYLOAD_FIELDS[revision["hash_version"]]}
+        payload.update(
+            v=revision["hash_version"],
+            story=exported["story"]["public_id"],
+            slug=exported["story"]["slug"],
+            previous_hash=revision["previous_hash"],
+        )
         canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         assert hashlib.sha256(canonical.encode()).hexdigest() == revision["content_hash"]
+        assert revision["previous_hash"] == previous
+        previous = revision["content_hash"]
+    leaves = [revision["leaf_index"] for revision in exported["revisions"]]
+    assert leaves == sorted(leaves) and None not in leaves
 
 
 def test_export_matches_the_documented_json_schema(updated_story, editor):

@@ -1,12 +1,13 @@
 """Published revisions are immutable and chained by hash."""
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from stories import publishing
 from stories.integrity import revision_hash, verify_story
 from stories.kinds import RevisionKind
 from stories.models import ImmutableRevisionError, Revision
+from tests.tampering import sql
 
 
 @pytest.fixture
@@ -35,13 +36,20 @@ def test_hash_chain_links_each_revision_to_the_previous(published):
     assert verify_story(published) == []
 
 
-def test_tampering_is_detected(published):
+def test_tampering_is_refused_by_the_database_and_detected_behind_its_back(published):
     revision = published.revisions.get(number=2)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE stories_revision SET headline = %s WHERE id = %s", ["Tampered", revision.pk]
-        )
-    assert verify_story(published) == ["revision 2: content does not match its hash"]
+    update = "UPDATE stories_revision SET headline = %s WHERE id = %s"
+    with (
+        pytest.raises(IntegrityError, match="stories_revision is append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(update, ["Tampered", revision.pk])
+    assert verify_story(published) == []
+
+    sql(update, "Tampered", revision.pk)  # the database owner lifts the trigger
+
+    assert verify_story(published) == ["version 2: content does not match its hash"]
 
 
 def test_revision_cannot_be_edited_through_the_orm(published):

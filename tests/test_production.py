@@ -28,6 +28,7 @@ from tests.factories import UserFactory
 BASE_DIR = Path(__file__).resolve().parent.parent
 SECRET_KEY = "k3y-" + "x7Qv9sLm2pRt8wZc4nHb6yFd1gJk5aUe0iOo3lPq8rSt7uVw2xYz"  # 56 characters
 HOST = "news.example.com"
+LOG_SIGNING_KEY = "5e" * 32
 
 
 def production(**variables) -> dict:
@@ -36,6 +37,7 @@ def production(**variables) -> dict:
         "DJANGO_SECRET_KEY": SECRET_KEY,
         "DJANGO_ALLOWED_HOSTS": HOST,
         "NEWSROOM_PUBLICATION_URL": f"https://{HOST}",
+        "NEWSROOM_LOG_SIGNING_KEY": LOG_SIGNING_KEY,
     }
     return environment(**{**defaults, **variables})
 
@@ -73,6 +75,38 @@ def test_production_without_allowed_hosts_stops_with_a_clear_error():
     with pytest.raises(ImproperlyConfigured) as stopped:
         evaluate_settings(env)
     assert "DJANGO_ALLOWED_HOSTS must be set when DJANGO_ENV=production" in str(stopped.value)
+
+
+def test_production_without_a_log_signing_key_stops_with_a_clear_error():
+    env = production()
+    del env["NEWSROOM_LOG_SIGNING_KEY"]
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "NEWSROOM_LOG_SIGNING_KEY must be set when DJANGO_ENV=production" in result.stderr
+
+
+def test_a_malformed_log_signing_key_is_refused_naming_the_variable():
+    result = manage("check", env=production(NEWSROOM_LOG_SIGNING_KEY="not-a-key"))
+    assert result.returncode != 0
+    assert "NEWSROOM_LOG_SIGNING_KEY must hold 64 hexadecimal characters" in result.stderr
+
+
+def test_development_generates_a_key_once_into_an_ignored_file_and_says_so(tmp_path, capsys):
+    from newsroom.log_key import signing_key_seed
+
+    key_file = tmp_path / ".newsroom-log-signing-key"
+    first = signing_key_seed("", production=False, development_file=key_file)
+    said = capsys.readouterr().err
+    again = signing_key_seed("", production=False, development_file=key_file)
+    assert f"generated a development signing key for the transparency log in {key_file}" in said
+    assert capsys.readouterr().err == ""
+    assert first == again == key_file.read_text().strip()
+    assert len(first) == 64 and key_file.stat().st_mode & 0o077 == 0
+    assert signing_key_seed(
+        LOG_SIGNING_KEY.upper(), production=True, development_file=key_file
+    ) == (LOG_SIGNING_KEY)
+    ignored = run(["git", "check-ignore", "-q", ".newsroom-log-signing-key"], environment())
+    assert ignored.returncode == 0
 
 
 def test_deploy_check_finds_nothing_to_warn_about():

@@ -282,12 +282,19 @@ def test_the_migration_fills_the_stored_text_of_older_versions(editor):
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
+    from stories import append_only
+
     story = published_story(editor, body="Older *version* text.", when=at(0))
-    with connection.cursor() as cursor:
-        cursor.execute("UPDATE stories_revision SET body_text = '' WHERE story_id = %s", [story.pk])
     name = "0007_revision_body_text"
     state = MigrationExecutor(connection).loader.project_state(("stories", name))
-    importlib.import_module(f"stories.migrations.{name}").fill_body_text(state.apps, None)
+    # A version stored before the column existed, filled by the migration: both ran
+    # before the append-only triggers were installed, so they run here with them lifted.
+    with append_only.lifted(["stories_revision", "stories_historicalrevision"]):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE stories_revision SET body_text = '' WHERE story_id = %s", [story.pk]
+            )
+        importlib.import_module(f"stories.migrations.{name}").fill_body_text(state.apps, None)
     assert Revision.objects.get(story=story).body_text == "Older version text."
 
 

@@ -7,6 +7,8 @@ from django.db import transaction
 from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
+from stories.models import LinkedFromPublishedVersions
+
 from .history import AuditTrailContextHelper
 
 
@@ -24,6 +26,17 @@ class AuditedAdmin(SimpleHistoryAdmin):
     object_history_list_template = "admin/stories/object_history_list.html"
     #: History rows a page: each row's changes are diffed against the row before it.
     history_list_per_page = 50
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.editor = request.user  # the services check this person's rights
+        return form
+
+    def has_delete_permission(self, request, obj=None):
+        # Published versions link to it: its address must never pass to anyone else.
+        if isinstance(obj, LinkedFromPublishedVersions) and obj.has_public_address():
+            return False
+        return super().has_delete_permission(request, obj)
 
     def get_historical_record_context_helper(self, request, historical_record):
         return AuditTrailContextHelper(self.model, historical_record)

@@ -72,7 +72,7 @@ class StoryAdminForm(PublicSlugForm):
         "Recorded in the audit trail. Required once the story has been published."
     )
 
-    #: The person saving (set by ``StoryAdmin.get_form``): the service checks their rights.
+    #: The person saving (set by ``AuditedAdmin.get_form``): the service checks their rights.
     editor = None
 
     class Meta:
@@ -194,17 +194,36 @@ class CreditInlineFormSet(BaseInlineFormSet):
             raise ValidationError(messages)
 
 
-class SectionAdminForm(PublicSlugForm):
-    change_reason = _reason_field("Recorded in the audit trail.")
+class LinkedAdminForm(PublicSlugForm):
+    """A section or contributor, checked by ``stories.editing`` before it is saved: what
+    readers see of one that published stories link to changes only with the publish
+    permission and a reason, shown next to the fields."""
 
+    change_reason = _reason_field(
+        "Recorded in the audit trail. Required to change what readers see once published "
+        "stories link here (editors only)."
+    )
+
+    #: The person saving (set by ``AuditedAdmin.get_form``): the service checks their rights.
+    editor = None
+
+    def _post_clean(self):
+        super()._post_clean()  # the instance now holds the submitted values
+        if self.errors:
+            return
+        errors = editing.linked_edit_errors(
+            self.instance, user=self.editor, reason=self.cleaned_data.get("change_reason", "")
+        )
+        add_service_errors(self, errors)
+
+
+class SectionAdminForm(LinkedAdminForm):
     class Meta:
         model = Section
         fields = ["name", "slug", "description"]
 
 
-class ContributorAdminForm(PublicSlugForm):
-    change_reason = _reason_field("Recorded in the audit trail.")
-
+class ContributorAdminForm(LinkedAdminForm):
     class Meta:
         model = Contributor
         fields = ["name", "slug", "affiliation", "bio", "user"]

@@ -65,7 +65,14 @@ class CreditInline(admin.TabularInline):
 class StoryAdmin(AuditedAdmin):
     form = StoryAdminForm
     inlines = [CreditInline]
-    list_display = ["headline", "status", "section", "updated_at", "modified_at", "modified_by"]
+    list_display = [
+        "headline",
+        "status_in_list",
+        "section",
+        "updated_at",
+        "modified_at",
+        "modified_by",
+    ]
     list_filter = ["status", "section"]
     list_select_related = ["section", "modified_by"]
     search_fields = ["headline", "dek", "slug", "body"]
@@ -101,15 +108,21 @@ class StoryAdmin(AuditedAdmin):
         "imported_from",
     ]
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.editor = request.user
-        return form
-
     @admin.display(description="Status")
     def publication_status(self, obj):
         if obj.is_scheduled:
-            return f"Scheduled for {timezone.localtime(obj.scheduled_at):%Y-%m-%d %H:%M %Z}"
+            status = f"Scheduled for {timezone.localtime(obj.scheduled_at):%Y-%m-%d %H:%M %Z}"
+            if obj.changed_since_scheduled:
+                status += f" ({obj.schedule_warning})"
+            return status
+        return obj.get_status_display()
+
+    @admin.display(description="Status", ordering="status")
+    def status_in_list(self, obj):
+        if obj.changed_since_scheduled:
+            return format_html(
+                '<span class="story-warning">Scheduled: {}</span>', obj.schedule_warning
+            )
         return obj.get_status_display()
 
     @admin.display(description="Latest versions")
@@ -320,7 +333,12 @@ class StoryAdmin(AuditedAdmin):
 
     def _publish(self, request, story, data):
         if data.get("scheduled_at"):
-            publishing.schedule(story, user=request.user, at=data["scheduled_at"])
+            publishing.schedule(
+                story,
+                user=request.user,
+                at=data["scheduled_at"],
+                expected_version=data["loaded_version"],
+            )
             self.message_user(request, f"“{story.headline}” is scheduled.", messages.SUCCESS)
             return
         arguments = {

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from itertools import groupby
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 
 from stories.models import Contributor, Credit, Revision, Section, Story, StorySource
@@ -51,7 +52,7 @@ def export_story(story: Story) -> dict:
         .select_related("history_user")
         .order_by("history_date", "history_id")
     )
-    revisions = list(story.revisions.select_related("published_by").order_by("number"))
+    revisions = list(story.revisions.select_related("published_by", "log_leaf").order_by("number"))
     credits = list(story.credits.select_related("contributor").order_by("position", "pk"))
     names = _Names(story_rows, credit_rows, revisions)
     return {
@@ -115,6 +116,7 @@ def _username(user) -> str | None:
 def _story(story: Story, credits: list[Credit], names: _Names) -> dict:
     source = StorySource.objects.filter(story=story).select_related("imported_by").first()
     return {
+        "public_id": str(story.public_id),
         "slug": story.slug,
         "headline": story.headline,
         "dek": story.dek,
@@ -123,6 +125,7 @@ def _story(story: Story, credits: list[Credit], names: _Names) -> dict:
         "dateline": story.dateline,
         "status": story.status,
         "scheduled_at": _time(story.scheduled_at),
+        "scheduled_version": story.scheduled_version,
         "first_published_at": _time(story.first_published_at),
         "updated_at": _time(story.updated_at),
         "latest_revision": names.revisions.get(story.latest_revision_id),
@@ -185,7 +188,17 @@ def _revision(revision: Revision) -> dict:
         "dateline": revision.dateline,
         "previous_hash": revision.previous_hash,
         "content_hash": revision.content_hash,
+        "hash_version": revision.hash_version,
+        "leaf_index": _leaf_index(revision),
     }
+
+
+def _leaf_index(revision: Revision) -> int | None:
+    """Where the version's hash stands in the site's transparency log."""
+    try:
+        return revision.log_leaf.index
+    except ObjectDoesNotExist:
+        return None
 
 
 def _history(story_rows: list, credit_rows: list, names: _Names) -> list[dict]:

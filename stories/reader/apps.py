@@ -7,11 +7,20 @@ class ReaderConfig(AppConfig):
     verbose_name = "Reader site"
 
     def ready(self):
-        from stories import publishing
+        from stories import editing, publishing, removal
 
         from . import caching
 
         # A new revision makes the story's cached pages, and every list, stale.
         publishing.revision_published.connect(
             caching.on_revision_published, dispatch_uid="stories.reader.caching.invalidate"
+        )
+        # A legal removal: the story's pages must forget the removed text at once.
+        removal.content_removed.connect(
+            caching.on_content_removed, dispatch_uid="stories.reader.caching.invalidate_removed"
+        )
+        # A section's or contributor's public page changed: their pages and lists are stale.
+        editing.public_profile_changed.connect(
+            caching.on_public_profile_changed,
+            dispatch_uid="stories.reader.caching.invalidate_profiles",
         )

@@ -210,6 +210,11 @@ def invalidate_story(slug: str, revision_id: int = 0) -> None:
         )
 
 
+def invalidate_lists() -> None:
+    """Make every cached page that lists stories (and so sections and contributors) stale."""
+    cache.set(SITE_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+
+
 def invalidate_all() -> None:
     """Make every cached reader page stale (a deploy that changes templates, tests).
 
@@ -221,6 +226,18 @@ def invalidate_all() -> None:
 def on_revision_published(sender, story, revision, **kwargs):
     """Receiver of ``revision_published`` (connected in ``ReaderConfig.ready``)."""
     invalidate_story(story.slug, revision.pk)
+
+
+def on_content_removed(sender, story, numbers, **kwargs):
+    """Receiver of ``removal.content_removed``: the story's pages must forget the text."""
+    invalidate_story(story.slug)
+
+
+def on_public_profile_changed(sender, instance, fields, **kwargs):
+    """Receiver of ``editing.public_profile_changed``: a section's or contributor's page,
+    its feeds and the lists naming it are keyed on the site generation. Story pages show
+    names as published in their versions, so they stay as they are."""
+    invalidate_lists()
 
 
 # -- headers -----------------------------------------------------------------------------

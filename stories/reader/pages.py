@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.paginator import InvalidPage, Paginator
-from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -27,11 +27,19 @@ from django.utils import timezone
 from stories import addresses
 from stories.diffing import SnapshotDiff, compare_snapshots
 from stories.kinds import PROMINENT_KINDS, CreditRole, RevisionKind
-from stories.models import Contributor, Revision, Section, Story, diff_snapshot
+from stories.models import (
+    ContentRemoval,
+    Contributor,
+    Revision,
+    Section,
+    Story,
+    diff_snapshot,
+)
 from stories.reports import ErrorReport
 from stories.text import clean_text
 
 from . import caching
+from .record import RECORD_PER_PAGE
 
 #: Stories per page on the home, section and contributor pages.
 STORIES_PER_PAGE = 20
@@ -57,10 +65,15 @@ CARD_FIELDS = (
 VERSION_FIELDS = (
     "number", "kind", "public_note", "published_at", "headline", "dek", "body",
     "body_html", "byline", "tagline", "credits", "section_name", "section_slug",
-    "dateline", "content_hash",
+    "dateline", "content_hash", "removal__removed_at", "removal__public_note",
 )  # fmt: skip
 #: What a note (history entry) shows of one version.
 NOTE_FIELDS = ("number", "kind", "public_note", "published_at")
+#: What the public history shows of one version: its note, its hash, a legal removal.
+HISTORY_FIELDS = (
+    *NOTE_FIELDS, "reader_prompted", "content_hash", "removal__removed_at",
+    "removal__public_note",
+)  # fmt: skip
 
 
 class StoryWithdrawn(Exception):
@@ -221,6 +234,9 @@ class Version(KindLabel):
     section_slug: str
     dateline: str
     content_hash: str = ""
+    #: When its content was removed for a legal reason, and the note readers are shown.
+    removed_at: datetime | None = None
+    removal_note: str = ""
 
     def snapshot(self) -> dict:
         """The content compared between versions (``diffing.compare_snapshots``)."""
@@ -238,7 +254,13 @@ def version(row: Mapping) -> Version:
         )
         for credit in row.get("credits") or []
     )
-    return Version(**{**{name: row.get(name, "") for name in VERSION_FIELDS}, "credits": credits})
+    fields = {name: row.get(name, "") for name in VERSION_FIELDS if "__" not in name}
+    fields.update(
+        credits=credits,
+        removed_at=row.get("removal__removed_at"),
+        removal_note=row.get("removal__public_note") or "",
+    )
+    return Version(**fields)
 
 
 @dataclass(frozen=True)
@@ -277,6 +299,29 @@ def with_reader_prompted(revisions):
     return revisions.annotate(
         reader_prompted=Exists(ErrorReport.objects.filter(resolved_by=OuterRef("pk")))
     )
+
+
+@dataclass(frozen=True)
+class HistoryEntry(Note):
+    """A version as the public history lists it: its note, its hash (which anyone can
+    check against the site's transparency log) and, if it came to that, a legal removal."""
+
+    content_hash: str = ""
+    removed_at: datetime | None = None
+    removal_note: str = ""
+
+    @property
+    def short_hash(self) -> str:
+        return self.content_hash[:12]
+
+    @property
+    def record_page(self) -> int:
+        """The page of the story's record.json that holds this version."""
+        return (self.number - 1) // RECORD_PER_PAGE + 1
+
+
+def history_entries(rows) -> list[HistoryEntry]:
+    return [HistoryEntry(*row) for row in rows]
 
 
 # -- lists ---------------------------------------------------------------------------------
@@ -369,6 +414,8 @@ class StoryState:
     number: int | None
     content_hash: str
     modified_at: datetime | None
+    #: The last legal removal of a version's content: pages kept before it are stale.
+    removed_at: datetime | None = None
 
     @property
     def has_published_version(self) -> bool:
@@ -376,12 +423,25 @@ class StoryState:
 
     @property
     def etag(self) -> str:
-        return f"{self.pk}-{self.number}-{self.content_hash[:16]}"
+        etag = f"{self.pk}-{self.number}-{self.content_hash[:16]}"
+        return f"{etag}-r{int(self.removed_at.timestamp())}" if self.removed_at else etag
+
+    @property
+    def last_modified(self) -> datetime | None:
+        if self.removed_at and self.modified_at:
+            return max(self.modified_at, self.removed_at)
+        return self.modified_at
 
 
 def story_state(slug: str) -> StoryState | None:
+    last_removal = (
+        ContentRemoval.objects.filter(revision__story=OuterRef("pk"))
+        .order_by("-removed_at")
+        .values("removed_at")[:1]
+    )
     row = (
         Story.objects.filter(slug=slug)
+        .annotate(removed_at=Subquery(last_removal))
         .values(
             "pk",
             "status",
@@ -389,6 +449,7 @@ def story_state(slug: str) -> StoryState | None:
             "latest_revision__number",
             "latest_revision__content_hash",
             "latest_revision__published_at",
+            "removed_at",
         )
         .first()
     )
@@ -401,6 +462,7 @@ def story_state(slug: str) -> StoryState | None:
         number=row["latest_revision__number"],
         content_hash=row["latest_revision__content_hash"] or "",
         modified_at=row["latest_revision__published_at"],
+        removed_at=row["removed_at"],
     )
 
 
@@ -565,9 +627,9 @@ def history_page(slug: str, number: int) -> tuple[StoryCard, CardPage]:
     versions = (
         with_reader_prompted(Revision.objects.filter(story_id=row["story_id"]))
         .order_by("-number")
-        .values_list(*NOTE_FIELDS, "reader_prompted")
+        .values_list(*HISTORY_FIELDS)
     )
-    return story_card(row), paginate(versions, number, HISTORY_PER_PAGE, notes)
+    return story_card(row), paginate(versions, number, HISTORY_PER_PAGE, history_entries)
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import feeds, report_views, views
+from . import feeds, record_views, report_views, views
 
 app_name = "reader"
 
@@ -18,6 +18,7 @@ urlpatterns = [
         name="compare",
     ),
     path("stories/<slug:slug>/preview/", views.preview, name="preview"),
+    path("stories/<slug:slug>/record.json", record_views.story_record, name="story_record"),
     # Readers report errors (private: the desk reads reports in the admin).
     path("stories/<slug:slug>/report/", report_views.report_error, name="report"),
     path("stories/<slug:slug>/report/thanks/", report_views.report_thanks, name="report_thanks"),
@@ -43,4 +44,13 @@ urlpatterns = [
     path("feeds/corrections/atom/", views.feed(feeds.CorrectionsAtom()), name="corrections_feed"),
     # Full-text search over the live stories.
     path("search/", views.search_page, name="search"),
+    # The transparency log, for outsiders' verifiers (docs/transparency.md).
+    path("log/tree-head.json", record_views.tree_head, name="log_head"),
+    path(
+        "log/consistency/<int:first>/<int:second>.json",
+        record_views.consistency,
+        name="log_consistency",
+    ),
+    path("log/entries.json", record_views.entries, name="log_entries"),
+    path("log/public-key.txt", record_views.public_key, name="log_public_key"),
 ]

@@ -51,7 +51,7 @@ def _story_etag(request, slug, **kwargs):
 
 def _story_last_modified(request, slug, **kwargs):
     state = _state(request, slug)
-    return state.modified_at if state and state.has_published_version else None
+    return state.last_modified if state and state.has_published_version else None
 
 
 def _story_key(request, slug, **kwargs):

@@ -25,7 +25,14 @@ class Command(BaseCommand):
             self.stdout.write(f"published {revision.story.slug} (version {revision.number})")
         for story, message in run.failed:
             self.stderr.write(f"not published {story.slug}: {message}")
-        if not run.published and not run.failed:
+        for story in run.changed:
+            self.stderr.write(
+                f"not published {story.slug}: {story.schedule_warning} "
+                f"(approved version {story.scheduled_version or 'unknown'}, "
+                f"working copy now at version {story.version})"
+            )
+        if not (run.published or run.failed or run.changed):
             self.stdout.write("nothing due")
-        if run.failed:
-            raise CommandError(f"{len(run.failed)} scheduled stories could not be published")
+        if not run.ok:
+            held = len(run.failed) + len(run.changed)
+            raise CommandError(f"{held} scheduled stories could not be published")

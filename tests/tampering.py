@@ -1,0 +1,230 @@
+"""The tamper suite's ten rewrites of the public record, and what an attacker with the
+database owner's rights can do: lift the append-only triggers for one transaction and
+rewrite rows with raw SQL (without that, the database refuses).
+
+Each tamper runs against ``PublishedRecord`` (two stories, three versions each) in one of
+two ways: ``plainly`` (as any database user: the triggers apply) or ``as_owner`` (the
+triggers lifted). ``test_tampering.py`` checks which the database refuses and which
+``verify_revisions`` detects; ``test_outside_verifier.py`` runs the outside verifier,
+holding an earlier tree head, against a live server after each.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from stories import append_only, merkle, publishing, signing
+from stories.integrity import revision_hash
+from stories.kinds import RevisionKind
+from stories.models import Revision, Story
+
+
+@contextmanager
+def as_database_owner():
+    """A cursor in a transaction where the append-only triggers are lifted."""
+    with transaction.atomic(), append_only.lifted(), connection.cursor() as cursor:
+        yield cursor
+
+
+@contextmanager
+def as_database_user():
+    """A cursor in a transaction, the triggers in place."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        yield cursor
+
+
+def sql(statement: str, *params):
+    """Run one statement as the database owner would, triggers lifted."""
+    with as_database_owner() as cursor:
+        cursor.execute(statement, params)
+
+
+@dataclass
+class PublishedRecord:
+    """Two published stories, ``a`` and ``b``, with versions 1 to 3 each."""
+
+    a: Story
+    b: Story
+
+    @classmethod
+    def build(cls, editor, factory):
+        stories = []
+        for name in ("harbor", "ferry"):
+            story = factory(slug=f"{name}-story", headline=f"The {name} story")
+            publishing.publish(story, user=editor)
+            story.body += f"\n\nMore on the {name}."
+            story.save()
+            publishing.publish(
+                story, user=editor, kind=RevisionKind.UPDATE, public_note="Added a paragraph."
+            )
+            publishing.publish(
+                story, user=editor, kind=RevisionKind.CORRECTION, public_note="Fixed a name."
+            )
+            stories.append(Story.objects.get(pk=story.pk))
+        return cls(*stories)
+
+    def version(self, story: Story, number: int) -> Revision:
+        return Revision.objects.get(story=story, number=number)
+
+
+# -- the ten tampers -----------------------------------------------------------------------
+#
+# Each takes the record and a cursor (with or without the triggers). Those a plain
+# database user can do at all (an INSERT) are marked ``allowed``.
+
+
+def update_a_versions_body(record, cursor):
+    cursor.execute(
+        "UPDATE stories_revision SET body = %s WHERE id = %s",
+        ["Words the newsroom never published.", record.version(record.a, 2).pk],
+    )
+
+
+def delete_a_middle_version(record, cursor):
+    middle = record.version(record.a, 2).pk
+    cursor.execute("DELETE FROM stories_logleaf WHERE revision_id = %s", [middle])
+    cursor.execute("DELETE FROM stories_revision WHERE id = %s", [middle])
+
+
+def delete_the_latest_version_and_repoint(record, cursor):
+    latest, before = record.version(record.a, 3).pk, record.version(record.a, 2).pk
+    cursor.execute(
+        "UPDATE stories_story SET latest_revision_id = %s WHERE id = %s", [before, record.a.pk]
+    )
+    cursor.execute("DELETE FROM stories_logleaf WHERE revision_id = %s", [latest])
+    cursor.execute("DELETE FROM stories_revision WHERE id = %s", [latest])
+
+
+def null_the_pointer_and_edit(record, cursor):
+    cursor.execute(
+        "UPDATE stories_story SET latest_revision_id = NULL WHERE id = %s", [record.a.pk]
+    )
+    cursor.execute(
+        "UPDATE stories_revision SET headline = %s WHERE story_id = %s",
+        ["A headline nobody published", record.a.pk],
+    )
+
+
+def swap_two_stories_versions(record, cursor):
+    a2, b2 = record.version(record.a, 2).pk, record.version(record.b, 2).pk
+    cursor.execute(
+        "UPDATE stories_revision SET story_id = %s, number = 1000 WHERE id = %s", [record.b.pk, a2]
+    )
+    cursor.execute("UPDATE stories_revision SET story_id = %s WHERE id = %s", [record.a.pk, b2])
+    cursor.execute("UPDATE stories_revision SET number = 2 WHERE id = %s", [a2])
+
+
+def recompute_the_chain_after_an_edit(record, cursor):
+    """Edit version 2 and recompute its hash and every later one, consistently."""
+    previous = record.version(record.a, 1).content_hash
+    for number in (2, 3):
+        revision = record.version(record.a, number)
+        if number == 2:
+            revision.body = "Words the newsroom never published."
+        revision.previous_hash = previous
+        revision.content_hash = revision_hash(revision, record.a)
+        previous = revision.content_hash
+        cursor.execute(
+            "UPDATE stories_revision SET body = %s, previous_hash = %s, content_hash = %s "
+            "WHERE id = %s",
+            [revision.body, revision.previous_hash, revision.content_hash, revision.pk],
+        )
+
+
+def update_an_audit_row(record, cursor):
+    cursor.execute(
+        "UPDATE stories_historicalstory SET history_change_reason = %s WHERE id = %s",
+        ["Nothing to see here", record.a.pk],
+    )
+
+
+def delete_an_audit_row(record, cursor):
+    cursor.execute(
+        "DELETE FROM stories_historicalrevision WHERE id = %s", [record.version(record.a, 2).pk]
+    )
+
+
+def insert_a_version_with_a_skipped_number(record, cursor):
+    """Version 5 after 3, hashed and chained as the service would, pointer moved to it."""
+    last = record.version(record.a, 3)
+    fake = Revision(
+        story=record.a,
+        number=5,
+        kind=RevisionKind.UPDATE,
+        public_note="Quietly added.",
+        published_at=timezone.now(),
+        published_by=last.published_by,
+        previous_hash=last.content_hash,
+        **{name: getattr(last, name) for name in publishing.CONTENT_FIELDS},
+    )
+    fake.body = "A version slipped in by hand."
+    fake.content_hash = revision_hash(fake, record.a)
+    fake.save()
+    cursor.execute(
+        "UPDATE stories_story SET latest_revision_id = %s WHERE id = %s", [fake.pk, record.a.pk]
+    )
+
+
+insert_a_version_with_a_skipped_number.allowed = True
+
+
+def rewrite_the_log(record, cursor):
+    """The strongest rewrite: edit a version, recompute its chain, then rebuild the whole
+    transparency log from the new hashes and sign fresh tree heads with the site's own
+    key. Everything inside the database is consistent again."""
+    recompute_the_chain_after_an_edit(record, cursor)
+    cursor.execute("DELETE FROM stories_treehead")
+    cursor.execute("DELETE FROM stories_lognode")
+    cursor.execute(
+        'SELECT l."index", r.content_hash FROM stories_logleaf l '
+        'JOIN stories_revision r ON r.id = l.revision_id ORDER BY l."index"'
+    )
+    leaves = cursor.fetchall()
+    cursor.execute("DELETE FROM stories_logleaf")
+    tree = merkle.CompactTree()
+    now = timezone.now()
+    for index, content_hash in leaves:
+        revision_id = Revision.objects.get(content_hash=content_hash).pk
+        cursor.execute(
+            'INSERT INTO stories_logleaf ("index", revision_id, entry_hash, appended_at) '
+            "VALUES (%s, %s, %s, %s)",
+            [index, revision_id, content_hash, now],
+        )
+        for (level, position), value in tree.append(merkle.leaf_hash(bytes.fromhex(content_hash))):
+            cursor.execute(
+                'INSERT INTO stories_lognode (level, "index", hash) VALUES (%s, %s, %s)',
+                [level, position, value.hex()],
+            )
+    timestamp = int(now.timestamp() * 1000)
+    root = tree.root()
+    cursor.execute(
+        "INSERT INTO stories_treehead (size, root_hash, timestamp, signature, public_key) "
+        "VALUES (%s, %s, %s, %s, %s)",
+        [
+            tree.size,
+            root.hex(),
+            timestamp,
+            signing.sign(merkle.tree_head_data(tree.size, timestamp, root)),
+            signing.public_key_hex(),
+        ],
+    )
+
+
+TAMPERS = [
+    update_a_versions_body,
+    delete_a_middle_version,
+    delete_the_latest_version_and_repoint,
+    null_the_pointer_and_edit,
+    swap_two_stories_versions,
+    recompute_the_chain_after_an_edit,
+    update_an_audit_row,
+    delete_an_audit_row,
+    insert_a_version_with_a_skipped_number,
+    rewrite_the_log,
+]
+#: The tampers that change nothing readers or outsiders can see (internal audit rows).
+AUDIT_TAMPERS = [update_an_audit_row, delete_an_audit_row]
