@@ -181,6 +181,8 @@ def test_a_withdrawn_story_answers_410_with_the_note(page, live_server, editor, 
     response = page.goto(live_server.url + corrected_story.get_absolute_url())
 
     assert response.status == 410
-    expect(page.get_by_role("heading", level=1)).to_have_text("This story has been withdrawn")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"“{corrected_story.headline}” has been withdrawn"
+    )
     expect(page.locator("main")).to_contain_text("This story was withdrawn pending a legal review.")
     assert Story.objects.get(pk=corrected_story.pk).is_withdrawn
