@@ -15,6 +15,8 @@ same picture finds them in place.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -23,7 +25,7 @@ from . import images
 from .images import ImageRejected
 from .models import Picture
 
-__all__ = ["ImageRejected", "store_picture", "rendition_urls", "url"]
+__all__ = ["ImageRejected", "Thumbnail", "store_picture", "thumbnail", "url"]
 
 _CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
@@ -78,6 +80,44 @@ def url(name: str) -> str:
     return default_storage.url(name)
 
 
-def rendition_urls(renditions: list[dict]) -> list[dict]:
-    """Each rendition (as ``Picture.renditions`` holds them) with its ``url``."""
-    return [{**rendition, "url": url(rendition["name"])} for rendition in renditions or []]
+@dataclass(frozen=True)
+class Thumbnail:
+    """A small picture beside a story in a list, or in a comparison (plain data)."""
+
+    src: str
+    width: int
+    height: int
+    srcset_webp: str
+    alt: str
+
+
+def of_type(renditions: list[dict], content_type: str) -> list[dict]:
+    """The renditions of one type, narrowest first."""
+    chosen = (r for r in renditions or [] if r["type"] == content_type)
+    return sorted(chosen, key=lambda rendition: rendition["width"])
+
+
+def closest(renditions: list[dict], width: int) -> dict:
+    """The widest rendition no wider than ``width``, else the narrowest."""
+    fitting = [r for r in renditions if r["width"] <= width]
+    return fitting[-1] if fitting else renditions[0]
+
+
+def srcset(renditions: list[dict]) -> str:
+    return ", ".join(f"{url(r['name'])} {r['width']}w" for r in renditions)
+
+
+def thumbnail(renditions: list[dict] | None, alt: str) -> Thumbnail | None:
+    """The thumbnail of a picture from its ``renditions`` (None without any)."""
+    jpegs = of_type(renditions, "image/jpeg")
+    if not jpegs:
+        return None
+    jpeg = closest(jpegs, images.THUMBNAIL_WIDTH)
+    webp = [r for r in of_type(renditions, "image/webp") if r["width"] == jpeg["width"]]
+    return Thumbnail(
+        src=url(jpeg["name"]),
+        width=jpeg["width"],
+        height=jpeg["height"],
+        srcset_webp=srcset(webp),
+        alt=alt,
+    )
