@@ -97,9 +97,7 @@ def prepare(file) -> Prepared:
         raise ImageRejected(f"This file is larger than {megabytes(MAX_BYTES)}, the limit.")
     image = _open(data)
     if image.format not in FORMATS:
-        raise ImageRejected(
-            f"This is a {image.format} file: upload a JPEG, PNG or WebP picture."
-        )
+        raise ImageRejected(f"This is a {image.format} file: upload a JPEG, PNG or WebP picture.")
     image_format = image.format
     width, height = image.size
     if width * height > MAX_PIXELS:
@@ -142,7 +140,16 @@ def _clean(image: Image.Image, image_format: str) -> Prepared:
         image = image.convert("RGB")
     if image_format == "WEBP" and image.mode not in ("RGB", "RGBA"):
         image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
-    if image_format == "PNG" and image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"):
+    if image_format == "PNG" and image.mode not in (
+        "1",
+        "L",
+        "LA",
+        "P",
+        "RGB",
+        "RGBA",
+        "I",
+        "I;16",
+    ):
         image = image.convert("RGBA")
     options = {"icc_profile": icc_profile} if icc_profile else {}
     if image_format == "JPEG":
@@ -173,7 +180,9 @@ def renditions(prepared: Prepared) -> list[Rendition]:
     """Every responsive size of ``prepared``, as WebP and JPEG."""
     source = prepared.image
     if source.mode not in ("RGB", "RGBA"):
-        source = source.convert("RGBA" if "A" in source.getbands() or "transparency" in source.info else "RGB")
+        source = source.convert(
+            "RGBA" if "A" in source.getbands() or "transparency" in source.info else "RGB"
+        )
     flat = source
     if source.mode == "RGBA":  # JPEG has no transparency: lay it on white
         flat = Image.new("RGB", source.size, "white")

@@ -317,7 +317,12 @@ def test_old_versions_still_show_their_own_picture(client, photographed, editor)
     assert pages.story_page(photographed.slug).version.figure.sha256 != old.sha256
     assert all(default_storage.exists(r["name"]) for r in old.renditions)
     html = text(client.get(reverse("reader:revision", args=[photographed.slug, 1])))
-    assert default_storage.url(pictures.closest(pictures.of_type(old.renditions, "image/jpeg"), 1024)["name"]) in html
+    assert (
+        default_storage.url(
+            pictures.closest(pictures.of_type(old.renditions, "image/jpeg"), 1024)["name"]
+        )
+        in html
+    )
 
 
 def test_the_comparison_and_history_show_an_image_change(client, photographed, editor):
@@ -373,7 +378,10 @@ def test_lists_show_thumbnails(client, photographed, editor):
     publish(other, editor, when=at(1))
     home = read(client.get(reverse("reader:home")))
     thumbnails = [a for t, a in home.tags if t == "img" and "story-thumbnail" in a.get("class", "")]
-    assert [t["alt"] for t in thumbnails] == ["Other picture.", "Water covering the harbor road at dawn."]
+    assert [t["alt"] for t in thumbnails] == [
+        "Other picture.",
+        "Water covering the harbor road at dawn.",
+    ]
     assert "loading" not in thumbnails[0] and thumbnails[1]["loading"] == "lazy"
     section = text(client.get(reverse("reader:section", args=[photographed.section.slug])))
     assert "story-thumbnail" in section
@@ -442,5 +450,50 @@ def test_the_export_carries_the_image_and_its_files_hash(photographed, editor):
     assert exported["story"]["image_alt"] == "Water covering the harbor road at dawn."
     assert exported["revisions"][0]["image"]["sha256"] == picture.sha256
     assert exported["revisions"][0]["picture"]["original"] == picture.original
-    changes = [c for entry in exported["history"] for c in entry["changes"] if c["field"] == "picture"]
+    changes = [
+        c for entry in exported["history"] for c in entry["changes"] if c["field"] == "picture"
+    ]
     assert changes[-1]["new"] == picture.sha256
+
+
+# -- where media live -------------------------------------------------------------------
+
+
+def test_media_are_served_by_the_application_only_on_a_laptop():
+    from tests.envsettings import environment, settings_in
+    from tests.test_production import production
+
+    demo = settings_in(environment(NEWSROOM_DEMO="1"), "SERVE_MEDIA", "STORAGES", "MEDIA_URL")
+    assert demo["SERVE_MEDIA"] is True and demo["MEDIA_URL"] == "/media/"
+    assert demo["STORAGES"]["default"]["BACKEND"].endswith("FileSystemStorage")
+    # Production never serves media from the application, demo flag or not.
+    assert settings_in(production(NEWSROOM_DEMO="1"), "SERVE_MEDIA")["SERVE_MEDIA"] is False
+
+
+def test_production_media_on_an_s3_compatible_store():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from tests.envsettings import settings_in
+    from tests.test_production import production
+
+    configured = settings_in(
+        production(
+            NEWSROOM_MEDIA_STORAGE="s3",
+            NEWSROOM_MEDIA_URL="https://media.news.example/",
+            NEWSROOM_MEDIA_BUCKET="newsroom-media",
+            NEWSROOM_MEDIA_ENDPOINT_URL="https://objects.example",
+        ),
+        "STORAGES",
+        "CONTENT_SECURITY_POLICY",
+    )
+    storage = configured["STORAGES"]["default"]
+    assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert storage["OPTIONS"]["bucket_name"] == "newsroom-media"
+    assert storage["OPTIONS"]["custom_domain"] == "media.news.example"
+    assert storage["OPTIONS"]["querystring_auth"] is False
+    assert storage["OPTIONS"]["file_overwrite"] is False
+    images_from = configured["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]["img-src"]
+    assert "https://media.news.example/" in images_from
+
+    with pytest.raises(ImproperlyConfigured, match="NEWSROOM_MEDIA_URL"):
+        settings_in(production(NEWSROOM_MEDIA_STORAGE="s3"), "STORAGES")

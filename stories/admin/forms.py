@@ -89,7 +89,16 @@ class StoryAdminForm(PublicSlugForm):
 
     class Meta:
         model = Story
-        fields = ["headline", "slug", "dek", "section", "dateline", "body", "image_alt", "image_caption"]
+        fields = [
+            "headline",
+            "slug",
+            "dek",
+            "section",
+            "dateline",
+            "body",
+            "image_alt",
+            "image_caption",
+        ]
         widgets = {
             "headline": forms.TextInput(attrs={"class": "vLargeTextField"}),
             "dek": forms.TextInput(attrs={"class": "vLargeTextField"}),
