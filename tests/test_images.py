@@ -18,7 +18,7 @@ from PIL import Image
 from stories import editing, images, pictures, publishing
 from stories.integrity import HASH_VERSION, revision_payload, verify_story
 from stories.kinds import CreditRole, RevisionKind
-from stories.models import Picture
+from stories.models import Picture, Revision
 from stories.reader import pages
 from tests.adminforms import form_data
 from tests.readerpages import at, make_story, publish, read, text
@@ -497,3 +497,28 @@ def test_production_media_on_an_s3_compatible_store():
 
     with pytest.raises(ImproperlyConfigured, match="NEWSROOM_MEDIA_URL"):
         settings_in(production(NEWSROOM_MEDIA_STORAGE="s3"), "STORAGES")
+
+
+def test_a_legal_removal_takes_the_picture_out_of_the_version(photographed, editor, client):
+    from django.contrib.auth import get_user_model
+
+    from stories.removal import remove_content
+
+    publish(photographed, editor, when=at(0))
+    replace_picture(photographed, editor, picture=stored(color=(90, 160, 20)))
+    publish(photographed, editor, when=at(1), kind=RevisionKind.UPDATE, note="New photo.")
+    chief = get_user_model().objects.create_superuser("chief", "chief@example.com", "x")
+    remove_content(
+        photographed, [1], user=chief, public_note="Removed by order.", internal_reason="Order."
+    )
+    first = Revision.objects.get(story=photographed, number=1)
+    assert first.picture is None and first.image_alt == ""
+    assert pages.revision_page(photographed.slug, 1).version.figure is None
+    assert verify_story(photographed, removed={1}) == []
+
+
+def test_the_preview_shows_the_working_copys_picture(client, photographed, editor):
+    client.force_login(editor)
+    html = text(client.get(reverse("reader:preview", args=[photographed.slug])))
+    assert "Preview - not published" in html and "<figure" in html
+    assert "Photo: Ana Ruiz / Coastal Ledger" in html
