@@ -286,6 +286,9 @@ REPORT_RATE = env.str("NEWSROOM_REPORT_RATE", default="10/h")
 CORRECTIONS_DESK_EMAIL = env.str(
     "NEWSROOM_CORRECTIONS_DESK_EMAIL", default="" if PRODUCTION else "corrections-desk@localhost"
 )
+#: Days a reader's name and email are kept after their report, once the desk has closed it
+#: (``forget_reader_contacts`` erases them; the form's consent text says so).
+REPORT_CONTACT_RETENTION_DAYS = env.int("NEWSROOM_REPORT_CONTACT_RETENTION_DAYS", default=90)
 # Rate limits (django-ratelimit, stories/reader/ratelimit.py) count in the default
 # cache: Redis in production, whose atomic counters every worker shares. django-ratelimit
 # is deliberately not an installed app: its system checks would flag a laptop's
