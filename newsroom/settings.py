@@ -140,6 +140,15 @@ def database(url: str) -> dict:
         # answering 503 (newsroom/outages.py).
         options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=2))
         options.setdefault("application_name", env.str("DATABASE_APPLICATION_NAME", "newsroom"))
+        # Client-side: a database host that stops answering mid-query (frozen, or cut off
+        # by the network) fails the request once sent data goes unacknowledged this long,
+        # instead of holding the worker until gunicorn kills it; keepalives find pooled
+        # connections that died while idle. libpq parameters, in ms and seconds.
+        options.setdefault("tcp_user_timeout", env.int("DATABASE_TCP_USER_TIMEOUT", default=10_000))
+        options.setdefault("keepalives", 1)
+        options.setdefault("keepalives_idle", 30)
+        options.setdefault("keepalives_interval", 5)
+        options.setdefault("keepalives_count", 3)
         # Server-side limits, in milliseconds (0 turns one off): a runaway query or a
         # lock held by a stuck transaction fails the request instead of piling them up.
         limits = {
