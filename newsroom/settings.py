@@ -140,6 +140,15 @@ def database(url: str) -> dict:
         # answering 503 (newsroom/outages.py).
         options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=2))
         options.setdefault("application_name", env.str("DATABASE_APPLICATION_NAME", "newsroom"))
+        # Client-side: a database host that stops answering mid-query (frozen, or cut off
+        # by the network) fails the request once sent data goes unacknowledged this long,
+        # instead of holding the worker until gunicorn kills it; keepalives find pooled
+        # connections that died while idle. libpq parameters, in ms and seconds.
+        options.setdefault("tcp_user_timeout", env.int("DATABASE_TCP_USER_TIMEOUT", default=10_000))
+        options.setdefault("keepalives", 1)
+        options.setdefault("keepalives_idle", 30)
+        options.setdefault("keepalives_interval", 5)
+        options.setdefault("keepalives_count", 3)
         # Server-side limits, in milliseconds (0 turns one off): a runaway query or a
         # lock held by a stuck transaction fails the request instead of piling them up.
         limits = {
@@ -333,6 +342,9 @@ REPORT_RATE = env.str("NEWSROOM_REPORT_RATE", default="10/h")
 CORRECTIONS_DESK_EMAIL = env.str(
     "NEWSROOM_CORRECTIONS_DESK_EMAIL", default="" if PRODUCTION else "corrections-desk@localhost"
 )
+#: Days a reader's name and email are kept after their report, once the desk has closed it
+#: (``forget_reader_contacts`` erases them; the form's consent text says so).
+REPORT_CONTACT_RETENTION_DAYS = env.int("NEWSROOM_REPORT_CONTACT_RETENTION_DAYS", default=90)
 # Rate limits (django-ratelimit, stories/reader/ratelimit.py) count in the default
 # cache: Redis in production, whose atomic counters every worker shares. django-ratelimit
 # is deliberately not an installed app: its system checks would flag a laptop's

@@ -7,9 +7,11 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from health_check.views import HealthCheckView
 
+from newsroom.health import ReadinessView
 from stories.reader import views as reader_views
 
-#: Readiness: each database and the cache, each with its own status (django-health-check).
+#: Readiness: each database and the cache, each with its own status (django-health-check;
+#: 503 when one is down, newsroom/health.py).
 READINESS_CHECKS = [
     *(("health_check.checks.Database", {"alias": alias}) for alias in settings.DATABASES),
     ("health_check.checks.Cache", {"alias": "default"}),
@@ -19,7 +21,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Liveness: the process answers (no database, no cache). Readiness: see above.
     path("health/live/", HealthCheckView.as_view(checks=()), name="health-live"),
-    path("health/ready/", HealthCheckView.as_view(checks=READINESS_CHECKS), name="health-ready"),
+    path("health/ready/", ReadinessView.as_view(checks=READINESS_CHECKS), name="health-ready"),
     path("sitemap.xml", reader_views.sitemap, name="sitemap"),
     path("sitemap-news.xml", reader_views.news_sitemap, name="sitemap-news"),
     path("robots.txt", reader_views.robots_txt, name="robots"),

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.conf import settings
+from django.db.models.signals import post_migrate, pre_delete
 
 
 class StoriesConfig(AppConfig):
@@ -7,11 +8,17 @@ class StoriesConfig(AppConfig):
     verbose_name = "Stories"
 
     def ready(self):
-        from . import append_only
+        from . import append_only, audit
 
         # After every migrate: the public record's tables are append-only (append_only.py).
         post_migrate.connect(
             append_only.reinstall_after_migrate,
             sender=self,
             dispatch_uid="stories.append_only.reinstall",
+        )
+        # The audit trail names people for ever: their accounts are deactivated, not deleted.
+        pre_delete.connect(
+            audit.refuse_deleting_people_in_the_record,
+            sender=settings.AUTH_USER_MODEL,
+            dispatch_uid="stories.audit.keep_people_in_the_record",
         )

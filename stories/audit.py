@@ -1,8 +1,11 @@
-"""Who is responsible for a history row written outside a web request.
+"""Who is responsible for a history row, and why that person's account stays.
 
 The admin's history rows get their user from ``HistoryRequestMiddleware``. Commands
 and imports have no request, so they run inside ``acting_as(user)``; when no user is
 named they act as the named system user, never as nobody.
+
+The audit trail is append-only (``append_only``), so it keeps naming the person: an
+account that wrote it is deactivated, never deleted (``refuse_deleting_people_in_the_record``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from contextvars import ContextVar
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.db.models import ProtectedError
 
 _acting_user: ContextVar = ContextVar("newsroom_acting_user", default=None)
 
@@ -78,3 +82,30 @@ def user_by_username(username: str | None):
         return User.objects.get(username=username)
     except User.DoesNotExist:
         raise LookupError(f"no user named {username!r}") from None
+
+
+def audit_entries_by(user) -> int:
+    """How many rows of the audit trail (every simple-history table) name ``user``."""
+    from simple_history.models import registered_models
+    from simple_history.utils import get_history_model_for_model
+
+    return sum(
+        get_history_model_for_model(model).objects.filter(history_user=user).count()
+        for model in registered_models.values()
+    )
+
+
+def why_the_account_stays(user, entries: int) -> str:
+    return (
+        f"{user.get_username()} made {entries} change{'s' if entries != 1 else ''} recorded "
+        "in the audit trail, which keeps who made each change: deactivate the account "
+        "(untick “Active”) instead of deleting it."
+    )
+
+
+def refuse_deleting_people_in_the_record(sender, instance, **kwargs):
+    """``pre_delete`` of the user model: deleting would have to blank the audit trail's
+    user column, which the database refuses; say so plainly, from any caller."""
+    entries = audit_entries_by(instance)
+    if entries:
+        raise ProtectedError(why_the_account_stays(instance, entries), set())

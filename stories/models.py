@@ -615,10 +615,6 @@ class RevisionQuerySet(models.QuerySet):
         """The version readers see of each public story (its latest revision)."""
         return self.filter(public_story("story__"), story__latest_revision=models.F("pk"))
 
-    def of_public_stories(self):
-        """Every version of the stories readers can read."""
-        return self.filter(public_story("story__"))
-
     def crediting(self, contributor_slug: str):
         """Revisions whose credits name the contributor ``contributor_slug`` (any role).
 

@@ -12,6 +12,8 @@ The loop, end to end:
    reader who asked to hear back, one message per address.
 4. ``send_desk_digest``: new reports reach the desk's address as one digest (a command
    run from cron), not one email each.
+5. ``forget_reader_contacts``: a reader's name and email are erased once the report is
+   closed and ``REPORT_CONTACT_RETENTION_DAYS`` have passed (a command run from cron).
 
 A reply that cannot be sent is retried by the worker and never holds up or undoes the
 publish: the email is background work, enqueued only after the publish has committed.
@@ -35,7 +37,7 @@ from django_tasks import task
 from . import addresses, audit, publishing
 from .kinds import RevisionKind
 from .models import Revision, Story
-from .reports import ErrorReport, ReportStatus
+from .reports import OPEN_STATUSES, ErrorReport, ReportStatus
 from .roles import CHANGE_REPORT, require_permission
 
 logger = logging.getLogger(__name__)
@@ -50,6 +52,10 @@ REPLY_RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=10), timedelta(hou
 RECEIVED = "Received from a reader"
 REPLY_SENT = "Reader emailed: the correction was published"
 LISTED_IN_DIGEST = "Listed in the desk's digest"
+CONTACT_ERASED = "Reader's name and email erased: the retention period is over"
+#: Time the reply to a just-resolved report has to be sent (with its retries) before the
+#: address it goes to may be erased.
+REPLY_WINDOW = timedelta(days=1)
 
 #: Line breaks and tabs a reader may type in a text box; every other control character
 #: (and the invisible format characters that can disguise text) is refused.
@@ -355,6 +361,35 @@ def send_desk_digest(*, now: datetime | None = None) -> int:
             report.desk_notified_at = now
             _save(report, system, LISTED_IN_DIGEST)
     return count
+
+
+# -- 5. retention -----------------------------------------------------------------------
+
+
+def forget_reader_contacts(*, now: datetime | None = None) -> int:
+    """Erase the reader's name and email from every closed report received more than
+    ``REPORT_CONTACT_RETENTION_DAYS`` ago; returns how many reports it erased.
+
+    Open reports keep them (the desk may still write back), and so does a report
+    resolved in the last ``REPLY_WINDOW``, whose reply may still be on its way. The
+    audit trail never held them (``ErrorReport.history`` excludes both fields).
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.REPORT_CONTACT_RETENTION_DAYS)
+    due = (
+        ErrorReport.objects.exclude(status__in=OPEN_STATUSES)
+        .filter(received_at__lt=cutoff)
+        .exclude(reporter_name="", reporter_email="", wants_reply=False)
+        .exclude(resolved_at__gte=now - REPLY_WINDOW)
+    )
+    with transaction.atomic():
+        reports = list(due.select_for_update(skip_locked=True).order_by("pk"))
+        system = audit.system_user()
+        for report in reports:
+            report.reporter_name = report.reporter_email = ""
+            report.wants_reply = False
+            _save(report, system, CONTACT_ERASED)
+    return len(reports)
 
 
 def _save(report: ErrorReport, user, reason: str) -> None:

@@ -98,7 +98,11 @@ class ErrorReport(models.Model):
         null=True, blank=True, help_text="When the desk's digest listed this report."
     )
 
-    history = HistoricalRecords(get_user=audit.history_user)
+    #: The audit trail is append-only, so it never holds the reader's contact details:
+    #: they live on the report alone, until ``reporting.forget_reader_contacts``.
+    history = HistoricalRecords(
+        get_user=audit.history_user, excluded_fields=["reporter_name", "reporter_email"]
+    )
     objects = ErrorReportQuerySet.as_manager()
 
     class Meta:

@@ -120,7 +120,7 @@ def test_health_endpoints_report_each_service(server):
     server.redis.down()
     ready = server.get("/health/ready/", headers={"Accept": "application/json"})
     statuses = json.loads(ready.text)
-    assert ready.status == 500
+    assert ready.status == 503
     assert [value for key, value in statuses.items() if key.startswith("Database")] == ["OK"]
     assert [value for key, value in statuses.items() if key.startswith("Cache")] != ["OK"]
     assert server.get("/health/live/").status == 200, "the process still answers"
@@ -131,7 +131,7 @@ def test_health_endpoints_report_each_service(server):
     server.postgres.down()
     ready = server.get("/health/ready/", headers={"Accept": "application/json"})
     statuses = json.loads(ready.text)
-    assert ready.status == 500 and ready.seconds < WITHIN_SECONDS
+    assert ready.status == 503 and ready.seconds < WITHIN_SECONDS
     assert [value for key, value in statuses.items() if key.startswith("Database")] != ["OK"]
     assert [value for key, value in statuses.items() if key.startswith("Cache")] == ["OK"]
     assert server.get("/health/live/").status == 200

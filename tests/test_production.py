@@ -225,6 +225,8 @@ def test_postgres_url_gets_the_pool_and_timeouts():
         "max_lifetime": 3600.0,
     }
     assert options["connect_timeout"] == 2
+    assert options["tcp_user_timeout"] == 10_000  # a frozen host fails a query, not the worker
+    assert (options["keepalives"], options["keepalives_idle"]) == (1, 30)
     assert "-c statement_timeout=15000" in options["options"]
     assert "-c lock_timeout=10000" in options["options"]
 

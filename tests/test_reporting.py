@@ -3,6 +3,7 @@ corrections published from reports, the emails and the digest, and privacy."""
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 from datetime import timedelta
@@ -812,3 +813,68 @@ def test_the_reader_prompted_filter_is_kept_across_pages(client, editor, story, 
     assert 'rel="canonical" href="http://testserver/corrections/?prompted=reader"' in first
     second = text(client.get(reverse("reader:corrections"), {"prompted": "reader", "page": 2}))
     assert "Fix 1." in second and "Fix 2." not in second
+
+
+# -- retention of readers' contact details -----------------------------------------------
+
+
+def aged(report: ErrorReport, days: int, **fields) -> ErrorReport:
+    """Pretend the report arrived ``days`` ago (and set desk-side fields directly)."""
+    ErrorReport.objects.filter(pk=report.pk).update(
+        received_at=timezone.now() - timedelta(days=days), **fields
+    )
+    report.refresh_from_db()
+    return report
+
+
+def test_the_audit_trail_never_holds_a_readers_name_or_email(editor, story):
+    report = reported(story, name="Ann Reader", email="ann@example.org", wants_reply=True)
+    reporting.change_report(report, user=editor, status=ReportStatus.INVESTIGATING)
+
+    history_fields = {field.name for field in ErrorReport.history.model._meta.fields}
+
+    assert report.history.count() == 2
+    assert not history_fields & {"reporter_name", "reporter_email"}
+
+
+def test_contact_details_are_erased_once_closed_and_past_the_retention_period(
+    editor, story, settings
+):
+    settings.REPORT_CONTACT_RETENTION_DAYS = 30
+    contact = {"name": "Ann", "email": "ann@example.org", "wants_reply": True}
+    closed_long_ago = aged(reported(story, **contact), 31, status=ReportStatus.NO_CHANGE)
+    closed_recently = aged(reported(story, **contact), 29, status=ReportStatus.SPAM)
+    still_open = aged(reported(story, **contact), 200, status=ReportStatus.INVESTIGATING)
+    reply_on_its_way = aged(
+        reported(story, **contact),
+        40,
+        status=ReportStatus.CORRECTED,
+        resolved_at=timezone.now() - timedelta(hours=2),
+    )
+
+    assert reporting.forget_reader_contacts() == 1
+
+    closed_long_ago.refresh_from_db()
+    assert (closed_long_ago.reporter_name, closed_long_ago.reporter_email) == ("", "")
+    assert not closed_long_ago.wants_reply
+    assert closed_long_ago.history.latest().history_change_reason == reporting.CONTACT_ERASED
+    assert closed_long_ago.description == "The vote was 4-3, not 5-2."  # the report stays
+    for kept in (closed_recently, still_open, reply_on_its_way):
+        kept.refresh_from_db()
+        assert kept.reply_address == "ann@example.org"
+    assert reporting.forget_reader_contacts() == 0, "a second run has nothing left to erase"
+
+
+def test_the_form_states_the_retention_period_and_the_command_applies_it(
+    reader, editor, story, settings
+):
+    settings.REPORT_CONTACT_RETENTION_DAYS = 45
+    form = reader.get(report_url(story))
+    assert "erased 45 days after the report" in form.content.decode()
+
+    aged(reported(story, email="ann@example.org", wants_reply=True), 46, status=ReportStatus.SPAM)
+    out = io.StringIO()
+    call_command("forget_reader_contacts", stdout=out)
+
+    assert "erased the contact details of 1 report closed and older than 45 days" in out.getvalue()
+    assert not ErrorReport.objects.exclude(reporter_email="").exists()

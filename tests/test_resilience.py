@@ -134,6 +134,24 @@ def redis_down(settings):
     caching.health.missed_invalidations = False
 
 
+def test_readiness_answers_503_naming_the_cache_when_redis_is_down(client, db, redis_down):
+    live = client.get("/health/live/", headers={"accept": "application/json"})
+    ready = client.get("/health/ready/", headers={"accept": "application/json"})
+
+    assert live.status_code == 200
+    assert ready.status_code == 503 and ready["Retry-After"] == "5"
+    statuses = ready.json()
+    assert [value for key, value in statuses.items() if key.startswith("Database")] == ["OK"]
+    assert [value for key, value in statuses.items() if key.startswith("Cache")] != ["OK"]
+
+
+def test_readiness_answers_200_when_every_service_answers(client, db):
+    ready = client.get("/health/ready/", headers={"accept": "application/json"})
+
+    assert ready.status_code == 200
+    assert set(ready.json().values()) == {"OK"}
+
+
 def test_without_redis_reader_pages_render_and_editors_log_in(client, editor, redis_down):
     story = published_story(editor, when=at(0))
     for url in (story.get_absolute_url(), "/", reverse("reader:corrections_policy")):

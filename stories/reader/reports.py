@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout, Submit
 from django import forms
+from django.conf import settings
 from django.http import Http404
 from django.urls import reverse
 
@@ -33,7 +34,8 @@ HONEYPOT = "website"
 
 CONSENT_TEXT = (
     "Email me what comes of this report. I agree that the newsroom keeps my name and "
-    "address with the report and uses them only to reply to it."
+    "address with the report and uses them only to reply to it; they are erased {days} "
+    "days after the report, once the desk has closed it."
 )
 
 
@@ -124,7 +126,7 @@ class ReportForm(forms.Form):
         max_length=EMAIL_MAX_LENGTH,
         help_text="Only if you want to hear what comes of your report.",
     )
-    wants_reply = forms.BooleanField(label=CONSENT_TEXT, required=False)
+    wants_reply = forms.BooleanField(required=False)  # labelled with the retention period
     website = forms.CharField(
         label="Leave this field empty",
         required=False,
@@ -133,6 +135,9 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args, target: ReportTarget, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["wants_reply"].label = CONSENT_TEXT.format(
+            days=settings.REPORT_CONTACT_RETENTION_DAYS
+        )
         self.helper = FormHelper()
         self.helper.form_method = "post"
         self.helper.form_action = target.form_url
