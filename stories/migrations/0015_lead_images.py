@@ -32,7 +32,7 @@ def remove(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('stories', '0013_append_only_triggers'),
+        ('stories', '0014_report_history_keeps_no_contact_details'),
     ]
 
     operations = [
