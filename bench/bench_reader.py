@@ -10,7 +10,9 @@ test client, it prints the median and maximum time and the SQL query count of:
 - the story page rendered afresh (cache cleared before each run),
 - the story page from the reader cache, and answered with 304 to a conditional GET,
 - the first page of the history, afresh and cached,
-- the comparison of the first and last versions, afresh.
+- the comparison of the first and last versions, afresh;
+- a story with a lead image (its picture stored, renditions made, in a temporary media
+  folder), afresh, cached and 304: a picture must not slow the cached path.
 
 The targets: a fresh story page well under 50 ms with a constant handful of queries, a
 cached one a few milliseconds with one query.
@@ -19,6 +21,8 @@ cached one a few milliseconds with one query.
 from __future__ import annotations
 
 import argparse
+import io
+import os
 import statistics
 import sys
 import tempfile
@@ -97,6 +101,43 @@ def build_story(credits: int, revisions: int):
     return story
 
 
+def build_pictured_story(credits: int):
+    """A story with a lead image and a photographer, published once."""
+    from django.contrib.auth import get_user_model
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    from stories import editing, pictures, publishing
+    from stories.kinds import CreditRole
+    from stories.models import Contributor, Section, Story
+
+    editor = get_user_model().objects.get(username="bench-editor")
+    buffer = io.BytesIO()
+    Image.new("RGB", (1600, 1000), (40, 90, 140)).save(buffer, "JPEG", quality=85)
+    story = Story(
+        headline="King tide swamps the harbor road",
+        slug="king-tide-swamps-harbor-road",
+        dek="Water stood a foot deep on the road at dawn.",
+        body="\n\n".join(f"Paragraph {i} about the tide." for i in range(40)),
+        section=Section.objects.get(slug="local"),
+        dateline="PORT HAVEN",
+        picture=pictures.store_picture(ContentFile(buffer.getvalue(), name="tide.jpg")),
+        image_alt="Water over the harbor road.",
+        image_caption="The harbor road at dawn.",
+    )
+    photographer = Contributor.objects.create(
+        name="Ana Ruiz", slug="ana-ruiz", affiliation="the Coastal Ledger"
+    )
+    lines = [
+        editing.CreditLine(contributor=contributor, role=CreditRole.BYLINE, position=position)
+        for position, contributor in enumerate(Contributor.objects.order_by("pk")[:credits])
+    ]
+    lines.append(editing.CreditLine(photographer, CreditRole.PHOTOGRAPHY, position=credits))
+    editing.save_story(story, user=editor, credits=lines)
+    publishing.publish(story, user=editor)
+    return story
+
+
 def measure(client, url: str, runs: int, *, clear_cache: bool, headers=None, status=200):
     from django.core.cache import cache
     from django.db import connection
@@ -132,6 +173,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="newsroom-bench-") as directory:
+        os.environ["NEWSROOM_MEDIA_ROOT"] = str(Path(directory) / "media")
         configure(directory)
         from django.test import Client
         from django.urls import reverse
@@ -166,6 +208,18 @@ def main() -> None:
         report("history page 1, cached", timings, queries)
         timings, queries, _ = measure(client, compare_url, max(3, args.runs // 3), clear_cache=True)
         report(f"compare 1 with {args.revisions}, fresh", timings, queries)
+
+        pictured = build_pictured_story(args.credits).get_absolute_url()
+        measure(client, pictured, 3, clear_cache=True)
+        timings, queries, response = measure(client, pictured, args.runs, clear_cache=True)
+        report("story with image, fresh", timings, queries)
+        timings, queries, response = measure(client, pictured, args.runs, clear_cache=False)
+        report("story with image, cached", timings, queries)
+        timings, queries, _ = measure(
+            client, pictured, args.runs, clear_cache=False,
+            headers={"if-none-match": response["ETag"]}, status=304,
+        )  # fmt: skip
+        report("story with image, 304 Not Modified", timings, queries)
         from django.db import connections
 
         connections.close_all()

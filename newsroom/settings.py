@@ -243,8 +243,55 @@ STATIC_URL = "static/"
 #: Where ``collectstatic`` writes (and WhiteNoise serves from) in production.
 STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default="") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
+# Media: stories' pictures (stories/pictures.py), written once under content-addressed
+# names and never overwritten. NEWSROOM_MEDIA_STORAGE picks the storage: "local" (the
+# default: MEDIA_ROOT, a git-ignored media/ folder), "s3" (django-storages, any
+# S3-compatible object store, configured below), or the dotted path of any Django
+# storage class, with its options as JSON in NEWSROOM_MEDIA_STORAGE_OPTIONS. The
+# application serves media only in the demo and with DJANGO_DEBUG (newsroom/urls.py);
+# in production a web server, the object store or a CDN serves NEWSROOM_MEDIA_URL.
+MEDIA_STORAGE = env.str("NEWSROOM_MEDIA_STORAGE", default="local")
+MEDIA_URL = env.str("NEWSROOM_MEDIA_URL", default="/media/")
+if not MEDIA_URL.endswith("/"):
+    MEDIA_URL += "/"
+MEDIA_ROOT = Path(env.str("NEWSROOM_MEDIA_ROOT", default="") or BASE_DIR / "media")
+MEDIA_IS_REMOTE = MEDIA_URL.startswith(("https://", "http://"))
+
+
+def media_storage(kind: str) -> dict:
+    """The ``STORAGES["default"]`` entry for ``NEWSROOM_MEDIA_STORAGE``."""
+    if kind == "local":
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if kind == "s3":
+        if not MEDIA_IS_REMOTE:
+            raise ImproperlyConfigured(
+                "NEWSROOM_MEDIA_STORAGE=s3 needs NEWSROOM_MEDIA_URL: the public address the "
+                "bucket's files are read from, e.g. https://media.news.example.com/."
+            )
+        scheme, _, address = MEDIA_URL.partition("://")
+        return {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": env.str("NEWSROOM_MEDIA_BUCKET"),
+                "endpoint_url": env.str("NEWSROOM_MEDIA_ENDPOINT_URL", default="") or None,
+                "region_name": env.str("NEWSROOM_MEDIA_REGION", default="") or None,
+                # Credentials: boto3's own AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or
+                # the machine's role); public, unsigned URLs on NEWSROOM_MEDIA_URL.
+                "custom_domain": address.rstrip("/"),
+                "url_protocol": f"{scheme}:",
+                "querystring_auth": False,
+                "file_overwrite": False,
+                "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+            },
+        }
+    return {"BACKEND": kind, "OPTIONS": env.json("NEWSROOM_MEDIA_STORAGE_OPTIONS", default={})}
+
+
+#: The application serves MEDIA_URL itself only on a laptop (make run, DJANGO_DEBUG).
+SERVE_MEDIA = (DEBUG or DEMO_MODE) and MEDIA_STORAGE == "local" and not MEDIA_IS_REMOTE
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage(MEDIA_STORAGE),
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -391,7 +438,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'none'"],
         "script-src": ["'none'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        # Pictures come from the site, or from the media address (object store, CDN).
+        "img-src": ["'self'", "data:", *([MEDIA_URL] if MEDIA_IS_REMOTE else [])],
         "font-src": ["'self'"],
         "form-action": ["'self'"],
         "frame-ancestors": ["'none'"],

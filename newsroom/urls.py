@@ -3,7 +3,8 @@ reader site for everyone else."""
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 from health_check.views import HealthCheckView
 
 from newsroom.health import ReadinessView
@@ -26,6 +27,18 @@ urlpatterns = [
     path("robots.txt", reader_views.robots_txt, name="robots"),
     path("", include("stories.reader.urls")),
 ]
+
+# Pictures from the local media folder, on a laptop only (make run, DJANGO_DEBUG): in
+# production the application processes never serve media (docs/operations.md).
+if settings.SERVE_MEDIA:
+    urlpatterns.insert(
+        0,
+        re_path(
+            rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$",
+            serve,
+            {"document_root": settings.MEDIA_ROOT},
+        ),
+    )
 
 # Error pages: templates/404.html, 403.html, 500.html and 503.html (styled like the
 # reader site; 500 and 503 stand alone, rendered without a request context). A database

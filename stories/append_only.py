@@ -34,6 +34,7 @@ APPEND_ONLY_MODELS = (
     ("stories", "LogLeaf"),
     ("stories", "LogNode"),
     ("stories", "TreeHead"),
+    ("stories", "Picture"),
 )
 MESSAGE = (
     "is append-only: published versions, the audit trail and the transparency log are never "

@@ -48,3 +48,19 @@ def format_tagline(credits: Iterable[tuple[str, str]]) -> str:
     if not groups:
         return ""
     return f"{join_names(groups)} {TAGLINE_SUFFIX}"
+
+
+def format_photo_credit(credits: Iterable[tuple[str, str]]) -> str:
+    """The credit under a picture, from its photographers' (name, affiliation) pairs:
+    "Ana Ruiz / Coastal Ledger", "Ana Ruiz and Ben Cho / Coastal Ledger",
+    "Ana Ruiz / Coastal Ledger; Tom Reyes / Island Gazette". The outlet is named as on a
+    photo desk, without a leading "the"; a staff photographer's name stands alone."""
+    groups = []
+    for _, members in groupby(credits, key=lambda credit: outlet_key(credit[1])):
+        members = list(members)
+        names = join_names([name for name, _ in members])
+        outlet = " ".join(members[-1][1].split())
+        if outlet[:4].casefold() == "the ":
+            outlet = outlet[4:]
+        groups.append(f"{names} / {outlet}" if outlet else names)
+    return "; ".join(groups)

@@ -32,6 +32,8 @@ __all__ = [
     "ParagraphBlock",
     "compare_snapshots",
     "diff_body",
+    "image_changes",
+    "picture_change",
     "SnapshotDiff",
     "split_paragraphs",
     "word_diff_html",
@@ -69,6 +71,18 @@ _LINE_FIELDS = (
     ("dateline", "Dateline"),
     ("section", "Section"),
 )
+#: (snapshot key, label readers see) of the lead image's text, after the picture itself.
+_IMAGE_TEXT_FIELDS = (
+    ("image_caption", "Photo caption"),
+    ("image_alt", "Photo alt text"),
+    ("image_credit", "Photo credit"),
+)
+#: What a history entry says of each change of the lead image.
+_IMAGE_CHANGE_LABELS = {
+    "image_caption": "Caption changed",
+    "image_alt": "Alt text changed",
+    "image_credit": "Photo credit changed",
+}
 
 
 class _TokenDiffMatchPatch(diff_match_patch):
@@ -379,6 +393,11 @@ class FieldDiff:
     def is_body(self) -> bool:
         return self.name == "body"
 
+    @property
+    def is_image(self) -> bool:
+        """The picture itself: pages show the two pictures side by side."""
+        return self.name == "image"
+
 
 class SnapshotDiff(list):
     """The ``FieldDiff`` of every field, in page order, with what pages ask of them."""
@@ -409,17 +428,51 @@ def _line_value(snapshot: Mapping, name: str) -> str:
     return _value(snapshot, name)
 
 
+def picture_change(old_sha256: str, new_sha256: str) -> str:
+    """ "Photo added", "Photo removed", "Photo replaced", or "" when it is the same
+    picture (same content hash: a re-crop is a new picture)."""
+    if old_sha256 == new_sha256:
+        return ""
+    if not old_sha256:
+        return "Photo added"
+    return "Photo replaced" if new_sha256 else "Photo removed"
+
+
+def image_changes(old: Mapping | None, new: Mapping | None) -> list[str]:
+    """What a new version changed of the lead image, as a history entry says it:
+    "Photo replaced", "Caption changed", "Alt text changed"... (``old`` and ``new``
+    are ``image`` snapshots, or ``None``; empty when nothing changed)."""
+    old, new = old or {}, new or {}
+    picture = picture_change(old.get("sha256", ""), new.get("sha256", ""))
+    if picture and (not old or not new):
+        return [picture]  # added or removed: its texts came or went with it
+    changes = [picture] if picture else []
+    for name, label in _IMAGE_CHANGE_LABELS.items():
+        key = name.removeprefix("image_")
+        if old.get(key, "") != new.get(key, ""):
+            changes.append(label)
+    return changes
+
+
 def compare_snapshots(old: Mapping, new: Mapping, context: int = 1) -> SnapshotDiff:
     """Compare two revision snapshots field by field, in the order a story page shows them.
 
     Headline, Summary (dek), Credits (byline and tagline together, since readers see
-    them as one credit), Dateline, Section, then Body. Missing keys count as empty, so
+    them as one credit), Dateline, Section, the lead image (Photo: added, replaced or
+    removed, by its content hash; then its caption, alt text and credit), then Body. Missing keys count as empty, so
     snapshots from older revisions compare cleanly with newer ones.
     """
     deadline = _deadline()
     diffs = []
     for name, label in _LINE_FIELDS:
         before, after = _line_value(old, name), _line_value(new, name)
+        diffs.append(
+            FieldDiff(name, label, before != after, _word_diff_html(before, after, deadline))
+        )
+    picture = picture_change(_value(old, "image"), _value(new, "image"))
+    diffs.append(FieldDiff("image", "Photo", bool(picture), escape(picture)))
+    for name, label in _IMAGE_TEXT_FIELDS:
+        before, after = _value(old, name), _value(new, name)
         diffs.append(
             FieldDiff(name, label, before != after, _word_diff_html(before, after, deadline))
         )

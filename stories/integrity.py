@@ -23,9 +23,12 @@ What the payload covers, and why:
   public, so they are not hashed (an outsider could not check them): the audit trail
   keeps them, append-only.
 
-``v`` is the payload version. A later change that hashes more (a lead image's own hash,
-say) adds a payload version with its fields; every stored version keeps the
-``hash_version`` it was hashed with, so old hashes stay valid and checkable for ever.
+``v`` is the payload version. A later change that hashes more adds a payload version
+with its fields; every stored version keeps the ``hash_version`` it was hashed with, so
+old hashes stay valid and checkable for ever. Version 3 added ``image``: the lead image
+as published (``models.image_snapshot``: the SHA-256 of the original file as served,
+its width and height, alt text, caption and credit), or ``null`` without one. Replacing,
+re-cropping or re-captioning a picture therefore changes the hash like a changed word.
 """
 
 from __future__ import annotations
@@ -35,19 +38,21 @@ import json
 from datetime import UTC
 
 #: The payload version new versions are hashed with.
-HASH_VERSION = 2
+HASH_VERSION = 3
 
 #: Revision fields each payload version covers, beside ``v``, ``story``, ``slug`` and
 #: ``previous_hash``. (Payload version 1, before the public record, also hashed who
 #: published and why; the migration rehash_and_log_published_versions rehashed every
 #: version with version 2.)
+_V2_FIELDS = (
+    "number", "kind", "public_note", "published_at",
+    "headline", "dek", "body", "body_html", "byline", "tagline", "credits",
+    "section_name", "section_slug", "dateline",
+)  # fmt: skip
 PAYLOAD_FIELDS = {
-    2: (
-        "number", "kind", "public_note", "published_at",
-        "headline", "dek", "body", "body_html", "byline", "tagline", "credits",
-        "section_name", "section_slug", "dateline",
-    ),
-}  # fmt: skip
+    2: _V2_FIELDS,
+    3: (*_V2_FIELDS, "image"),
+}
 
 
 def canonical_json(payload: dict) -> bytes:
@@ -87,7 +92,8 @@ def verify_story(story, revisions=None, removed=frozenset()) -> list[str]:
     each chained to the one before, the pointer at the last, the status agreeing with
     the last version's kind.
     """
-    revisions = list(story.revisions.order_by("number")) if revisions is None else revisions
+    if revisions is None:
+        revisions = list(story.revisions.select_related("picture").order_by("number"))
     problems = []
     previous = None
     for revision in revisions:

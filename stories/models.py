@@ -15,7 +15,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords, HistoricForeignKey
 
 from . import audit
-from .credits import format_byline, format_tagline
+from .credits import format_byline, format_photo_credit, format_tagline
 from .integrity import HASH_VERSION
 from .kinds import CreditRole, RevisionKind
 
@@ -236,6 +236,67 @@ def refuse_public_slug_change(obj) -> None:
         )
 
 
+class ImmutablePictureError(Exception):
+    pass
+
+
+class Picture(models.Model):
+    """A picture as the site serves it, stored once under its content hash.
+
+    Made by ``stories.pictures`` from an upload checked by ``stories.images``: the
+    original (re-encoded without metadata) and its renditions are written to the
+    default storage under names derived from ``sha256``, so a new upload never
+    overwrites a file an earlier version points to, and the same picture uploaded twice
+    is one row with one set of files. Never changed or deleted (database triggers refuse
+    it, as for published versions): a published version's hash covers its ``sha256``
+    and its size.
+    """
+
+    sha256 = models.CharField(
+        "SHA-256", max_length=64, unique=True, help_text="Of the original file as served."
+    )
+    original = models.CharField(max_length=255, help_text="The original's name in the storage.")
+    content_type = models.CharField(max_length=30)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size = models.PositiveIntegerField(help_text="The original's size in bytes.")
+    renditions = models.JSONField(
+        default=list,
+        help_text='Responsive sizes, made once: [{"width", "height", "type", "name"}].',
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+
+    def __str__(self):
+        return f"Picture {self.sha256[:12]} ({self.width} × {self.height})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutablePictureError("A stored picture never changes: upload a new one.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutablePictureError("Stored pictures are never deleted: versions may show them.")
+
+
+def image_snapshot(picture, alt: str, caption: str, credit: str) -> dict | None:
+    """What a version publishes of its lead image, and what its hash covers: the
+    original's content hash and size, the alt text, caption and credit (``None``
+    without a picture)."""
+    if picture is None:
+        return None
+    return {
+        "sha256": picture.sha256,
+        "width": picture.width,
+        "height": picture.height,
+        "alt": alt,
+        "caption": caption,
+        "credit": credit,
+    }
+
+
 #: How a scheduled story whose working copy moved after its approval is named, in the
 #: admin and by ``publish_scheduled``.
 CHANGED_AFTER_SCHEDULING = "changed after scheduling: review and schedule again"
@@ -287,6 +348,26 @@ class Story(SkipUnchangedSavesMixin):
     body = models.TextField(blank=True, help_text="Markdown. Paragraphs separated by a blank line.")
     section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="stories")
     dateline = models.CharField(max_length=100, blank=True, help_text='e.g. "PORT HAVEN"')
+    picture = models.ForeignKey(
+        Picture,
+        verbose_name="lead image",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    image_alt = models.CharField(
+        "alt text",
+        max_length=300,
+        blank=True,
+        help_text="What the picture shows, for readers who cannot see it. Required with a picture.",
+    )
+    image_caption = models.CharField(
+        "caption",
+        max_length=500,
+        blank=True,
+        help_text="Shown under the picture. The photo credit comes from the Photography credits.",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     scheduled_at = models.DateTimeField("scheduled publish time", null=True, blank=True)
     scheduled_version = models.PositiveIntegerField(
@@ -398,6 +479,13 @@ class Story(SkipUnchangedSavesMixin):
 
     def clean(self):
         super().clean()
+        if self.picture_id is not None and not self.image_alt.strip():
+            raise ValidationError(
+                {
+                    "image_alt": "Describe the picture for readers who cannot see it: a lead "
+                    "image needs alt text."
+                }
+            )
         try:
             refuse_public_slug_change(self)
         except ValidationError as error:
@@ -445,6 +533,14 @@ class Story(SkipUnchangedSavesMixin):
             (c.contributor.name, c.credited_affiliation)
             for c in credits
             if c.role == CreditRole.CONTRIBUTED
+        )
+
+    def photo_credit(self, credits: list[Credit] | None = None) -> str:
+        credits = self.ordered_credits() if credits is None else credits
+        return format_photo_credit(
+            (c.contributor.name, c.credited_affiliation)
+            for c in credits
+            if c.role == CreditRole.PHOTOGRAPHY
         )
 
 
@@ -576,6 +672,12 @@ class Revision(models.Model):
     section_name = models.CharField(max_length=100)
     section_slug = models.SlugField(max_length=100)
     dateline = models.CharField(max_length=100, blank=True)
+    picture = models.ForeignKey(
+        Picture, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    image_alt = models.CharField(max_length=300, blank=True)
+    image_caption = models.CharField(max_length=500, blank=True)
+    image_credit = models.CharField(max_length=500, blank=True)
 
     previous_hash = models.CharField(max_length=64, blank=True)
     content_hash = models.CharField(max_length=64, unique=True)
@@ -608,15 +710,26 @@ class Revision(models.Model):
     def get_absolute_url(self):
         return reverse("reader:revision", kwargs={"slug": self.story.slug, "number": self.number})
 
+    @property
+    def image(self) -> dict | None:
+        """The lead image as published (``image_snapshot``): what the hash covers of it."""
+        return image_snapshot(self.picture, self.image_alt, self.image_caption, self.image_credit)
+
     def snapshot(self) -> dict:
         """The published content, in the shape ``diffing.compare_snapshots`` reads."""
-        return diff_snapshot(vars(self))
+        return diff_snapshot({**vars(self), "image": self.image})
 
 
 def diff_snapshot(content) -> dict:
     """What two versions are compared on, from a mapping of revision fields (a revision,
-    a publishing snapshot of the working copy, a reader's plain version)."""
+    a publishing snapshot of the working copy, a reader's plain version) whose ``image``
+    is an ``image_snapshot``."""
+    image = content.get("image") or {}
     return {
+        "image": image.get("sha256", ""),
+        "image_alt": image.get("alt", ""),
+        "image_caption": image.get("caption", ""),
+        "image_credit": image.get("credit", ""),
         "headline": content.get("headline", ""),
         "dek": content.get("dek", ""),
         "body": content.get("body", ""),

@@ -22,7 +22,7 @@ from . import audit, transparency
 from .diffing import SnapshotDiff, compare_snapshots
 from .integrity import revision_hash
 from .kinds import REPUBLISH_KINDS, RevisionKind
-from .models import Revision, Story, diff_snapshot
+from .models import Revision, Story, diff_snapshot, image_snapshot
 from .rendering import html_text, render_markdown
 from .roles import PUBLISH_STORY, WITHDRAW_STORY, require_permission
 from .text import clean_text
@@ -36,6 +36,7 @@ revision_published = Signal()
 CONTENT_FIELDS = (
     "headline", "dek", "body", "body_html", "byline", "tagline", "credits",
     "section_name", "section_slug", "dateline",
+    "picture", "image_alt", "image_caption", "image_credit",
 )  # fmt: skip
 #: Content fields that are text areas: a pasted line break stays a line break.
 MULTILINE_FIELDS = ("body", "body_html", "tagline")
@@ -65,8 +66,29 @@ def snapshot_story(story: Story) -> dict:
             "section_name": story.section.name,
             "section_slug": story.section.slug,
             "dateline": story.dateline,
+            # The lead image: the picture (content-addressed, immutable), its alt text
+            # and caption, and the credit made from the Photography credits.
+            **_image_content(story, credits),
         }
     )
+
+
+def _image_content(story: Story, credits) -> dict:
+    picture = story.picture if story.picture_id else None
+    return {
+        "picture": picture,
+        "image_alt": story.image_alt.strip() if picture else "",
+        "image_caption": story.image_caption.strip() if picture else "",
+        "image_credit": story.photo_credit(credits) if picture else "",
+    }
+
+
+def content_snapshot(content: dict) -> dict:
+    """A publishing snapshot (``snapshot_story``) as versions are compared."""
+    image = image_snapshot(
+        content["picture"], content["image_alt"], content["image_caption"], content["image_credit"]
+    )
+    return diff_snapshot({**content, "image": image})
 
 
 def clean_content(content: dict) -> dict:
@@ -81,7 +103,7 @@ def clean_content(content: dict) -> dict:
 def pending_changes(story: Story) -> SnapshotDiff:
     """What readers would see change if the working copy were published now."""
     live = story.latest_revision.snapshot() if story.latest_revision else {}
-    return compare_snapshots(live, diff_snapshot(snapshot_story(story)))
+    return compare_snapshots(live, content_snapshot(snapshot_story(story)))
 
 
 def publish_errors(story: Story, kind: str | None, public_note: str, internal_reason: str) -> dict:
@@ -129,7 +151,7 @@ def _lock(story: Story) -> Story:
     in the same statement, so a joined latest revision would be the stale one (or none).
     """
     list(Story.objects.select_for_update().filter(pk=story.pk).values_list("pk", flat=True))
-    return Story.objects.select_related("section", "latest_revision").get(pk=story.pk)
+    return Story.objects.select_related("section", "latest_revision", "picture").get(pk=story.pk)
 
 
 def _write_revision(

@@ -42,6 +42,13 @@ REMOVED_FIELDS = {
     "tagline": "",
     "credits": [],
     "dateline": "",
+    # The lead image too: the version no longer points to its picture. The picture's
+    # files stay in the media storage (other versions may show them); removing them
+    # there is the operator's step (docs/operations.md).
+    "picture": None,
+    "image_alt": "",
+    "image_caption": "",
+    "image_credit": "",
 }
 
 

@@ -46,6 +46,14 @@ def fresh_reader_cache():
     caching.invalidate_all()
 
 
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path_factory):
+    """Pictures stored by a test land in a temporary folder, never in the checkout's
+    media/ (the content-addressed names make one folder per worker safe to share)."""
+    settings.MEDIA_ROOT = tmp_path_factory.getbasetemp() / "media"
+    return settings.MEDIA_ROOT
+
+
 @pytest.fixture
 def editor(db):
     from tests.factories import EDITOR_PERMISSIONS, UserFactory

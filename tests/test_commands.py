@@ -46,7 +46,9 @@ def test_load_demo_publishes_through_the_service_and_is_idempotent(db, settings)
     } <= kinds
     for story in Story.objects.all():
         assert verify_story(story) == []
-        assert story.credits.count() == 3
+        assert story.credits.count() == 4
+        # Every demo story has a lead image, credited to its photographer.
+        assert story.latest_revision.image["credit"] == "Ana Ruiz / Coastal Ledger"
         assert {row.history_user.username for row in story.history.all()} == {"editor"}
     # A reader's report waits in the desk's queue.
     report = ErrorReport.objects.get()
@@ -54,6 +56,11 @@ def test_load_demo_publishes_through_the_service_and_is_idempotent(db, settings)
     ferry = Story.objects.get(slug="ferry-trims-winter-evening-sailings")
     assert "Draft: the board meets again" in ferry.body
     assert "Draft: the board meets again" not in ferry.latest_revision.body
+
+    # One story's photo was replaced after publication: its comparison shows it.
+    tide = Story.objects.get(slug="king-tide-swamps-pier-road")
+    first, last = tide.revisions.get(number=1), tide.latest_revision
+    assert first.picture_id != last.picture_id and last.kind == RevisionKind.UPDATE
 
     out, _ = run("load_demo")
     assert "already loaded" in out

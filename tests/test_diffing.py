@@ -24,6 +24,10 @@ SNAPSHOT = {
     "dateline": "PORT ELLIS",
     "section": "Local",
     "body": "First paragraph.\n\nSecond paragraph.\n\nThird paragraph.",
+    "image": "9f2c" * 16,
+    "image_caption": "The highway at dawn.",
+    "image_alt": "Water over a road.",
+    "image_credit": "Ana Ruiz / Coastal Ledger",
 }
 
 
@@ -353,6 +357,10 @@ def test_field_order_and_labels():
         ("credits", "Credits"),
         ("dateline", "Dateline"),
         ("section", "Section"),
+        ("image", "Photo"),
+        ("image_caption", "Photo caption"),
+        ("image_alt", "Photo alt text"),
+        ("image_credit", "Photo credit"),
         ("body", "Body"),
     ]
 

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from stories import outside_verifier, publishing, signing
-from stories.integrity import hash_payload
+from stories.integrity import HASH_VERSION, hash_payload
 from stories.kinds import RevisionKind
 from stories.models import Story
 from stories.reader import record
@@ -58,7 +58,7 @@ def test_a_story_record_has_every_version_with_its_payload_hash_leaf_and_proof(p
         payload = version["payload"]
         assert hash_payload(payload) == version["hash"]
         assert (payload["v"], payload["story"], payload["slug"], payload["number"]) == (
-            2,
+            HASH_VERSION,
             str(published.public_id),
             published.slug,
             version["number"],

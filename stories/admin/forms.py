@@ -12,9 +12,9 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
-from stories import editing
+from stories import editing, images, pictures
 from stories.kinds import REPUBLISH_KINDS
-from stories.models import Contributor, Section, Story
+from stories.models import Contributor, Picture, Section, Story
 
 
 def _reason_field(help_text: str) -> forms.CharField:
@@ -71,13 +71,34 @@ class StoryAdminForm(PublicSlugForm):
     change_reason = _reason_field(
         "Recorded in the audit trail. Required once the story has been published."
     )
+    image_upload = forms.FileField(
+        label="Upload a lead image",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text=f"JPEG, PNG or WebP, at most {images.megabytes(images.MAX_BYTES)} and "
+        f"{images.MAX_PIXELS / 1e6:.0f} megapixels. It replaces the current image. Location "
+        "and camera data are removed before it is stored.",
+    )
+    #: A picture uploaded with a submission that was refused for another reason (a
+    #: browser cannot fill a file input again): kept, by its hash, for the next one.
+    uploaded_picture = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+    remove_image = forms.BooleanField(label="Remove the lead image", required=False)
 
     #: The person saving (set by ``AuditedAdmin.get_form``): the service checks their rights.
     editor = None
 
     class Meta:
         model = Story
-        fields = ["headline", "slug", "dek", "section", "dateline", "body"]
+        fields = [
+            "headline",
+            "slug",
+            "dek",
+            "section",
+            "dateline",
+            "body",
+            "image_alt",
+            "image_caption",
+        ]
         widgets = {
             "headline": forms.TextInput(attrs={"class": "vLargeTextField"}),
             "dek": forms.TextInput(attrs={"class": "vLargeTextField"}),
@@ -91,8 +112,44 @@ class StoryAdminForm(PublicSlugForm):
             stored = Story.objects.filter(pk=self.instance.pk).values_list("version", flat=True)
             self.fields["loaded_version"].initial = stored.first()
 
+    def clean_image_upload(self):
+        """Store an uploaded picture now (checked by ``stories.images``), so a refusal
+        of anything else on the form does not lose it: its hash rides in the form."""
+        upload = self.cleaned_data.get("image_upload")
+        if not upload:
+            return None
+        try:
+            picture = pictures.store_picture(upload)
+        except pictures.ImageRejected as error:
+            raise ValidationError(f"“{upload.name}”: {error}", code="image") from error
+        self._keep_uploaded(picture)
+        return picture
+
+    def _keep_uploaded(self, picture: Picture) -> None:
+        data = self.data.copy()
+        data[self.add_prefix("uploaded_picture")] = picture.sha256
+        self.data = data
+
+    @property
+    def pending_picture(self) -> Picture | None:
+        """A picture uploaded but not yet saved with the story (shown above the field)."""
+        picture = getattr(self, "_picture", None)
+        return picture if picture is not None and picture.pk != self.instance.picture_id else None
+
     def clean(self):
         cleaned = super().clean()
+        picture = cleaned.get("image_upload")
+        if picture is None and cleaned.get("uploaded_picture"):
+            picture = Picture.objects.filter(sha256=cleaned["uploaded_picture"]).first()
+        if picture is not None:
+            self.instance.picture = self._picture = picture
+            self.fields["image_upload"].help_text = (
+                f"Uploaded: a {picture.width} × {picture.height} picture (SHA-256 "
+                f"{picture.sha256[:12]}), kept for this form: it becomes the lead image when "
+                "the story is saved. Upload another file to replace it."
+            )
+        elif cleaned.get("remove_image"):
+            self.instance.picture = None
         if self.instance.pk and cleaned.get("loaded_version") is None:
             raise ValidationError(
                 "This form does not say which version of the story it was opened on. "

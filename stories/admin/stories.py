@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from stories import editing, publishing, reporting
+from stories import editing, pictures, publishing, reporting
 from stories.kinds import RevisionKind
 from stories.models import Credit, Revision, Story
 from stories.roles import PUBLISH_STORY, WITHDRAW_STORY, require_permission
@@ -83,6 +83,22 @@ class StoryAdmin(AuditedAdmin):
     object_history_template = "admin/stories/story/object_history.html"
     fieldsets = [
         (None, {"fields": ["headline", "slug", "dek", "section", "dateline", "body"]}),
+        (
+            "Lead image",
+            {
+                "fields": [
+                    "current_image",
+                    "image_upload",
+                    "uploaded_picture",
+                    "image_alt",
+                    "image_caption",
+                    "remove_image",
+                ],
+                "description": "Published with the story: replacing the picture or changing its "
+                "alt text or caption after publication is a change readers see in the history. "
+                "The photo credit comes from the Photography credits below.",
+            },
+        ),
         ("Audit", {"fields": ["change_reason", "loaded_version"]}),
         ("Published versions", {"fields": ["published_versions"]}),
         (
@@ -100,6 +116,7 @@ class StoryAdmin(AuditedAdmin):
         ),
     ]
     readonly_fields = [
+        "current_image",
         "published_versions",
         "publication_status",
         "first_published_at",
@@ -107,6 +124,24 @@ class StoryAdmin(AuditedAdmin):
         "version",
         "imported_from",
     ]
+
+    @admin.display(description="Current image")
+    def current_image(self, obj):
+        picture = obj.picture if obj is not None and obj.picture_id else None
+        if picture is None:
+            return "None"
+        thumbnail = next((r for r in picture.renditions if r["type"] == "image/jpeg"), None)
+        return format_html(
+            '<img src="{}" width="{}" height="{}" alt="{}" class="story-admin-thumbnail"><br>'
+            "{} × {} pixels, SHA-256 <code>{}</code>",
+            pictures.url(thumbnail["name"]) if thumbnail else "",
+            thumbnail["width"] if thumbnail else 0,
+            thumbnail["height"] if thumbnail else 0,
+            obj.image_alt,
+            picture.width,
+            picture.height,
+            picture.sha256[:12],
+        )
 
     @admin.display(description="Status")
     def publication_status(self, obj):
@@ -329,6 +364,7 @@ class StoryAdmin(AuditedAdmin):
             form=form,
             first_publication=first,
             diffs=diffs,
+            **self._pictures(story),
         )
 
     def _publish(self, request, story, data):
@@ -411,4 +447,17 @@ class StoryAdmin(AuditedAdmin):
             "admin/stories/story/compare.html",
             title=f"Working copy compared with the live version: {story.headline}",
             diffs=diffs,
+            **self._pictures(story),
         )
+
+    def _pictures(self, story):
+        """The live version's picture and the working copy's, side by side in a diff."""
+        live = story.latest_revision
+        old = live.picture if live is not None and live.picture_id else None
+        new = story.picture if story.picture_id else None
+        return {
+            "old_picture": pictures.thumbnail(old.renditions, live.image_alt) if old else None,
+            "new_picture": pictures.thumbnail(new.renditions, story.image_alt) if new else None,
+            "old_label": f"version {live.number}" if live is not None else None,
+            "new_label": "working copy",
+        }

@@ -24,7 +24,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 
-from stories.models import Contributor, Credit, Revision, Section, Story, StorySource
+from stories.models import Contributor, Credit, Picture, Revision, Section, Story, StorySource
 
 __all__ = ["SCHEMA_VERSION", "export_story", "export_story_json"]
 
@@ -52,7 +52,9 @@ def export_story(story: Story) -> dict:
         .select_related("history_user")
         .order_by("history_date", "history_id")
     )
-    revisions = list(story.revisions.select_related("published_by", "log_leaf").order_by("number"))
+    revisions = list(
+        story.revisions.select_related("published_by", "log_leaf", "picture").order_by("number")
+    )
     credits = list(story.credits.select_related("contributor").order_by("position", "pk"))
     names = _Names(story_rows, credit_rows, revisions)
     return {
@@ -86,6 +88,8 @@ class _Names:
             for contributor in Contributor.objects.filter(pk__in=contributor_ids)
         }
         self.revisions = {revision.pk: revision.number for revision in revisions}
+        picture_ids = {row.picture_id for row in story_rows if row.picture_id}
+        self.pictures = dict(Picture.objects.filter(pk__in=picture_ids).values_list("pk", "sha256"))
 
     def value(self, field: str, value):
         """A history value as JSON: times in ISO 8601, references by natural key."""
@@ -97,6 +101,8 @@ class _Names:
             return self.sections.get(value)
         if field == "latest_revision":
             return self.revisions.get(value)
+        if field == "picture":
+            return self.pictures.get(value)
         if field == "contributor":
             contributor = self.contributors.get(value)
             return contributor.slug if contributor else None
@@ -123,6 +129,9 @@ def _story(story: Story, credits: list[Credit], names: _Names) -> dict:
         "body": story.body,
         "section": {"slug": story.section.slug, "name": story.section.name},
         "dateline": story.dateline,
+        "picture": _picture(story.picture),
+        "image_alt": story.image_alt,
+        "image_caption": story.image_caption,
         "status": story.status,
         "scheduled_at": _time(story.scheduled_at),
         "scheduled_version": story.scheduled_version,
@@ -160,6 +169,22 @@ def _story(story: Story, credits: list[Credit], names: _Names) -> dict:
     }
 
 
+def _picture(picture: Picture | None) -> dict | None:
+    """A lead image's files: the original (its SHA-256 is what versions' hashes cover),
+    by its name in the site's media storage, and the renditions made of it."""
+    if picture is None:
+        return None
+    return {
+        "sha256": picture.sha256,
+        "content_type": picture.content_type,
+        "width": picture.width,
+        "height": picture.height,
+        "size": picture.size,
+        "original": picture.original,
+        "renditions": picture.renditions,
+    }
+
+
 def _lookup_user(pk) -> str | None:
     """A user the history never mentions (a story saved with no history): rare, one query."""
     if pk is None:
@@ -186,6 +211,9 @@ def _revision(revision: Revision) -> dict:
         "section_name": revision.section_name,
         "section_slug": revision.section_slug,
         "dateline": revision.dateline,
+        # As its hash covers it (payload version 3), and the files it points to.
+        "image": revision.image,
+        "picture": _picture(revision.picture),
         "previous_hash": revision.previous_hash,
         "content_hash": revision.content_hash,
         "hash_version": revision.hash_version,

@@ -6,16 +6,19 @@ hashes, history rows and public history pages are real, not inserted rows.
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
-from stories import editing, publishing, reporting
+from stories import editing, pictures, publishing, reporting
 from stories.models import Contributor, Section, Story
 from stories.roles import EDITOR, REPORTER, sync_roles
 
@@ -42,6 +45,70 @@ def ensure_demo_users():
         user.groups.add(groups[role])
         users[username] = user
     return users
+
+
+#: The demo's pictures, drawn at load time (no downloads, no binary files in the
+#: repository): sky, sun, water and one landmark per scene, as (colours, landmark).
+SCENES = {
+    "flood": (((122, 160, 196), (214, 226, 236), (74, 110, 128), (240, 206, 140)), "road"),
+    "ebb": (((180, 196, 210), (236, 232, 220), (96, 120, 112), (250, 236, 190)), "road"),
+    "library": (((150, 190, 230), (226, 238, 248), (92, 140, 80), (255, 240, 170)), "building"),
+    "ferry": (((44, 52, 96), (236, 150, 110), (30, 60, 92), (255, 196, 120)), "ferry"),
+}
+PICTURE_SIZE = (1600, 1000)
+
+
+def scene_picture(scene: str) -> ContentFile:
+    """A JPEG of a simple landscape, made with Pillow."""
+    (sky, horizon, ground, sun), landmark = SCENES[scene]
+    width, height = PICTURE_SIZE
+    image = Image.new("RGB", PICTURE_SIZE)
+    draw = ImageDraw.Draw(image)
+    line = int(height * 0.58)
+    for y in range(line):  # the sky, darker at the top
+        mix = y / line
+        draw.line(
+            [(0, y), (width, y)],
+            fill=tuple(round(a + (b - a) * mix) for a, b in zip(sky, horizon, strict=True)),
+        )
+    draw.ellipse([width * 0.68, line * 0.35, width * 0.78, line * 0.35 + width * 0.1], fill=sun)
+    draw.rectangle([0, line, width, height], fill=ground)
+    if landmark == "road":
+        draw.polygon(
+            [
+                (width * 0.35, height),
+                (width * 0.48, line),
+                (width * 0.52, line),
+                (width * 0.75, height),
+            ],
+            fill=(70, 70, 76),
+        )
+        draw.rectangle([0, line - 40, width * 0.3, line], fill=(120, 116, 108))  # the harbor wall
+    elif landmark == "building":
+        draw.rectangle([width * 0.2, line - 320, width * 0.6, line + 40], fill=(150, 72, 56))
+        for column in range(5):
+            x = width * 0.23 + column * width * 0.07
+            draw.rectangle([x, line - 260, x + 60, line - 140], fill=(230, 226, 200))
+    else:
+        draw.polygon(
+            [
+                (width * 0.3, line + 10),
+                (width * 0.62, line + 10),
+                (width * 0.58, line + 70),
+                (width * 0.34, line + 70),
+            ],
+            fill=(244, 244, 240),
+        )
+        draw.rectangle([width * 0.4, line - 50, width * 0.52, line + 10], fill=(236, 236, 230))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=88)
+    return ContentFile(buffer.getvalue(), name=f"{scene}.jpg")
+
+
+def _set_image(story: Story, image: dict | None):
+    if image:
+        story.picture = pictures.store_picture(scene_picture(image["scene"]))
+        story.image_alt, story.image_caption = image["alt"], image["caption"]
 
 
 def _apply(story: Story, change: dict):
@@ -78,6 +145,7 @@ def load_demo(path: Path = DEMO_FILE) -> list[Story]:
             dateline=entry["dateline"],
             body="\n\n".join(entry["body"]),
         )
+        _set_image(story, entry.get("image"))
         credits = [
             editing.CreditLine(
                 contributor=contributors[credit["contributor"]],
@@ -92,6 +160,7 @@ def load_demo(path: Path = DEMO_FILE) -> list[Story]:
         )
         for revision in entry.get("revisions", []):
             _apply(story, revision)
+            _set_image(story, revision.get("image"))
             editing.save_story(
                 story,
                 user=editor,

@@ -19,13 +19,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.paginator import InvalidPage, Paginator
-from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Window,
+)
+from django.db.models.functions import Lag
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
 from stories import addresses
-from stories.diffing import SnapshotDiff, compare_snapshots
+from stories.diffing import SnapshotDiff, compare_snapshots, image_changes
 from stories.kinds import PROMINENT_KINDS, CreditRole, RevisionKind
 from stories.models import (
     ContentRemoval,
@@ -38,7 +48,8 @@ from stories.models import (
 from stories.reports import ErrorReport
 from stories.text import clean_text
 
-from . import caching
+from . import caching, figures
+from .figures import Figure, Thumbnail
 from .record import RECORD_PER_PAGE
 
 #: Stories per page on the home, section and contributor pages.
@@ -60,12 +71,14 @@ CORRECTION_KINDS = [RevisionKind.CORRECTION, RevisionKind.CLARIFICATION]
 CARD_FIELDS = (
     "story_id", "story__slug", "story__first_published_at", "story__updated_at",
     "number", "headline", "dek", "byline", "section_name", "section_slug", "published_at",
+    *figures.THUMBNAIL_FIELDS,
 )  # fmt: skip
 #: What a page shows of one version, beyond its card.
 VERSION_FIELDS = (
     "number", "kind", "public_note", "published_at", "headline", "dek", "body",
     "body_html", "byline", "tagline", "credits", "section_name", "section_slug",
     "dateline", "content_hash", "removal__removed_at", "removal__public_note",
+    "image_alt", "image_caption", "image_credit", *figures.PICTURE_FIELDS,
 )  # fmt: skip
 #: What a note (history entry) shows of one version.
 NOTE_FIELDS = ("number", "kind", "public_note", "published_at")
@@ -149,6 +162,8 @@ class StoryCard:
     snippet: str = ""
     #: Withdrawn: its history list stays public, the text of its versions does not.
     withdrawn: bool = False
+    #: Its lead image, small (lists show it beside the headline).
+    thumbnail: Thumbnail | None = None
 
     @property
     def url(self) -> str:
@@ -181,6 +196,7 @@ def story_card(row: Mapping, **marked) -> StoryCard:
         "modified_at": row["published_at"],
         "versions": row["number"],
         "withdrawn": row.get("story__status") == Story.Status.WITHDRAWN,
+        "thumbnail": figures.thumbnail(row),
     }
     return StoryCard(**{**fields, **marked})
 
@@ -237,10 +253,37 @@ class Version(KindLabel):
     #: When its content was removed for a legal reason, and the note readers are shown.
     removed_at: datetime | None = None
     removal_note: str = ""
+    image_alt: str = ""
+    image_caption: str = ""
+    image_credit: str = ""
+    #: The lead image, as the page shows it (``None`` without one).
+    figure: Figure | None = None
+
+    @property
+    def thumbnail(self) -> Thumbnail | None:
+        return self.figure.thumbnail if self.figure else None
+
+    @property
+    def version_label(self) -> str:
+        return f"version {self.number}"
+
+    @property
+    def image(self) -> dict | None:
+        """The lead image as the version's hash covers it (``models.image_snapshot``)."""
+        if self.figure is None:
+            return None
+        return {
+            "sha256": self.figure.sha256,
+            "width": self.figure.width,
+            "height": self.figure.height,
+            "alt": self.image_alt,
+            "caption": self.image_caption,
+            "credit": self.image_credit,
+        }
 
     def snapshot(self) -> dict:
         """The content compared between versions (``diffing.compare_snapshots``)."""
-        return diff_snapshot(vars(self))
+        return diff_snapshot({**vars(self), "image": self.image})
 
 
 def version(row: Mapping) -> Version:
@@ -259,6 +302,7 @@ def version(row: Mapping) -> Version:
         credits=credits,
         removed_at=row.get("removal__removed_at"),
         removal_note=row.get("removal__public_note") or "",
+        figure=figures.figure(row),
     )
     return Version(**fields)
 
@@ -309,6 +353,8 @@ class HistoryEntry(Note):
     content_hash: str = ""
     removed_at: datetime | None = None
     removal_note: str = ""
+    #: What it changed of the lead image: "Photo replaced", "Caption changed"...
+    image_changes: tuple[str, ...] = ()
 
     @property
     def short_hash(self) -> str:
@@ -320,8 +366,36 @@ class HistoryEntry(Note):
         return (self.number - 1) // RECORD_PER_PAGE + 1
 
 
+#: A version's lead image, as the history compares it with the version before.
+IMAGE_HISTORY_FIELDS = ("picture__sha256", "image_alt", "image_caption", "image_credit")
+
+
+def with_previous_image(revisions):
+    """Revisions annotated with the lead image of the version before each (window
+    functions in the same query, so a history page stays one query however long)."""
+    return revisions.annotate(
+        **{
+            f"previous_{index}": Window(Lag(name), order_by=F("number").asc())
+            for index, name in enumerate(IMAGE_HISTORY_FIELDS)
+        }
+    )
+
+
+def _image_of(values) -> dict | None:
+    sha256, alt, caption, credit = values
+    return {"sha256": sha256, "alt": alt, "caption": caption, "credit": credit} if sha256 else None
+
+
 def history_entries(rows) -> list[HistoryEntry]:
-    return [HistoryEntry(*row) for row in rows]
+    """Entries from rows of ``HISTORY_FIELDS``, then ``IMAGE_HISTORY_FIELDS`` and their
+    previous values (``with_previous_image``)."""
+    size, count = len(HISTORY_FIELDS), len(IMAGE_HISTORY_FIELDS)
+    entries = []
+    for row in rows:
+        current, previous = row[size : size + count], row[size + count : size + 2 * count]
+        changes = image_changes(_image_of(previous), _image_of(current)) if row[0] > 1 else []
+        entries.append(HistoryEntry(*row[:size], image_changes=tuple(changes)))
+    return entries
 
 
 # -- lists ---------------------------------------------------------------------------------
@@ -602,6 +676,7 @@ def preview_page(story: Story, snapshot: dict) -> StoryPage:
     shown = version(
         {
             **snapshot,
+            **figures.picture_fields(snapshot.get("picture")),
             "number": number,
             "kind": RevisionKind.UPDATE if latest else RevisionKind.FIRST,
             "published_at": timezone.now(),
@@ -625,9 +700,13 @@ def history_page(slug: str, number: int) -> tuple[StoryCard, CardPage]:
     kinds, times, public notes: the record the withdrawal promised), not its text."""
     row = _latest(slug, withdrawn_ok=True)
     versions = (
-        with_reader_prompted(Revision.objects.filter(story_id=row["story_id"]))
+        with_previous_image(with_reader_prompted(Revision.objects.filter(story_id=row["story_id"])))
         .order_by("-number")
-        .values_list(*HISTORY_FIELDS)
+        .values_list(
+            *HISTORY_FIELDS,
+            *IMAGE_HISTORY_FIELDS,
+            *(f"previous_{index}" for index in range(len(IMAGE_HISTORY_FIELDS))),
+        )
     )
     return story_card(row), paginate(versions, number, HISTORY_PER_PAGE, history_entries)
 

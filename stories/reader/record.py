@@ -90,7 +90,7 @@ def story_record(slug: str, page: int) -> dict:
     start = (page - 1) * RECORD_PER_PAGE
     revisions = list(
         Revision.objects.filter(story=story)
-        .select_related("log_leaf", "removal")
+        .select_related("log_leaf", "removal", "picture")
         .order_by("number")[start : start + RECORD_PER_PAGE]
     )
     # The head is read after the versions: every version read is then inside it.

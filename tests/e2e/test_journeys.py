@@ -186,3 +186,36 @@ def test_a_withdrawn_story_answers_410_with_the_note(page, live_server, editor, 
     )
     expect(page.locator("main")).to_contain_text("This story was withdrawn pending a legal review.")
     assert Story.objects.get(pk=corrected_story.pk).is_withdrawn
+
+
+def test_an_editor_adds_a_photo_and_readers_see_it(page, live_server, editor, corrected_story):
+    """Upload with alt text, publish as an update, the reader's figure and the record."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (1200, 800), (30, 90, 150)).save(buffer, "JPEG")
+    log_in(page, live_server, editor)
+    page.goto(change_page(live_server, corrected_story))
+    page.get_by_label("Upload a lead image").set_input_files(
+        {"name": "pier-road.jpg", "mimeType": "image/jpeg", "buffer": buffer.getvalue()}
+    )
+    page.get_by_label("Alt text").fill("Seawater over Pier Road at dawn.")
+    page.get_by_label("Caption").fill("Pier Road on Tuesday morning.")
+    page.get_by_label("Reason for this change").fill("Added the photo desk's picture.")
+    page.get_by_role("button", name="Save and publish update…").click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Publish an update")
+    expect(page.locator(".story-diff")).to_contain_text("Photo added")
+    page.get_by_label("Kind").select_option(label="Update")
+    page.get_by_label("Public note").fill("This story has been updated with a photo.")
+    page.get_by_role("button", name="Publish update").click()
+    expect(page.locator(".messagelist")).to_contain_text("Published version 4")
+
+    page.goto(live_server.url + corrected_story.get_absolute_url())
+    figure = page.locator("figure.story-figure")
+    expect(figure.get_by_role("img", name="Seawater over Pier Road at dawn.")).to_be_attached()
+    expect(figure.locator("figcaption")).to_contain_text("Pier Road on Tuesday morning.")
+    page.goto(f"{live_server.url}/stories/{corrected_story.slug}/history/")
+    expect(page.locator(".history-entry").first).to_contain_text("Photo added")

@@ -1,0 +1,524 @@
+"""Lead images: uploads checked with Pillow, stored once under their content hash,
+published with each version (covered by its hash), shown to readers, compared between
+versions, exported."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from PIL import Image
+
+from stories import editing, images, pictures, publishing
+from stories.integrity import HASH_VERSION, revision_payload, verify_story
+from stories.kinds import CreditRole, RevisionKind
+from stories.models import Picture, Revision
+from stories.reader import pages
+from tests.adminforms import form_data
+from tests.readerpages import at, make_story, publish, read, text
+from tests.tampering import sql
+
+pytestmark = pytest.mark.django_db
+
+# -- making test pictures --------------------------------------------------------------
+
+
+def picture_bytes(size=(1200, 800), image_format="JPEG", color=(200, 80, 40), **save) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, image_format, **save)
+    return buffer.getvalue()
+
+
+def upload(name="harbor.jpg", data=None, **kwargs) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data if data is not None else picture_bytes(**kwargs))
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A small PNG whose header claims ``width`` x ``height`` pixels (its data does not
+    follow): what a decompression bomb looks like to the first reader of its header."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunk = b"IHDR" + header
+    ihdr = struct.pack(">I", len(header)) + chunk + struct.pack(">I", zlib.crc32(chunk))
+    data = b"IDAT" + zlib.compress(b"\0" * 64)
+    idat = struct.pack(">I", len(data) - 4) + data + struct.pack(">I", zlib.crc32(data))
+    return b"\x89PNG\r\n\x1a\n" + ihdr + idat
+
+
+def stored(**kwargs) -> Picture:
+    return pictures.store_picture(upload(**kwargs))
+
+
+@pytest.fixture
+def photographed(editor):
+    """A draft with a byline, a photographer from the Coastal Ledger and a lead image."""
+    story = make_story(
+        [
+            ("Maria Ortiz", CreditRole.BYLINE, ""),
+            ("Ana Ruiz", CreditRole.PHOTOGRAPHY, "the Coastal Ledger"),
+        ],
+        slug="harbor-flood",
+        headline="Harbor floods at high tide",
+    )
+    story.picture = stored(color=(20, 90, 160))
+    story.image_alt = "Water covering the harbor road at dawn."
+    story.image_caption = "The harbor road on Tuesday morning."
+    editing.save_story(story, user=editor, reason="Added the photo")
+    return story
+
+
+def replace_picture(story, editor, **fields):
+    for name, value in fields.items():
+        setattr(story, name, value)
+    editing.save_story(story, user=editor, reason="New photo")
+
+
+# -- uploads: what is refused, with a message naming the file ---------------------------
+
+
+def test_a_text_file_named_jpg_is_refused():
+    with pytest.raises(images.ImageRejected, match="not a picture the site can read"):
+        pictures.store_picture(upload(data=b"Dear editor, this is not a photo.\n"))
+    assert not Picture.objects.exists()
+
+
+def test_a_decompression_bomb_is_refused_before_its_pixels_are_read():
+    with pytest.raises(images.ImageRejected, match="decompression bomb"):
+        pictures.store_picture(upload("bomb.png", png_claiming(30_000, 30_000)))
+    assert not Picture.objects.exists()
+
+
+def test_too_many_pixels_is_refused():
+    with pytest.raises(images.ImageRejected, match="48 megapixels.*limit is 40"):
+        pictures.store_picture(upload("huge.png", png_claiming(8_000, 6_000)))
+
+
+def test_an_oversized_file_is_refused_by_its_size():
+    data = picture_bytes(size=(10, 10)) + b"\0" * images.MAX_BYTES
+    with pytest.raises(images.ImageRejected, match="at most 20 MB"):
+        pictures.store_picture(upload(data=data))
+
+
+def test_other_image_types_are_refused():
+    with pytest.raises(images.ImageRejected, match="GIF file: upload a JPEG, PNG or WebP"):
+        pictures.store_picture(upload("anim.gif", picture_bytes(image_format="GIF")))
+
+
+def test_exif_orientation_is_applied_and_the_location_stripped():
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90° clockwise to display
+    exif.get_ifd(0x8825)[2] = (51.0, 30.0, 0.0)  # GPS latitude
+    exif[0x010F] = "PhoneMaker"
+    picture = stored(size=(600, 400), exif=exif.tobytes())
+
+    assert (picture.width, picture.height) == (400, 600), "stored the way the camera meant"
+    with default_storage.open(picture.original) as original:
+        data = original.read()
+    served = Image.open(io.BytesIO(data))
+    assert dict(served.getexif()) == {} and "exif" not in served.info
+    assert b"PhoneMaker" not in data
+    assert picture.sha256 == images.hashlib.sha256(data).hexdigest()
+
+
+def test_renditions_are_made_once_per_picture(monkeypatch, photographed, editor, client):
+    made = []
+    real = images.renditions
+    monkeypatch.setattr(images, "renditions", lambda prepared: made.append(1) or real(prepared))
+
+    picture = stored(color=(1, 2, 3))
+    assert len(made) == 1
+    widths = sorted({r["width"] for r in picture.renditions})
+    assert widths == [320, 640, 1024, 1200]
+    assert {r["type"] for r in picture.renditions} == {"image/webp", "image/jpeg"}
+    assert all(default_storage.exists(r["name"]) for r in picture.renditions)
+
+    # The same picture again, a publish, a reader's request: no rendition is made.
+    assert stored(color=(1, 2, 3)) == picture
+    publish(photographed, editor, when=at(0))
+    assert client.get(photographed.get_absolute_url()).status_code == 200
+    assert len(made) == 1
+    assert Picture.objects.filter(sha256=picture.sha256).count() == 1
+
+
+def test_a_narrow_picture_is_never_enlarged():
+    picture = stored(size=(500, 300), image_format="PNG")
+    assert sorted({r["width"] for r in picture.renditions}) == [320, 500]
+    assert picture.content_type == "image/png"
+
+
+def test_a_new_upload_never_overwrites_a_stored_file():
+    first = stored(color=(10, 10, 10))
+    with default_storage.open(first.original) as file:
+        before = file.read()
+    second = stored(color=(250, 250, 250))
+    assert second.original != first.original
+    with default_storage.open(first.original) as file:
+        assert file.read() == before
+
+
+# -- alt text ---------------------------------------------------------------------------
+
+
+def test_alt_text_is_required_with_a_picture(story, editor):
+    story.picture = stored()
+    story.image_alt = "   "
+    with pytest.raises(ValidationError) as error:
+        editing.save_story(story, user=editor)
+    assert "alt text" in error.value.message_dict["image_alt"][0]
+
+
+# -- the admin: upload, refusals on the field, nothing else lost ------------------------
+
+
+def change_page(client, story):
+    return client.get(reverse("admin:stories_story_change", args=[story.pk]))
+
+
+def test_admin_upload_with_alt_text_sets_the_lead_image(client, editor, story):
+    client.force_login(editor)
+    data = form_data(
+        change_page(client, story),
+        image_alt="Council members at the table.",
+        image_caption="The council on Tuesday.",
+    )
+    data["image_upload"] = upload()
+    response = client.post(reverse("admin:stories_story_change", args=[story.pk]), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    story.refresh_from_db()
+    assert story.picture is not None and story.image_alt == "Council members at the table."
+    assert story.history.first().picture_id == story.picture_id
+
+
+def test_admin_refuses_a_bad_file_on_its_field_and_keeps_the_rest(client, editor, story):
+    client.force_login(editor)
+    data = form_data(
+        change_page(client, story), headline="A headline typed before the upload", image_alt="x"
+    )
+    data["image_upload"] = upload("notes.jpg", b"just text")
+    response = client.post(reverse("admin:stories_story_change", args=[story.pk]), data)
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert "“notes.jpg”: This file is not a picture" in form.errors["image_upload"][0]
+    assert list(form.errors) == ["image_upload"]
+    assert 'value="A headline typed before the upload"' in response.content.decode()
+    story.refresh_from_db()
+    assert story.picture is None and story.headline != "A headline typed before the upload"
+
+
+def test_admin_keeps_an_upload_when_alt_text_is_missing(client, editor, story):
+    """A browser cannot fill a file input again: the stored picture rides in the form."""
+    client.force_login(editor)
+    url = reverse("admin:stories_story_change", args=[story.pk])
+    data = form_data(change_page(client, story), image_alt="")
+    data["image_upload"] = upload()
+    response = client.post(url, data)
+    form = response.context["adminform"].form
+    assert "alt text" in form.errors["image_alt"][0]
+    kept = form.data["uploaded_picture"]
+    assert Picture.objects.filter(sha256=kept).exists()
+    assert f'name="uploaded_picture" value="{kept}"' in response.content.decode()
+
+    data = form_data(response, image_alt="A flooded road.")
+    data["uploaded_picture"] = kept
+    assert client.post(url, data).status_code == 302
+    story.refresh_from_db()
+    assert story.picture.sha256 == kept
+
+
+# -- the public record ------------------------------------------------------------------
+
+
+def test_each_version_snapshots_the_image_and_its_hash_covers_it(photographed, editor):
+    revision = publish(photographed, editor, when=at(0))
+    picture = photographed.picture
+    assert revision.hash_version == HASH_VERSION == 3
+    assert revision_payload(revision)["image"] == {
+        "sha256": picture.sha256,
+        "width": 1200,
+        "height": 800,
+        "alt": "Water covering the harbor road at dawn.",
+        "caption": "The harbor road on Tuesday morning.",
+        "credit": "Ana Ruiz / Coastal Ledger",
+    }
+    assert verify_story(photographed) == []
+
+    # The picture's stored hash rewritten behind the database's back: detected.
+    sql("UPDATE stories_picture SET sha256 = %s WHERE id = %s", "0" * 64, picture.pk)
+    assert verify_story(photographed) == ["version 1: content does not match its hash"]
+
+
+def test_pointing_a_version_at_another_picture_is_detected(photographed, editor):
+    publish(photographed, editor, when=at(0))
+    other = stored(color=(0, 0, 0))
+    revision = photographed.revisions.get()
+    sql("UPDATE stories_revision SET picture_id = %s WHERE id = %s", other.pk, revision.pk)
+    assert verify_story(photographed) == ["version 1: content does not match its hash"]
+
+
+def test_older_versions_without_an_image_keep_verifying(story, editor):
+    """A version hashed with payload version 2 (before images) still checks."""
+    revision = publish(story, editor, when=at(0))
+    assert revision_payload(revision)["image"] is None
+    assert verify_story(story) == []
+
+
+def test_stored_pictures_cannot_be_changed_or_deleted(photographed):
+    from django.db import IntegrityError, connection, transaction
+
+    picture = photographed.picture
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE stories_picture SET width = 1 WHERE id = %s", [picture.pk])
+    picture.width = 1
+    with pytest.raises(Exception, match="never changes"):
+        picture.save()
+
+
+def test_replacing_the_image_of_a_published_story_needs_a_kind_and_a_note(photographed, editor):
+    publish(photographed, editor, when=at(0))
+    replace_picture(photographed, editor, picture=stored(color=(90, 160, 20)))
+
+    diffs = publishing.pending_changes(photographed)
+    assert [diff.label for diff in diffs.changed] == ["Photo"]
+    assert diffs.changed[0].html == "Photo replaced"
+
+    with pytest.raises(ValidationError) as error:
+        publishing.publish(photographed, user=editor)
+    assert "kind" in error.value.message_dict
+    with pytest.raises(ValidationError) as error:
+        publishing.publish(photographed, user=editor, kind=RevisionKind.UPDATE)
+    assert "public note" in error.value.message_dict["public_note"][0]
+    revision = publish(
+        photographed, editor, when=at(1), kind=RevisionKind.UPDATE, note="Replaced the photo."
+    )
+    assert revision.picture == photographed.picture
+
+
+def test_a_changed_caption_needs_a_reason_to_save(photographed, editor):
+    publish(photographed, editor, when=at(0))
+    photographed.image_caption = "The harbor road, flooded."
+    with pytest.raises(ValidationError) as error:
+        editing.save_story(photographed, user=editor)
+    assert "change_reason" in error.value.message_dict
+
+
+def test_old_versions_still_show_their_own_picture(client, photographed, editor):
+    old = photographed.picture
+    publish(photographed, editor, when=at(0))
+    replace_picture(photographed, editor, picture=stored(color=(90, 160, 20)))
+    publish(photographed, editor, when=at(1), kind=RevisionKind.UPDATE, note="New photo.")
+
+    first = pages.revision_page(photographed.slug, 1).version.figure
+    assert first.sha256 == old.sha256
+    assert pages.story_page(photographed.slug).version.figure.sha256 != old.sha256
+    assert all(default_storage.exists(r["name"]) for r in old.renditions)
+    html = text(client.get(reverse("reader:revision", args=[photographed.slug, 1])))
+    assert (
+        default_storage.url(
+            pictures.closest(pictures.of_type(old.renditions, "image/jpeg"), 1024)["name"]
+        )
+        in html
+    )
+
+
+def test_the_comparison_and_history_show_an_image_change(client, photographed, editor):
+    old = photographed.picture
+    publish(photographed, editor, when=at(0))
+    replace_picture(photographed, editor, picture=stored(color=(90, 160, 20)))
+    publish(photographed, editor, when=at(1), kind=RevisionKind.UPDATE, note="New photo.")
+    replace_picture(photographed, editor, image_caption="The road after the water went down.")
+    publish(photographed, editor, when=at(2), kind=RevisionKind.CORRECTION, note="Caption fixed.")
+
+    compare = text(client.get(reverse("reader:compare", args=[photographed.slug, 1, 2])))
+    assert "Photo replaced" in compare
+    old_thumbnail = pictures.thumbnail(old.renditions, "").src
+    new_thumbnail = pictures.thumbnail(photographed.picture.renditions, "").src
+    assert old_thumbnail in compare and new_thumbnail in compare
+    assert "Before (version 1)" in compare and "After (version 2)" in compare
+
+    caption = text(client.get(reverse("reader:compare", args=[photographed.slug, 2, 3])))
+    assert "Photo caption" in caption and "went down" in caption
+    assert "Photo replaced" not in caption
+
+    history = pages.history_page(photographed.slug, 1)[1].cards
+    assert [entry.image_changes for entry in history] == [
+        ("Caption changed",),
+        ("Photo replaced",),
+        (),
+    ]
+    assert "Photo replaced" in text(client.get(reverse("reader:history", args=[photographed.slug])))
+
+
+# -- readers ----------------------------------------------------------------------------
+
+
+def test_the_story_page_shows_a_figure_with_srcset_caption_and_credit(client, photographed, editor):
+    publish(photographed, editor, when=at(0))
+    page = read(client.get(photographed.get_absolute_url()))
+    img = next(attrs for tag, attrs in page.tags if tag == "img" and "srcset" in attrs)
+    assert img["alt"] == "Water covering the harbor road at dawn."
+    assert (img["width"], img["height"]) == ("1024", "683")
+    assert "loading" not in img, "the lead image is above the fold"
+    assert "320w" in img["srcset"] and "1200w" in img["srcset"] and img["sizes"]
+    assert page.has("source", type="image/webp")
+    html = text(client.get(photographed.get_absolute_url()))
+    assert "<figure" in html and "The harbor road on Tuesday morning." in html
+    assert "Photo: Ana Ruiz / Coastal Ledger" in html
+
+
+def test_lists_show_thumbnails(client, photographed, editor):
+    publish(photographed, editor, when=at(0))
+    other = make_story(slug="other", headline="Other news")
+    other.picture, other.image_alt = stored(color=(5, 5, 5)), "Other picture."
+    editing.save_story(other, user=editor)
+    publish(other, editor, when=at(1))
+    home = read(client.get(reverse("reader:home")))
+    thumbnails = [a for t, a in home.tags if t == "img" and "story-thumbnail" in a.get("class", "")]
+    assert [t["alt"] for t in thumbnails] == [
+        "Other picture.",
+        "Water covering the harbor road at dawn.",
+    ]
+    assert "loading" not in thumbnails[0] and thumbnails[1]["loading"] == "lazy"
+    section = text(client.get(reverse("reader:section", args=[photographed.section.slug])))
+    assert "story-thumbnail" in section
+    contributor = photographed.credits.get(role=CreditRole.BYLINE).contributor
+    assert "story-thumbnail" in text(client.get(contributor.get_absolute_url()))
+
+
+def test_open_graph_twitter_and_json_ld_describe_the_image(client, settings, photographed, editor):
+    settings.PUBLICATION_URL = "https://news.example"
+    publish(photographed, editor, when=at(0))
+    page = read(client.get(photographed.get_absolute_url()))
+    picture = photographed.picture
+    largest = pictures.of_type(picture.renditions, "image/jpeg")[-1]
+    url = "https://news.example" + default_storage.url(largest["name"])
+    assert page.meta["og:image"] == url
+    assert (page.meta["og:image:width"], page.meta["og:image:height"]) == ("1200", "800")
+    assert page.meta["og:image:alt"] == "Water covering the harbor road at dawn."
+    assert page.meta["twitter:card"] == "summary_large_image"
+    assert page.json_ld()["image"] == [
+        {
+            "@type": "ImageObject",
+            "url": url,
+            "contentUrl": url,
+            "width": 1200,
+            "height": 800,
+            "caption": "The harbor road on Tuesday morning.",
+            "description": "Water covering the harbor road at dawn.",
+            "creditText": "Ana Ruiz / Coastal Ledger",
+        }
+    ]
+
+
+def test_a_story_without_an_image_keeps_the_small_card(client, story, editor):
+    publish(story, editor, when=at(0))
+    page = read(client.get(story.get_absolute_url()))
+    assert page.meta["twitter:card"] == "summary" and "og:image" not in page.meta
+    assert "image" not in page.json_ld()
+
+
+def test_story_page_queries_stay_constant_with_an_image(
+    client, story, photographed, editor, django_assert_num_queries
+):
+    from stories.reader import caching
+    from tests.test_reader_caching import STORY_PAGE_QUERIES
+
+    publish(story, editor, when=at(0))
+    publish(photographed, editor, when=at(1))
+    for slug in (story.slug, photographed.slug):
+        caching.invalidate_all()
+        with django_assert_num_queries(STORY_PAGE_QUERIES):
+            assert client.get(reverse("reader:story", args=[slug])).status_code == 200
+        with django_assert_num_queries(0):
+            assert client.get(reverse("reader:story", args=[slug]))["X-Reader-Cache"] == "hit"
+
+
+# -- export -----------------------------------------------------------------------------
+
+
+def test_the_export_carries_the_image_and_its_files_hash(photographed, editor):
+    from stories.interchange.exporting import export_story
+
+    publish(photographed, editor, when=at(0))
+    exported = export_story(photographed)
+    picture = photographed.picture
+    assert exported["story"]["picture"]["sha256"] == picture.sha256
+    assert exported["story"]["image_alt"] == "Water covering the harbor road at dawn."
+    assert exported["revisions"][0]["image"]["sha256"] == picture.sha256
+    assert exported["revisions"][0]["picture"]["original"] == picture.original
+    changes = [
+        c for entry in exported["history"] for c in entry["changes"] if c["field"] == "picture"
+    ]
+    assert changes[-1]["new"] == picture.sha256
+
+
+# -- where media live -------------------------------------------------------------------
+
+
+def test_media_are_served_by_the_application_only_on_a_laptop():
+    from tests.envsettings import environment, settings_in
+    from tests.test_production import production
+
+    demo = settings_in(environment(NEWSROOM_DEMO="1"), "SERVE_MEDIA", "STORAGES", "MEDIA_URL")
+    assert demo["SERVE_MEDIA"] is True and demo["MEDIA_URL"] == "/media/"
+    assert demo["STORAGES"]["default"]["BACKEND"].endswith("FileSystemStorage")
+    # Production never serves media from the application, demo flag or not.
+    assert settings_in(production(NEWSROOM_DEMO="1"), "SERVE_MEDIA")["SERVE_MEDIA"] is False
+
+
+def test_production_media_on_an_s3_compatible_store():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from tests.envsettings import settings_in
+    from tests.test_production import production
+
+    configured = settings_in(
+        production(
+            NEWSROOM_MEDIA_STORAGE="s3",
+            NEWSROOM_MEDIA_URL="https://media.news.example/",
+            NEWSROOM_MEDIA_BUCKET="newsroom-media",
+            NEWSROOM_MEDIA_ENDPOINT_URL="https://objects.example",
+        ),
+        "STORAGES",
+        "CONTENT_SECURITY_POLICY",
+    )
+    storage = configured["STORAGES"]["default"]
+    assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert storage["OPTIONS"]["bucket_name"] == "newsroom-media"
+    assert storage["OPTIONS"]["custom_domain"] == "media.news.example"
+    assert storage["OPTIONS"]["querystring_auth"] is False
+    assert storage["OPTIONS"]["file_overwrite"] is False
+    images_from = configured["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]["img-src"]
+    assert "https://media.news.example/" in images_from
+
+    with pytest.raises(ImproperlyConfigured, match="NEWSROOM_MEDIA_URL"):
+        settings_in(production(NEWSROOM_MEDIA_STORAGE="s3"), "STORAGES")
+
+
+def test_a_legal_removal_takes_the_picture_out_of_the_version(photographed, editor, client):
+    from django.contrib.auth import get_user_model
+
+    from stories.removal import remove_content
+
+    publish(photographed, editor, when=at(0))
+    replace_picture(photographed, editor, picture=stored(color=(90, 160, 20)))
+    publish(photographed, editor, when=at(1), kind=RevisionKind.UPDATE, note="New photo.")
+    chief = get_user_model().objects.create_superuser("chief", "chief@example.com", "x")
+    remove_content(
+        photographed, [1], user=chief, public_note="Removed by order.", internal_reason="Order."
+    )
+    first = Revision.objects.get(story=photographed, number=1)
+    assert first.picture is None and first.image_alt == ""
+    assert pages.revision_page(photographed.slug, 1).version.figure is None
+    assert verify_story(photographed, removed={1}) == []
+
+
+def test_the_preview_shows_the_working_copys_picture(client, photographed, editor):
+    client.force_login(editor)
+    html = text(client.get(reverse("reader:preview", args=[photographed.slug])))
+    assert "Preview - not published" in html and "<figure" in html
+    assert "Photo: Ana Ruiz / Coastal Ledger" in html
