@@ -9,7 +9,10 @@ copy by accident: a draft sentence has no path to a public page.
 Which stories readers can read is decided in one place, ``Story.objects.public()`` (and
 ``Revision.objects.live()`` for their live versions). Each function runs a small, fixed
 number of queries whatever the number of credits or versions (the story page: one for
-the live version with the story's pointers, one for its notes).
+the live version with the story's pointers, one for its notes). A story corrected
+thousands of times still sends a page of the same size: the story page shows its latest
+few corrections and links to the rest, a comparison its latest few notes and the number
+of the others (``TOP_NOTES_SHOWN``, ``COMPARISON_NOTES_SHOWN``).
 """
 
 from __future__ import annotations
@@ -19,7 +22,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.paginator import InvalidPage, Paginator
-from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -47,6 +60,15 @@ STORIES_PER_PAGE = 20
 HISTORY_PER_PAGE = 50
 #: Corrections per page on the corrections page.
 CORRECTIONS_PER_PAGE = 30
+#: Corrections, clarifications and editor's notes at the top of a story page, newest
+#: first; a link leads to all of them (the story's history, filtered).
+TOP_NOTES_SHOWN = 3
+#: The newsroom's notes a comparison lists (the latest ones between the two versions);
+#: the others are counted and a link away, in the history.
+COMPARISON_NOTES_SHOWN = 5
+#: ``?show=corrections`` on a story's history: only the versions that corrected,
+#: clarified or added an editor's note (what the story page's top box lists).
+CORRECTIONS_FILTER = ("show", "corrections")
 
 #: Kinds whose public note is shown on the story page (prominent ones at the top, the
 #: latest update at the foot).
@@ -485,17 +507,32 @@ def _latest(slug: str, *fields: str, withdrawn_ok: bool = False) -> dict:
     return row
 
 
-def _notes(story_id: int, up_to: int) -> list[Note]:
-    """Public notes of versions 2..up_to, newest first (one query, metadata only)."""
-    rows = (
-        with_reader_prompted(
-            Revision.objects.filter(story_id=story_id, number__gt=1, number__lte=up_to)
-        )
-        .exclude(kind__in=[RevisionKind.MINOR, RevisionKind.FIRST])
-        .order_by("-number")
-        .values_list(*NOTE_FIELDS, "reader_prompted")
+def _notes(story_id: int, up_to: int) -> tuple[list[Note], int]:
+    """What a story page shows of the notes of versions 2..up_to, and how many
+    corrections, clarifications and editor's notes there are in all.
+
+    The notes are, newest first: the latest ``TOP_NOTES_SHOWN`` prominent ones, the
+    latest update and the latest version that was not a minor edit (its time is the
+    "Updated" time). One query, metadata only, of a size that does not grow with the
+    record: each part is a short walk back along the (story, kind, number) index.
+    """
+    versions = Revision.objects.filter(story_id=story_id, number__gt=1, number__lte=up_to)
+    newest = versions.order_by("-number").values("pk")
+    prominent = versions.filter(kind__in=PROMINENT_KINDS)
+    shown = (
+        Q(pk__in=newest.filter(kind__in=PROMINENT_KINDS)[:TOP_NOTES_SHOWN])
+        | Q(pk__in=newest.filter(kind=RevisionKind.UPDATE)[:1])
+        | Q(pk__in=newest.exclude(kind__in=[RevisionKind.MINOR, RevisionKind.FIRST])[:1])
     )
-    return notes(rows)
+    # COUNT without GROUP BY: one row, computed once for the statement.
+    total = prominent.order_by().annotate(count=Func(F("pk"), function="COUNT")).values("count")
+    rows = list(
+        with_reader_prompted(Revision.objects.filter(shown))
+        .annotate(prominent_total=Coalesce(Subquery(total), 0))
+        .order_by("-number")
+        .values_list(*NOTE_FIELDS, "reader_prompted", "prominent_total")
+    )
+    return notes(row[:-1] for row in rows), rows[0][-1] if rows else 0
 
 
 # -- one story: its pages ------------------------------------------------------------------
@@ -511,7 +548,10 @@ class StoryPage:
     latest_number: int
     published_at: datetime | None
     updated_at: datetime | None
+    #: The latest notes (see ``_notes``), newest first: not all of a long record's.
     notes: list[Note] = field(default_factory=list)
+    #: How many corrections, clarifications and editor's notes the version shown has.
+    top_notes_total: int = 0
     is_preview: bool = False
 
     @property
@@ -541,8 +581,17 @@ class StoryPage:
 
     @property
     def top_notes(self) -> list[Note]:
-        """Corrections, clarifications and editor's notes, newest first."""
+        """The latest corrections, clarifications and editor's notes, newest first."""
         return [note for note in self.notes if note.is_prominent]
+
+    @property
+    def more_top_notes(self) -> bool:
+        """Whether there are more of them than the page shows (a link leads to all)."""
+        return self.top_notes_total > len(self.top_notes)
+
+    @property
+    def all_top_notes_url(self) -> str:
+        return corrections_history_url(self.slug)
 
     @property
     def update_note(self) -> Note | None:
@@ -551,8 +600,9 @@ class StoryPage:
 
     @property
     def corrections_and_clarifications(self) -> list[Note]:
-        """What schema.org's ``correction`` lists: the Trust Project counts a
-        clarification as a correction, as our corrections page does."""
+        """What schema.org's ``correction`` lists (the latest ones, as the page shows):
+        the Trust Project counts a clarification as a correction, as our corrections
+        page does."""
         return [note for note in self.notes if note.kind in CORRECTION_KINDS]
 
     @property
@@ -561,16 +611,17 @@ class StoryPage:
         return self.updated_at or self.published_at
 
 
-def _page(row: Mapping, shown: Version, page_notes: list[Note], **extra) -> StoryPage:
+def _page(row: Mapping, shown: Version, page_notes: tuple[list[Note], int]) -> StoryPage:
     # "Updated" is the newest non-minor version after the first, up to the one shown.
+    latest_notes, top_notes_total = page_notes
     return StoryPage(
         slug=row["story__slug"],
         version=shown,
         latest_number=row["number"],
         published_at=row["story__first_published_at"],
-        updated_at=page_notes[0].published_at if page_notes else None,
-        notes=[note for note in page_notes if note.kind in NOTE_KINDS],
-        **extra,
+        updated_at=latest_notes[0].published_at if latest_notes else None,
+        notes=[note for note in latest_notes if note.kind in NOTE_KINDS],
+        top_notes_total=top_notes_total,
     )
 
 
@@ -607,7 +658,7 @@ def preview_page(story: Story, snapshot: dict) -> StoryPage:
             "published_at": timezone.now(),
         }
     )
-    page_notes = _notes(story.pk, latest.number) if latest else []
+    page_notes, top_notes_total = _notes(story.pk, latest.number) if latest else ([], 0)
     return StoryPage(
         slug=story.slug,
         version=shown,
@@ -615,20 +666,40 @@ def preview_page(story: Story, snapshot: dict) -> StoryPage:
         published_at=story.first_published_at,
         updated_at=page_notes[0].published_at if page_notes else None,
         notes=[note for note in page_notes if note.kind in NOTE_KINDS],
+        top_notes_total=top_notes_total,
         is_preview=True,
     )
 
 
-def history_page(slug: str, number: int) -> tuple[StoryCard, CardPage]:
-    """A page of the story's published versions, newest first. Who published is not shown;
+def history_url(slug: str) -> str:
+    return reverse("reader:history", kwargs={"slug": slug})
+
+
+def corrections_history_url(slug: str) -> str:
+    """The story's history, its corrections, clarifications and editor's notes only."""
+    name, value = CORRECTIONS_FILTER
+    return f"{history_url(slug)}?{name}={value}"
+
+
+def history_position_url(slug: str, latest: int, number: int) -> str:
+    """The page of the story's (newest first) history that lists version ``number``."""
+    page = (latest - number) // HISTORY_PER_PAGE + 1
+    query = f"?page={page}" if page > 1 else ""
+    return f"{history_url(slug)}{query}#version-{number}"
+
+
+def history_page(
+    slug: str, number: int, *, corrections_only: bool = False
+) -> tuple[StoryCard, CardPage]:
+    """A page of the story's published versions, newest first (``corrections_only``:
+    its corrections, clarifications and editor's notes). Who published is not shown;
     nor is a minor edit's internal reason. A withdrawn story's list stays public (numbers,
     kinds, times, public notes: the record the withdrawal promised), not its text."""
     row = _latest(slug, withdrawn_ok=True)
-    versions = (
-        with_reader_prompted(Revision.objects.filter(story_id=row["story_id"]))
-        .order_by("-number")
-        .values_list(*HISTORY_FIELDS)
-    )
+    versions = Revision.objects.filter(story_id=row["story_id"])
+    if corrections_only:
+        versions = versions.filter(kind__in=PROMINENT_KINDS)
+    versions = with_reader_prompted(versions).order_by("-number").values_list(*HISTORY_FIELDS)
     return story_card(row), paginate(versions, number, HISTORY_PER_PAGE, history_entries)
 
 
@@ -640,7 +711,24 @@ class Comparison:
     old: Version
     new: Version
     diff: SnapshotDiff
+    #: The notes of the latest versions up to ``new`` (``COMPARISON_NOTES_SHOWN`` at
+    #: most), oldest first; the versions before them are counted, not listed.
     notes: list[Note]
+
+    @property
+    def earlier_count(self) -> int:
+        """Versions after ``old`` whose notes are not listed (the history has them)."""
+        return self.new.number - self.old.number - len(self.notes)
+
+    @property
+    def earlier_range(self) -> tuple[int, int]:
+        """The first and last of those versions."""
+        return (self.old.number + 1, self.old.number + self.earlier_count)
+
+    @property
+    def earlier_url(self) -> str:
+        """The history, at the newest of the versions not listed."""
+        return history_position_url(self.story.slug, self.story.versions, self.earlier_range[1])
 
     @property
     def is_adjacent(self) -> bool:
@@ -686,19 +774,20 @@ def comparison(slug: str, old: int, new: int) -> Comparison:
             story_id=row["story_id"], number__in=[old, new]
         ).values(*VERSION_FIELDS)
     }
-    between = (
+    # The latest notes only: version numbers have no gaps, so the rest are counted free.
+    latest_between = (
         with_reader_prompted(
             Revision.objects.filter(story_id=row["story_id"], number__gt=old, number__lte=new)
         )
-        .order_by("number")
-        .values_list(*NOTE_FIELDS, "reader_prompted")
+        .order_by("-number")
+        .values_list(*NOTE_FIELDS, "reader_prompted")[:COMPARISON_NOTES_SHOWN]
     )
     return Comparison(
         story=story_card(row),
         old=versions[old],
         new=versions[new],
         diff=compare_snapshots(versions[old].snapshot(), versions[new].snapshot()),
-        notes=notes(between),
+        notes=notes(list(latest_between)[::-1]),
     )
 
 
