@@ -357,9 +357,14 @@ class CardPage:
     cards: list
 
 
-def paginate(queryset, number: int, per_page: int, to_items=story_cards) -> CardPage:
-    """The ``number``-th page; ``Http404`` beyond the last page (not silently page 1)."""
+def paginate(
+    queryset, number: int, per_page: int, to_items=story_cards, count: int | None = None
+) -> CardPage:
+    """The ``number``-th page; ``Http404`` beyond the last page (not silently page 1).
+    ``count``, when the caller knows it, saves the paginator's counting query."""
     paginator = Paginator(queryset, per_page, allow_empty_first_page=True)
+    if count is not None:
+        paginator.count = count  # a cached property: the value given is kept
     try:
         page = paginator.page(number)
     except InvalidPage:
@@ -699,8 +704,11 @@ def history_page(
     versions = Revision.objects.filter(story_id=row["story_id"])
     if corrections_only:
         versions = versions.filter(kind__in=PROMINENT_KINDS)
+        count = versions.count()  # from the (story, kind, number) index alone
+    else:
+        count = row["number"]  # versions are numbered from 1 without gaps
     versions = with_reader_prompted(versions).order_by("-number").values_list(*HISTORY_FIELDS)
-    return story_card(row), paginate(versions, number, HISTORY_PER_PAGE, history_entries)
+    return story_card(row), paginate(versions, number, HISTORY_PER_PAGE, history_entries, count)
 
 
 @dataclass
