@@ -695,6 +695,12 @@ class Revision(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["story", "number"], name="unique_revision_number"),
         ]
+        indexes = [
+            # A story's latest corrections, their number, its latest update (the story
+            # page) and its history filtered to corrections: read from the index, so a
+            # record of thousands of versions costs what a short one does.
+            models.Index(fields=["story", "kind", "number"], name="revision_story_kind_number"),
+        ]
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

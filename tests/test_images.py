@@ -353,6 +353,20 @@ def test_the_comparison_and_history_show_an_image_change(client, photographed, e
     assert "Photo replaced" in text(client.get(reverse("reader:history", args=[photographed.slug])))
 
 
+def test_the_corrections_history_compares_each_photo_with_the_version_just_before(
+    photographed, editor
+):
+    publish(photographed, editor, when=at(0))
+    replace_picture(photographed, editor, picture=stored(color=(90, 160, 20)))
+    publish(photographed, editor, when=at(1), kind=RevisionKind.CORRECTION, note="Wrong photo.")
+
+    corrections = pages.history_page(photographed.slug, 1, corrections_only=True)[1].cards
+
+    assert [(entry.number, entry.image_changes) for entry in corrections] == [
+        (2, ("Photo replaced",))
+    ]
+
+
 # -- readers ----------------------------------------------------------------------------
 
 

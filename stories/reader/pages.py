@@ -9,7 +9,10 @@ copy by accident: a draft sentence has no path to a public page.
 Which stories readers can read is decided in one place, ``Story.objects.public()`` (and
 ``Revision.objects.live()`` for their live versions). Each function runs a small, fixed
 number of queries whatever the number of credits or versions (the story page: one for
-the live version with the story's pointers, one for its notes).
+the live version with the story's pointers, one for its notes). A story corrected
+thousands of times still sends a page of the same size: the story page shows its latest
+few corrections and links to the rest, a comparison its latest few notes and the number
+of the others (``TOP_NOTES_SHOWN``, ``COMPARISON_NOTES_SHOWN``).
 """
 
 from __future__ import annotations
@@ -24,12 +27,12 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Func,
     OuterRef,
     Q,
     Subquery,
-    Window,
 )
-from django.db.models.functions import Lag
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -58,6 +61,15 @@ STORIES_PER_PAGE = 20
 HISTORY_PER_PAGE = 50
 #: Corrections per page on the corrections page.
 CORRECTIONS_PER_PAGE = 30
+#: Corrections, clarifications and editor's notes at the top of a story page, newest
+#: first; a link leads to all of them (the story's history, filtered).
+TOP_NOTES_SHOWN = 3
+#: The newsroom's notes a comparison lists (the latest ones between the two versions);
+#: the others are counted and a link away, in the history.
+COMPARISON_NOTES_SHOWN = 5
+#: ``?show=corrections`` on a story's history: only the versions that corrected,
+#: clarified or added an editor's note (what the story page's top box lists).
+CORRECTIONS_FILTER = ("show", "corrections")
 
 #: Kinds whose public note is shown on the story page (prominent ones at the top, the
 #: latest update at the foot).
@@ -371,11 +383,16 @@ IMAGE_HISTORY_FIELDS = ("picture__sha256", "image_alt", "image_caption", "image_
 
 
 def with_previous_image(revisions):
-    """Revisions annotated with the lead image of the version before each (window
-    functions in the same query, so a history page stays one query however long)."""
+    """Revisions annotated with the lead image of the version numbered just before each.
+
+    Subqueries on the (story, number) index, run for the rows a page shows: the page
+    stays one query and costs the same however long the record, and a filtered history
+    (corrections only) still compares each version with the one before it.
+    """
+    before = Revision.objects.filter(story_id=OuterRef("story_id"), number=OuterRef("number") - 1)
     return revisions.annotate(
         **{
-            f"previous_{index}": Window(Lag(name), order_by=F("number").asc())
+            f"previous_{index}": Subquery(before.values(name)[:1])
             for index, name in enumerate(IMAGE_HISTORY_FIELDS)
         }
     )
@@ -409,9 +426,14 @@ class CardPage:
     cards: list
 
 
-def paginate(queryset, number: int, per_page: int, to_items=story_cards) -> CardPage:
-    """The ``number``-th page; ``Http404`` beyond the last page (not silently page 1)."""
+def paginate(
+    queryset, number: int, per_page: int, to_items=story_cards, count: int | None = None
+) -> CardPage:
+    """The ``number``-th page; ``Http404`` beyond the last page (not silently page 1).
+    ``count``, when the caller knows it, saves the paginator's counting query."""
     paginator = Paginator(queryset, per_page, allow_empty_first_page=True)
+    if count is not None:
+        paginator.count = count  # a cached property: the value given is kept
     try:
         page = paginator.page(number)
     except InvalidPage:
@@ -559,17 +581,32 @@ def _latest(slug: str, *fields: str, withdrawn_ok: bool = False) -> dict:
     return row
 
 
-def _notes(story_id: int, up_to: int) -> list[Note]:
-    """Public notes of versions 2..up_to, newest first (one query, metadata only)."""
-    rows = (
-        with_reader_prompted(
-            Revision.objects.filter(story_id=story_id, number__gt=1, number__lte=up_to)
-        )
-        .exclude(kind__in=[RevisionKind.MINOR, RevisionKind.FIRST])
-        .order_by("-number")
-        .values_list(*NOTE_FIELDS, "reader_prompted")
+def _notes(story_id: int, up_to: int) -> tuple[list[Note], int]:
+    """What a story page shows of the notes of versions 2..up_to, and how many
+    corrections, clarifications and editor's notes there are in all.
+
+    The notes are, newest first: the latest ``TOP_NOTES_SHOWN`` prominent ones, the
+    latest update and the latest version that was not a minor edit (its time is the
+    "Updated" time). One query, metadata only, of a size that does not grow with the
+    record: each part is a short walk back along the (story, kind, number) index.
+    """
+    versions = Revision.objects.filter(story_id=story_id, number__gt=1, number__lte=up_to)
+    newest = versions.order_by("-number").values("pk")
+    prominent = versions.filter(kind__in=PROMINENT_KINDS)
+    shown = (
+        Q(pk__in=newest.filter(kind__in=PROMINENT_KINDS)[:TOP_NOTES_SHOWN])
+        | Q(pk__in=newest.filter(kind=RevisionKind.UPDATE)[:1])
+        | Q(pk__in=newest.exclude(kind__in=[RevisionKind.MINOR, RevisionKind.FIRST])[:1])
     )
-    return notes(rows)
+    # COUNT without GROUP BY: one row, computed once for the statement.
+    total = prominent.order_by().annotate(count=Func(F("pk"), function="COUNT")).values("count")
+    rows = list(
+        with_reader_prompted(Revision.objects.filter(shown))
+        .annotate(prominent_total=Coalesce(Subquery(total), 0))
+        .order_by("-number")
+        .values_list(*NOTE_FIELDS, "reader_prompted", "prominent_total")
+    )
+    return notes(row[:-1] for row in rows), rows[0][-1] if rows else 0
 
 
 # -- one story: its pages ------------------------------------------------------------------
@@ -585,7 +622,10 @@ class StoryPage:
     latest_number: int
     published_at: datetime | None
     updated_at: datetime | None
+    #: The latest notes (see ``_notes``), newest first: not all of a long record's.
     notes: list[Note] = field(default_factory=list)
+    #: How many corrections, clarifications and editor's notes the version shown has.
+    top_notes_total: int = 0
     is_preview: bool = False
 
     @property
@@ -615,8 +655,17 @@ class StoryPage:
 
     @property
     def top_notes(self) -> list[Note]:
-        """Corrections, clarifications and editor's notes, newest first."""
+        """The latest corrections, clarifications and editor's notes, newest first."""
         return [note for note in self.notes if note.is_prominent]
+
+    @property
+    def more_top_notes(self) -> bool:
+        """Whether there are more of them than the page shows (a link leads to all)."""
+        return self.top_notes_total > len(self.top_notes)
+
+    @property
+    def all_top_notes_url(self) -> str:
+        return corrections_history_url(self.slug)
 
     @property
     def update_note(self) -> Note | None:
@@ -625,8 +674,9 @@ class StoryPage:
 
     @property
     def corrections_and_clarifications(self) -> list[Note]:
-        """What schema.org's ``correction`` lists: the Trust Project counts a
-        clarification as a correction, as our corrections page does."""
+        """What schema.org's ``correction`` lists (the latest ones, as the page shows):
+        the Trust Project counts a clarification as a correction, as our corrections
+        page does."""
         return [note for note in self.notes if note.kind in CORRECTION_KINDS]
 
     @property
@@ -635,16 +685,17 @@ class StoryPage:
         return self.updated_at or self.published_at
 
 
-def _page(row: Mapping, shown: Version, page_notes: list[Note], **extra) -> StoryPage:
+def _page(row: Mapping, shown: Version, page_notes: tuple[list[Note], int]) -> StoryPage:
     # "Updated" is the newest non-minor version after the first, up to the one shown.
+    latest_notes, top_notes_total = page_notes
     return StoryPage(
         slug=row["story__slug"],
         version=shown,
         latest_number=row["number"],
         published_at=row["story__first_published_at"],
-        updated_at=page_notes[0].published_at if page_notes else None,
-        notes=[note for note in page_notes if note.kind in NOTE_KINDS],
-        **extra,
+        updated_at=latest_notes[0].published_at if latest_notes else None,
+        notes=[note for note in latest_notes if note.kind in NOTE_KINDS],
+        top_notes_total=top_notes_total,
     )
 
 
@@ -682,7 +733,7 @@ def preview_page(story: Story, snapshot: dict) -> StoryPage:
             "published_at": timezone.now(),
         }
     )
-    page_notes = _notes(story.pk, latest.number) if latest else []
+    page_notes, top_notes_total = _notes(story.pk, latest.number) if latest else ([], 0)
     return StoryPage(
         slug=story.slug,
         version=shown,
@@ -690,17 +741,44 @@ def preview_page(story: Story, snapshot: dict) -> StoryPage:
         published_at=story.first_published_at,
         updated_at=page_notes[0].published_at if page_notes else None,
         notes=[note for note in page_notes if note.kind in NOTE_KINDS],
+        top_notes_total=top_notes_total,
         is_preview=True,
     )
 
 
-def history_page(slug: str, number: int) -> tuple[StoryCard, CardPage]:
-    """A page of the story's published versions, newest first. Who published is not shown;
+def history_url(slug: str) -> str:
+    return reverse("reader:history", kwargs={"slug": slug})
+
+
+def corrections_history_url(slug: str) -> str:
+    """The story's history, its corrections, clarifications and editor's notes only."""
+    name, value = CORRECTIONS_FILTER
+    return f"{history_url(slug)}?{name}={value}"
+
+
+def history_position_url(slug: str, latest: int, number: int) -> str:
+    """The page of the story's (newest first) history that lists version ``number``."""
+    page = (latest - number) // HISTORY_PER_PAGE + 1
+    query = f"?page={page}" if page > 1 else ""
+    return f"{history_url(slug)}{query}#version-{number}"
+
+
+def history_page(
+    slug: str, number: int, *, corrections_only: bool = False
+) -> tuple[StoryCard, CardPage]:
+    """A page of the story's published versions, newest first (``corrections_only``:
+    its corrections, clarifications and editor's notes). Who published is not shown;
     nor is a minor edit's internal reason. A withdrawn story's list stays public (numbers,
     kinds, times, public notes: the record the withdrawal promised), not its text."""
     row = _latest(slug, withdrawn_ok=True)
+    versions = Revision.objects.filter(story_id=row["story_id"])
+    if corrections_only:
+        versions = versions.filter(kind__in=PROMINENT_KINDS)
+        count = versions.count()  # from the (story, kind, number) index alone
+    else:
+        count = row["number"]  # versions are numbered from 1 without gaps
     versions = (
-        with_previous_image(with_reader_prompted(Revision.objects.filter(story_id=row["story_id"])))
+        with_previous_image(with_reader_prompted(versions))
         .order_by("-number")
         .values_list(
             *HISTORY_FIELDS,
@@ -708,7 +786,7 @@ def history_page(slug: str, number: int) -> tuple[StoryCard, CardPage]:
             *(f"previous_{index}" for index in range(len(IMAGE_HISTORY_FIELDS))),
         )
     )
-    return story_card(row), paginate(versions, number, HISTORY_PER_PAGE, history_entries)
+    return story_card(row), paginate(versions, number, HISTORY_PER_PAGE, history_entries, count)
 
 
 @dataclass
@@ -719,7 +797,24 @@ class Comparison:
     old: Version
     new: Version
     diff: SnapshotDiff
+    #: The notes of the latest versions up to ``new`` (``COMPARISON_NOTES_SHOWN`` at
+    #: most), oldest first; the versions before them are counted, not listed.
     notes: list[Note]
+
+    @property
+    def earlier_count(self) -> int:
+        """Versions after ``old`` whose notes are not listed (the history has them)."""
+        return self.new.number - self.old.number - len(self.notes)
+
+    @property
+    def earlier_range(self) -> tuple[int, int]:
+        """The first and last of those versions."""
+        return (self.old.number + 1, self.old.number + self.earlier_count)
+
+    @property
+    def earlier_url(self) -> str:
+        """The history, at the newest of the versions not listed."""
+        return history_position_url(self.story.slug, self.story.versions, self.earlier_range[1])
 
     @property
     def is_adjacent(self) -> bool:
@@ -765,19 +860,20 @@ def comparison(slug: str, old: int, new: int) -> Comparison:
             story_id=row["story_id"], number__in=[old, new]
         ).values(*VERSION_FIELDS)
     }
-    between = (
+    # The latest notes only: version numbers have no gaps, so the rest are counted free.
+    latest_between = (
         with_reader_prompted(
             Revision.objects.filter(story_id=row["story_id"], number__gt=old, number__lte=new)
         )
-        .order_by("number")
-        .values_list(*NOTE_FIELDS, "reader_prompted")
+        .order_by("-number")
+        .values_list(*NOTE_FIELDS, "reader_prompted")[:COMPARISON_NOTES_SHOWN]
     )
     return Comparison(
         story=story_card(row),
         old=versions[old],
         new=versions[new],
         diff=compare_snapshots(versions[old].snapshot(), versions[new].snapshot()),
-        notes=notes(between),
+        notes=notes(list(latest_between)[::-1]),
     )
 
 

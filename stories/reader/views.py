@@ -59,8 +59,14 @@ def _story_key(request, slug, **kwargs):
     return caching.story_page(slug, request.path)
 
 
+def _corrections_only(request) -> bool:
+    """``?show=corrections`` on a story's history (``pages.CORRECTIONS_FILTER``)."""
+    name, value = pages.CORRECTIONS_FILTER
+    return request.GET.get(name) == value
+
+
 def _history_key(request, slug, **kwargs):
-    return caching.story_page(slug, request.path, page_number(request))
+    return caching.story_page(slug, request.path, page_number(request), _corrections_only(request))
 
 
 def _site_key(request, **kwargs):
@@ -202,8 +208,21 @@ def revision(request, slug, number):
 @story_view(key=_history_key)
 @withdrawn_aware
 def history(request, slug):
-    story, listing = pages.history_page(slug, page_number(request))
-    return render(request, "reader/history.html", {"story": story, "listing": listing})
+    corrections_only = _corrections_only(request)
+    story, listing = pages.history_page(
+        slug, page_number(request), corrections_only=corrections_only
+    )
+    return render(
+        request,
+        "reader/history.html",
+        {
+            "story": story,
+            "listing": listing,
+            "corrections_only": corrections_only,
+            "all_url": pages.history_url(slug),
+            "corrections_url": pages.corrections_history_url(slug),
+        },
+    )
 
 
 @require_safe

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 #: axe-core impacts that fail a page; "minor" and "moderate" ones are reported, not fatal.
 FAILING_IMPACTS = {"serious", "critical"}
@@ -18,28 +19,54 @@ def reader_pages(story) -> dict[str, str]:
         "compare": f"/stories/{story.slug}/history/1/compare/3/",
         "old version": f"/stories/{story.slug}/history/1/",
         "corrections": "/corrections/",
+        "error report": f"/stories/{story.slug}/report/",
+        "report thanks": f"/stories/{story.slug}/report/thanks/",
     }
 
 
 @pytest.mark.parametrize(
-    "name", ["home", "story", "history", "compare", "old version", "corrections"]
+    "name",
+    [
+        "home",
+        "story",
+        "history",
+        "compare",
+        "old version",
+        "corrections",
+        "error report",
+        "report thanks",
+    ],
 )
 def test_no_serious_or_critical_accessibility_violations(page, live_server, corrected_story, name):
     response = page.goto(live_server.url + reader_pages(corrected_story)[name])
     assert response.status == 200
 
-    results = Axe().run(page)
+    assert serious_violations(page) == []
 
-    failing = [
+
+def test_the_error_report_form_showing_its_errors_has_no_serious_violations(
+    page, live_server, corrected_story
+):
+    page.goto(live_server.url + reader_pages(corrected_story)["error report"])
+    page.get_by_label("What is wrong?").fill("The tide came on Saturday.")
+    page.get_by_label("Your email (optional)").fill("reader@example.org")  # the box unticked
+    page.get_by_role("button", name="Send report").click()
+    expect(page.locator(".invalid-feedback")).to_contain_text("Tick this box")
+
+    assert serious_violations(page) == []
+
+
+def serious_violations(page) -> list[str]:
+    results = Axe().run(page)
+    return [
         f"{violation['id']} ({violation['impact']}): {violation['help']} "
         f"[{', '.join(node['target'][0] for node in violation['nodes'][:3])}]"
         for violation in results.response["violations"]
         if violation["impact"] in FAILING_IMPACTS
     ]
-    assert failing == [], "\n".join(failing)
 
 
-@pytest.mark.parametrize("name", ["story", "history", "compare"])
+@pytest.mark.parametrize("name", ["story", "history", "compare", "error report", "report thanks"])
 def test_no_horizontal_scrolling_on_a_phone(browser, live_server, corrected_story, name):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()

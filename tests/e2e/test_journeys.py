@@ -219,3 +219,65 @@ def test_an_editor_adds_a_photo_and_readers_see_it(page, live_server, editor, co
     expect(figure.locator("figcaption")).to_contain_text("Pier Road on Tuesday morning.")
     page.goto(f"{live_server.url}/stories/{corrected_story.slug}/history/")
     expect(page.locator(".history-entry").first).to_contain_text("Photo added")
+
+
+def test_a_reader_report_becomes_a_correction(page, live_server, editor, corrected_story):
+    story_address = live_server.url + corrected_story.get_absolute_url()
+    page.goto(story_address)
+    page.get_by_role("link", name="Report an error").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Report an error")
+    expect(page.locator("main")).to_contain_text("version 3 of “King tide swamps Pier Road”")
+    page.get_by_label("What is wrong?").fill(
+        "The water stood three feet deep by the market: I measured it."
+    )
+    page.get_by_label("The passage (optional)").fill("two feet deep near the market")
+    page.get_by_role("button", name="Send report").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you for your report")
+    expect(page.locator("main")).to_contain_text("The corrections desk has received it.")
+
+    log_in(page, live_server, editor)
+    page.get_by_role("link", name="Reader reports", exact=True).click()
+    queue = page.locator("#result_list tbody tr")
+    expect(queue).to_have_count(1)
+    expect(queue).to_contain_text("King tide swamps Pier Road")
+    expect(queue).to_contain_text("New")
+    queue.get_by_role("link", name=re.compile("The water stood three feet deep")).click()
+    report_address = page.url
+    expect(page.locator(".field-passage")).to_contain_text("two feet deep near the market")
+    expect(page.locator(".field-seen_version_link")).to_contain_text("Version 3 (the live version)")
+
+    # The desk checks the story and corrects the working copy first...
+    page.locator(".field-story_link").get_by_role("link", name="King tide swamps Pier Road").click()
+    body = page.get_by_label("Body:")
+    body.fill(body.input_value().replace("two feet", "three feet"))
+    page.get_by_label("Reason for this change").fill("A reader's report, checked with the harbor.")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    # ...then publishes the correction from the report: the publish page links it.
+    page.goto(report_address)
+    page.get_by_role("link", name="Publish a correction from this report…").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Publish an update")
+    expect(page.get_by_label(re.compile(r"Report \d+ \(version 3\)"))).to_be_checked()
+    expect(page.locator(".story-diff section ins").first).to_have_text("three")
+    page.get_by_label("Kind").select_option(label="Correction")
+    page.get_by_label("Public note").fill("An earlier version misstated the depth of the water.")
+    page.get_by_role("button", name="Publish update").click()
+    expect(page.locator(".messagelist")).to_contain_text("Published version 4")
+
+    page.goto(report_address)
+    expect(page.locator(".field-status select")).to_have_value("corrected")
+    expect(page.locator(".field-resolved_by_link")).to_contain_text(
+        "Version 4 (correction): An earlier version misstated the depth of the water."
+    )
+    page.get_by_role("link", name="Reader reports", exact=True).first.click()
+    expect(page.locator("#result_list tbody tr")).to_contain_text("Corrected")
+
+    page.goto(story_address)
+    page.reload()  # the browser may keep a reader page a minute (max-age); ask again
+    top = page.get_by_role("complementary", name="Corrections and editor's notes")
+    expect(top.locator(".story-note").first).to_contain_text(
+        "Correction: An earlier version misstated the depth of the water."
+    )
+    expect(top.locator(".story-note").first).to_contain_text("Prompted by a reader report")
+    expect(page.locator(".story-body")).to_contain_text("three feet")
