@@ -408,3 +408,18 @@ def test_error_pages_are_styled(rf, db):
     denied = defaults.permission_denied(rf.get("/"), PermissionDenied())
     assert denied.status_code == 403
     assert read(denied).h1 == ["Access denied"]
+
+
+def test_remembered_addresses_follow_the_script_prefix_they_were_made_under():
+    from django.urls import set_script_prefix
+
+    assert pages.contributor_url("maria-ortiz") == reverse(
+        "reader:contributor", kwargs={"slug": "maria-ortiz"}
+    )
+    try:
+        set_script_prefix("/news/")
+        assert pages.contributor_url("maria-ortiz") == "/news/contributors/maria-ortiz/"
+        assert pages.story_url("harbor-wall") == "/news/stories/harbor-wall/"
+    finally:
+        set_script_prefix("/")
+    assert pages.contributor_url("maria-ortiz") == "/contributors/maria-ortiz/"
