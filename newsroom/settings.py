@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    "django.contrib.humanize",  # "See all 2,500 corrections": numbers as readers write them
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",

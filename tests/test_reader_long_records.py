@@ -172,3 +172,11 @@ def test_a_short_comparison_lists_every_note(client, editor):
     listed = re.findall(r"<li class=\"mb-1\">Version (\d+),", response.content.decode())
     assert listed == ["4", "5"]
     assert "earlier change" not in text(response)
+
+
+def test_large_counts_are_written_with_thousands_separators(client, editor):
+    story = long_record(StoryFactory(), editor, versions=1206)
+
+    page = text(client.get(compare_url(story, 1, 1206)))
+
+    assert "Versions 2 to 1,201: 1,200 earlier changes" in page
