@@ -180,3 +180,17 @@ def test_large_counts_are_written_with_thousands_separators(client, editor):
     page = text(client.get(compare_url(story, 1, 1206)))
 
     assert "Versions 2 to 1,201: 1,200 earlier changes" in page
+
+
+def test_history_pages_find_their_versions_by_number_not_by_offset(client, editor):
+    story = long_record(StoryFactory(), editor, versions=120)
+
+    with CaptureQueriesContext(connection) as captured:
+        last = client.get(history_url(story, "?page=3"))
+
+    numbers = [int(n) for n in re.findall(r'id="version-(\d+)"', last.content.decode())]
+    assert numbers == list(range(20, 0, -1))
+    assert not [query for query in captured if "OFFSET" in query["sql"].upper()]
+    first = client.get(history_url(story))
+    assert re.findall(r'id="version-(\d+)"', first.content.decode())[:2] == ["120", "119"]
+    assert client.get(history_url(story, "?page=4")).status_code == 404

@@ -801,7 +801,32 @@ def history_page(
             *(f"previous_{index}" for index in range(len(IMAGE_HISTORY_FIELDS))),
         )
     )
+    if not corrections_only:
+        versions = NumberedVersions(versions, latest=count)
     return story_card(row), paginate(versions, number, HISTORY_PER_PAGE, history_entries, count)
+
+
+class NumberedVersions:
+    """A story's versions, newest first, that a paginator slices by version number.
+
+    Versions are numbered 1..n without gaps, so the k-th page is a range of numbers that
+    the (story, number) index finds directly; the OFFSET a queryset slice uses would walk
+    past every newer version first (the last page of 10,000 versions, 200 times slower).
+    """
+
+    def __init__(self, versions, *, latest: int):
+        self.versions = versions  # ordered by -number
+        self.latest = latest
+
+    def count(self) -> int:
+        return self.latest
+
+    def __len__(self) -> int:
+        return self.latest
+
+    def __getitem__(self, rows: slice):
+        newest, oldest = self.latest - rows.start, self.latest - rows.stop
+        return self.versions.filter(number__lte=newest, number__gt=oldest)
 
 
 @dataclass
