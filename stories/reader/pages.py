@@ -20,20 +20,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from django.core.paginator import InvalidPage, Paginator
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Exists,
     ExpressionWrapper,
     F,
-    Func,
     OuterRef,
     Q,
     Subquery,
 )
-from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
@@ -604,24 +603,49 @@ def _notes(story_id: int, up_to: int) -> tuple[list[Note], int]:
     latest update and the latest version that was not a minor edit (its time is the
     "Updated" time). One query, metadata only, of a size that does not grow with the
     record: each part is a short walk back along the (story, kind, number) index.
+
+    Written as SQL (``NOTES_SQL``) rather than with the ORM: every uncached story page
+    runs it, and the ORM took about 2 ms to compile its three limited subqueries, a
+    count and an EXISTS, against 0.15 ms to run it; the statement is standard SQL that
+    SQLite and PostgreSQL plan alike. ``tests/test_reader_long_records.py`` pins what
+    it returns.
     """
-    versions = Revision.objects.filter(story_id=story_id, number__gt=1, number__lte=up_to)
-    newest = versions.order_by("-number").values("pk")
-    prominent = versions.filter(kind__in=PROMINENT_KINDS)
-    shown = (
-        Q(pk__in=newest.filter(kind__in=PROMINENT_KINDS)[:TOP_NOTES_SHOWN])
-        | Q(pk__in=newest.filter(kind=RevisionKind.UPDATE)[:1])
-        | Q(pk__in=newest.exclude(kind__in=[RevisionKind.MINOR, RevisionKind.FIRST])[:1])
-    )
-    # COUNT without GROUP BY: one row, computed once for the statement.
-    total = prominent.order_by().annotate(count=Func(F("pk"), function="COUNT")).values("count")
-    rows = list(
-        with_reader_prompted(Revision.objects.filter(shown))
-        .annotate(prominent_total=Coalesce(Subquery(total), 0))
-        .order_by("-number")
-        .values_list(*NOTE_FIELDS, "reader_prompted", "prominent_total")
-    )
-    return notes(row[:-1] for row in rows), rows[0][-1] if rows else 0
+    prominent = sorted(PROMINENT_KINDS)
+    not_updates = [RevisionKind.MINOR, RevisionKind.FIRST]
+    params = [
+        *(story_id, up_to, *prominent),  # the count
+        *(story_id, up_to, *prominent, TOP_NOTES_SHOWN),
+        *(story_id, up_to, RevisionKind.UPDATE),
+        *(story_id, up_to, *not_updates),
+    ]
+    rows = list(Revision.objects.raw(_notes_sql(), params))
+    found = [
+        Note(row.number, row.kind, row.public_note, row.published_at, bool(row.reader_prompted))
+        for row in rows
+    ]
+    return found, rows[0].prominent_total if rows else 0
+
+
+@cache
+def _notes_sql() -> str:
+    quote = connection.ops.quote_name  # double quotes on SQLite and PostgreSQL alike
+    revisions = quote(Revision._meta.db_table)
+    reports = quote(ErrorReport._meta.db_table)
+    kinds = ", ".join(["%s"] * len(PROMINENT_KINDS))
+    among = f"FROM {revisions} v WHERE v.story_id = %s AND v.number > 1 AND v.number <= %s"
+    return f"""
+        SELECT r.id, r.number, r.kind, r.public_note, r.published_at,
+            EXISTS (SELECT 1 FROM {reports} e WHERE e.resolved_by_id = r.id)
+                AS reader_prompted,
+            (SELECT COUNT(*) {among} AND v.kind IN ({kinds})) AS prominent_total
+        FROM {revisions} r
+        WHERE r.id IN (SELECT v.id {among} AND v.kind IN ({kinds})
+                       ORDER BY v.number DESC LIMIT %s)
+           OR r.id IN (SELECT v.id {among} AND v.kind = %s ORDER BY v.number DESC LIMIT 1)
+           OR r.id IN (SELECT v.id {among} AND v.kind NOT IN (%s, %s)
+                       ORDER BY v.number DESC LIMIT 1)
+        ORDER BY r.number DESC
+    """
 
 
 # -- one story: its pages ------------------------------------------------------------------
