@@ -237,7 +237,7 @@ def main() -> None:
         cached.stop()
         uncached.stop()
         if database_url.startswith("postgres"):
-            psql(server_url, f"DROP DATABASE IF EXISTS {bench_database}")
+            psql(server_url, f"DROP DATABASE IF EXISTS {bench_database} WITH (FORCE)")
 
     def summary(label):
         runs = results[label]
