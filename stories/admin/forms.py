@@ -102,6 +102,8 @@ class StoryAdminForm(PublicSlugForm):
         widgets = {
             "headline": forms.TextInput(attrs={"class": "vLargeTextField"}),
             "dek": forms.TextInput(attrs={"class": "vLargeTextField"}),
+            "image_alt": forms.TextInput(attrs={"class": "vLargeTextField"}),
+            "image_caption": forms.TextInput(attrs={"class": "vLargeTextField"}),
             "body": forms.Textarea(attrs={"rows": 20, "cols": 100}),
         }
 
