@@ -36,7 +36,7 @@ PAGES = [
 
 
 def build(versions: int, credits: int, editor):
-    from stories.kinds import CreditRole
+    from stories.content.kinds import CreditRole
     from tests.factories import ContributorFactory, CreditFactory, StoryFactory, long_record
 
     paragraphs = [

@@ -1,4 +1,4 @@
-"""Time stories.diffing.compare_snapshots on a long story.
+"""Time stories.content.diffing.compare_snapshots on a long story.
 
     .venv/bin/python bench/bench_diff.py [--runs 20] [--seed 2024]
 
@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
 
-from stories.diffing import compare_snapshots, split_paragraphs  # noqa: E402
+from stories.content.diffing import compare_snapshots, split_paragraphs  # noqa: E402
 
 PARAGRAPHS = 60
 WORDS = 5000

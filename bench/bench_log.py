@@ -62,9 +62,10 @@ def timed_publishes(story, editor, runs: int) -> list[tuple[float, float, float,
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
-    from stories import publishing, transparency
-    from stories.kinds import RevisionKind
+    from stories import publishing
+    from stories.content.kinds import RevisionKind
     from stories.models import Story
+    from stories.record import transparency
 
     original = transparency.append
     log: list[tuple[float, float, int]] = []

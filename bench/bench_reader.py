@@ -55,7 +55,7 @@ def build_story(credits: int, revisions: int):
     from django.contrib.auth import get_user_model
 
     from stories import audit, publishing
-    from stories.kinds import CreditRole, RevisionKind
+    from stories.content.kinds import CreditRole, RevisionKind
     from stories.models import Contributor, Credit, Section, Story
 
     editor = get_user_model().objects.filter(username="bench-editor").first()
@@ -122,8 +122,9 @@ def build_pictured_story(credits: int):
     from django.core.files.base import ContentFile
     from PIL import Image
 
-    from stories import editing, pictures, publishing
-    from stories.kinds import CreditRole
+    from stories import editing, publishing
+    from stories.content.kinds import CreditRole
+    from stories.media import pictures
     from stories.models import Contributor, Section, Story
 
     editor = get_user_model().objects.get(username="bench-editor")
@@ -194,7 +195,7 @@ def publish_once(story, run: int):
     from django.test.utils import CaptureQueriesContext
 
     from stories import publishing
-    from stories.kinds import RevisionKind
+    from stories.content.kinds import RevisionKind
     from stories.models import Story
 
     editor = get_user_model().objects.get(username="bench-editor")

@@ -92,7 +92,7 @@ def build(stories: int, paragraphs: int = 12) -> None:
     from django.contrib.auth import get_user_model
 
     from stories import audit, publishing
-    from stories.kinds import RevisionKind
+    from stories.content.kinds import RevisionKind
     from stories.models import Section, Story
 
     rng = random.Random(5)

@@ -60,7 +60,7 @@ def build_story(versions: int):
     """About 900 words in 40 paragraphs, 30 credits, ``versions`` published versions."""
     from django.contrib.auth import get_user_model
 
-    from stories.kinds import CreditRole
+    from stories.content.kinds import CreditRole
     from tests.factories import ContributorFactory, CreditFactory, StoryFactory, long_record
 
     editor = get_user_model().objects.create_superuser("bench-editor", "b@example.com", "x")

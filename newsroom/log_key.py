@@ -1,6 +1,6 @@
 """The transparency log's signing key, read by the settings (``NEWSROOM_LOG_SIGNING_KEY``).
 
-The site signs each head of its transparency log with an Ed25519 key (stories/signing.py).
+The site signs each head of its transparency log with an Ed25519 key (stories/record/signing.py).
 The key is the private key's 32-byte seed as 64 hex characters; any
 ``python -c 'import secrets; print(secrets.token_hex(32))'`` is one. Production refuses to
 start without it. On a laptop, a key is generated once into a file that git ignores, and

@@ -244,7 +244,7 @@ STATIC_URL = "static/"
 #: Where ``collectstatic`` writes (and WhiteNoise serves from) in production.
 STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default="") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
-# Media: stories' pictures (stories/pictures.py), written once under content-addressed
+# Media: stories' pictures (stories/media/pictures.py), written once under content-addressed
 # names and never overwritten. NEWSROOM_MEDIA_STORAGE picks the storage: "local" (the
 # default: MEDIA_ROOT, a git-ignored media/ folder), "s3" (django-storages, any
 # S3-compatible object store, configured below), or the dotted path of any Django

@@ -8,13 +8,15 @@ class StoriesConfig(AppConfig):
     verbose_name = "Stories"
 
     def ready(self):
-        from . import append_only, audit
+        from stories.record import append_only
+
+        from . import audit
 
         # After every migrate: the public record's tables are append-only (append_only.py).
         post_migrate.connect(
             append_only.reinstall_after_migrate,
             sender=self,
-            dispatch_uid="stories.append_only.reinstall",
+            dispatch_uid="stories.record.append_only.reinstall",
         )
         # The audit trail names people for ever: their accounts are deactivated, not deleted.
         pre_delete.connect(

@@ -31,8 +31,10 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from .kinds import CreditRole
-from .models import Contributor, Credit, Section, Story, refuse_public_slug_change
+from stories.content.kinds import CreditRole
+from stories.content.text import clean_model_text, clean_text
+from stories.models import Contributor, Credit, Section, Story, refuse_public_slug_change
+
 from .roles import (
     ADD_CONTRIBUTOR,
     ADD_SECTION,
@@ -43,7 +45,6 @@ from .roles import (
     PUBLISH_STORY,
     require_permission,
 )
-from .text import clean_model_text, clean_text
 
 #: Story fields only the publishing service writes (and the permanent id, which nothing
 #: writes after creation): an edit or a revert keeps them as stored.
@@ -161,7 +162,7 @@ def save_story(
 
 def _check(story, *, user, reason, expected_version, credits):
     adding = _is_new(story)
-    # Nothing XML cannot carry is stored: feeds and sitemaps are XML (stories.text).
+    # Nothing XML cannot carry is stored: feeds and sitemaps are XML (stories.content.text).
     clean_model_text(story)
     require_permission(user, ADD_STORY if adding else CHANGE_STORY)
     errors: dict[str, list[str]] = {}

@@ -18,14 +18,16 @@ from django.db import router, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
-from . import audit, transparency
-from .diffing import SnapshotDiff, compare_snapshots
-from .integrity import revision_hash
-from .kinds import REPUBLISH_KINDS, RevisionKind
-from .models import Revision, Story, diff_snapshot, image_snapshot
-from .rendering import html_text, render_markdown
+from stories.content.diffing import SnapshotDiff, compare_snapshots
+from stories.content.kinds import REPUBLISH_KINDS, RevisionKind
+from stories.content.rendering import html_text, render_markdown
+from stories.content.text import clean_text
+from stories.models import Revision, Story, diff_snapshot, image_snapshot
+from stories.record import transparency
+from stories.record.integrity import HASH_VERSION, revision_hash
+
+from . import audit
 from .roles import PUBLISH_STORY, WITHDRAW_STORY, require_permission
-from .text import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +94,7 @@ def content_snapshot(content: dict) -> dict:
 
 
 def clean_content(content: dict) -> dict:
-    """Published text carries nothing XML cannot (``stories.text``), whatever the working
+    """Published text carries nothing XML cannot (``stories.content.text``), whatever the working
     copy held: the editing service normalises it, older rows may not be."""
     return {
         name: clean_text(value, multiline=name in MULTILINE_FIELDS)
@@ -174,6 +176,7 @@ def _write_revision(
         published_at=at,
         published_by=user,
         previous_hash=previous.content_hash if previous else "",
+        hash_version=HASH_VERSION,
         **clean_content(content),
     )
     revision.body_text = html_text(revision.body_html)

@@ -34,10 +34,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
+from stories.content.kinds import RevisionKind
+from stories.models import Revision, Story
+from stories.models.reports import OPEN_STATUSES, ErrorReport, ReportStatus
+
 from . import addresses, audit, publishing
-from .kinds import RevisionKind
-from .models import Revision, Story
-from .reports import OPEN_STATUSES, ErrorReport, ReportStatus
 from .roles import CHANGE_REPORT, require_permission
 
 logger = logging.getLogger(__name__)

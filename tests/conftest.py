@@ -210,7 +210,7 @@ def _flush_inside_lifted_triggers():
     from django.core.management.commands import flush
     from django.db import transaction
 
-    from stories import append_only
+    from stories.record import append_only
 
     original = flush.Command.handle
     if getattr(original, "lifts_triggers", False):

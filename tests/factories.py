@@ -4,7 +4,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 
-from stories.kinds import CreditRole
+from stories.content.kinds import CreditRole
 from stories.models import Contributor, Credit, Section, Story
 from stories.roles import EDITOR, REPORTER, ROLE_PERMISSIONS
 
@@ -87,10 +87,11 @@ def long_record(story, editor, *, versions: int, start=None):
     from django.db import transaction
     from simple_history.utils import bulk_create_with_history
 
-    from stories import publishing, transparency
-    from stories.integrity import revision_hash
-    from stories.kinds import RevisionKind
+    from stories import publishing
+    from stories.content.kinds import RevisionKind
     from stories.models import Revision, Story
+    from stories.record import transparency
+    from stories.record.integrity import revision_hash
 
     start = start or datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
     first = publishing.publish(story, user=editor, at=start)
@@ -106,6 +107,7 @@ def long_record(story, editor, *, versions: int, start=None):
             published_at=start + timedelta(minutes=number),
             published_by=editor,
             previous_hash=previous.content_hash,
+            hash_version=first.hash_version,
             **{**content, "body": f"{content['body']}\n\nVersion {number} adds a line."},
         )
         revision.content_hash = revision_hash(revision)

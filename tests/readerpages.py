@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 from django.test import TestCase
 
 from stories import publishing
-from stories.kinds import CreditRole, RevisionKind
+from stories.content.kinds import CreditRole, RevisionKind
 from tests.factories import ContributorFactory, CreditFactory, StoryFactory
 
 #: A fixed, distinct time for each publish in a test (publish's ``at``), never a frozen clock.

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from stories import append_only, merkle, publishing, signing
-from stories.integrity import revision_hash
-from stories.kinds import RevisionKind
+from stories import publishing
+from stories.content.kinds import RevisionKind
 from stories.models import Revision, Story
+from stories.record import append_only, merkle, signing
+from stories.record.integrity import revision_hash
 
 
 @contextmanager
@@ -159,6 +160,7 @@ def insert_a_version_with_a_skipped_number(record, cursor):
         published_at=timezone.now(),
         published_by=last.published_by,
         previous_hash=last.content_hash,
+        hash_version=last.hash_version,
         **{name: getattr(last, name) for name in publishing.CONTENT_FIELDS},
     )
     fake.body = "A version slipped in by hand."

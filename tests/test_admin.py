@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from stories import editing, publishing
-from stories.kinds import RevisionKind
+from stories.content.kinds import RevisionKind
 from stories.models import Credit, Revision, Story
 from tests.adminforms import add_credit, form_data
 from tests.factories import ContributorFactory, SectionFactory, StoryFactory

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from stories.kinds import CreditRole
+from stories.content.kinds import CreditRole
 from tests.factories import ContributorFactory, CreditFactory, StoryFactory, long_record
 
 

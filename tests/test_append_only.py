@@ -6,9 +6,10 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
-from stories import append_only, publishing, removal, transparency
-from stories.kinds import RevisionKind
+from stories import publishing
+from stories.content.kinds import RevisionKind
 from stories.models import LogLeaf, Revision, Story
+from stories.record import append_only, removal, transparency
 
 #: The tables of the migration append_only_triggers, and every history table since.
 EXPECTED = {

@@ -7,10 +7,10 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from stories import publishing
-from stories.integrity import verify_story
-from stories.kinds import RevisionKind
+from stories.content.kinds import RevisionKind
 from stories.models import Revision, Story
-from stories.reports import ErrorReport
+from stories.models.reports import ErrorReport
+from stories.record.integrity import verify_story
 from stories.roles import EDITOR, REPORTER
 from tests.tampering import sql
 
@@ -111,7 +111,7 @@ def test_verify_revisions_reports_tampering(story, editor):
 
 
 def test_log_public_key_prints_the_key_that_signs_the_tree_heads(story, editor):
-    from stories import signing
+    from stories.record import signing
 
     out, _ = run("log_public_key")
     assert out == f"{signing.public_key_hex()}\n"

@@ -7,7 +7,7 @@ from django.utils.safestring import SafeString
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stories.diffing import (
+from stories.content.diffing import (
     FieldDiff,
     ParagraphBlock,
     compare_snapshots,

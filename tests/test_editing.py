@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from stories import editing, publishing
-from stories.kinds import CreditRole
+from stories.content.kinds import CreditRole
 from stories.models import Contributor, Credit, Section, Story
 from tests.factories import ContributorFactory, SectionFactory, UserFactory
 

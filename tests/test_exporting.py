@@ -12,11 +12,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from stories import publishing
-from stories.integrity import PAYLOAD_FIELDS
+from stories.content.kinds import RevisionKind
 from stories.interchange.exporting import SCHEMA_VERSION, export_story, export_story_json
 from stories.interchange.importing import import_file
-from stories.kinds import RevisionKind
 from stories.models import Credit, Story
+from stories.record.integrity import PAYLOAD_FIELDS
 from tests.factories import ContributorFactory, CreditFactory, StoryFactory
 
 ROOT = Path(__file__).parent.parent

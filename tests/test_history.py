@@ -3,7 +3,7 @@
 import pytest
 
 from stories import audit, publishing
-from stories.kinds import RevisionKind
+from stories.content.kinds import RevisionKind
 from stories.models import Credit, Story
 from tests.factories import ContributorFactory, CreditFactory, SectionFactory, StoryFactory
 

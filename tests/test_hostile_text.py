@@ -18,11 +18,12 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stories import append_only, editing, publishing
+from stories import editing, publishing
+from stories.content.kinds import CreditRole, RevisionKind
+from stories.content.text import clean_text, has_non_xml
 from stories.interchange import importing
-from stories.kinds import CreditRole, RevisionKind
 from stories.models import Contributor, Revision, Section, Story
-from stories.text import clean_text, has_non_xml
+from stories.record import append_only
 from tests.adminforms import form_data
 from tests.factories import ContributorFactory, CreditFactory, SectionFactory, StoryFactory
 from tests.readerpages import at, publish

@@ -15,11 +15,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from stories import editing, images, pictures, publishing
-from stories.integrity import HASH_VERSION, revision_payload, verify_story
-from stories.kinds import CreditRole, RevisionKind
+from stories import editing, publishing
+from stories.content.kinds import CreditRole, RevisionKind
+from stories.media import images, pictures
 from stories.models import Picture, Revision
 from stories.reader import pages
+from stories.record.integrity import HASH_VERSION, revision_payload, verify_story
 from tests.adminforms import form_data
 from tests.readerpages import at, make_story, publish, read, text
 from tests.tampering import sql
@@ -516,7 +517,7 @@ def test_production_media_on_an_s3_compatible_store():
 def test_a_legal_removal_takes_the_picture_out_of_the_version(photographed, editor, client):
     from django.contrib.auth import get_user_model
 
-    from stories.removal import remove_content
+    from stories.record.removal import remove_content
 
     publish(photographed, editor, when=at(0))
     replace_picture(photographed, editor, picture=stored(color=(90, 160, 20)))

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connections
 
-from stories.kinds import RevisionKind
+from stories.content.kinds import RevisionKind
 from stories.models import Contributor, Revision, Story
 from tests.factories import SectionFactory
 

@@ -11,12 +11,12 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from stories import publishing
-from stories.integrity import verify_story
+from stories.content.kinds import CreditRole, RevisionKind
 from stories.interchange import importing
 from stories.interchange.importing import ImportStatus, import_file, import_text
 from stories.interchange.plaintext import parse_story
-from stories.kinds import CreditRole, RevisionKind
 from stories.models import Contributor, Credit, Revision, Section, Story, StorySource
+from stories.record.integrity import verify_story
 from tests.factories import ContributorFactory, SectionFactory, StoryFactory
 
 SAMPLES = Path(__file__).parent.parent / "fixtures" / "samples"

@@ -4,9 +4,9 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from stories import publishing
-from stories.integrity import revision_hash, verify_story
-from stories.kinds import RevisionKind
+from stories.content.kinds import RevisionKind
 from stories.models import ImmutableRevisionError, Revision
+from stories.record.integrity import revision_hash, verify_story
 from tests.tampering import sql
 
 

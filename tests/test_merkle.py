@@ -1,9 +1,9 @@
-"""stories.merkle against RFC 9162's own definitions (section 2.1), transcribed below as
+"""stories.record.merkle against RFC 9162's own definitions (section 2.1), transcribed below as
 brute-force recursions over the whole list of leaves."""
 
 import pytest
 
-from stories import merkle
+from stories.record import merkle
 from tests.rfc9162 import (
     MAX_LEAVES,
     entries,

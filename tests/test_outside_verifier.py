@@ -1,4 +1,4 @@
-"""The outside verifier (stories/outside_verifier.py): its RFC 9162 checks against the
+"""The outside verifier (stories/record/outside_verifier.py): its RFC 9162 checks against the
 RFC's own definitions, that it needs nothing of Django, and runs against a live site
 (a real HTTP server on a free port) passing when the site is honest and failing after
 each tamper of the suite."""
@@ -11,17 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from stories import outside_verifier as verifier
-from stories import publishing, signing
-from stories.kinds import RevisionKind
+from stories import publishing
+from stories.content.kinds import RevisionKind
 from stories.models import Story
 from stories.reader import caching
+from stories.record import outside_verifier as verifier
+from stories.record import signing
 from tests import tampering
 from tests.factories import StoryFactory
 from tests.rfc9162 import MAX_LEAVES, entries, reference_mth, reference_path, reference_subproof
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "stories" / "outside_verifier.py"
+SCRIPT = ROOT / "stories" / "record" / "outside_verifier.py"
 LEAVES = entries(MAX_LEAVES)
 
 

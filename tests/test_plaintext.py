@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stories.credits import TAGLINE_SUFFIX, format_tagline, outlet_key
+from stories.content.credits import TAGLINE_SUFFIX, format_tagline, outlet_key
+from stories.content.kinds import CreditRole, RevisionKind
 from stories.interchange.plaintext import (
     HEADLINE_MAX_LENGTH,
     ParsedCredit,
@@ -20,7 +21,6 @@ from stories.interchange.plaintext import (
     decode_story_bytes,
     parse_story,
 )
-from stories.kinds import CreditRole, RevisionKind
 
 SAMPLES = Path(__file__).parent.parent / "fixtures" / "samples"
 CONTRIBUTED = CreditRole.CONTRIBUTED

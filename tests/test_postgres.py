@@ -13,10 +13,10 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, connections
 
-from stories.integrity import verify_story
-from stories.kinds import RevisionKind
+from stories.content.kinds import RevisionKind
 from stories.models import Story
 from stories.publishing import publish
+from stories.record.integrity import verify_story
 from tests.factories import StoryFactory
 
 BASE_DIR = Path(__file__).resolve().parent.parent

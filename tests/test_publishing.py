@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from stories import publishing
-from stories.kinds import RevisionKind
+from stories.content.kinds import RevisionKind
 from stories.models import Revision, Story
 from tests.factories import StoryFactory
 

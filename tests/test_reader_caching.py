@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.crypto import get_random_string
 from django.utils.http import http_date
 
-from stories.kinds import CreditRole, RevisionKind
+from stories.content.kinds import CreditRole, RevisionKind
 from stories.reader import caching
 from tests.readerpages import at, make_story, publish, published_story, text
 

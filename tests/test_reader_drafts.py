@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from stories import publishing
-from stories.kinds import CreditRole, RevisionKind
+from stories.content.kinds import CreditRole, RevisionKind
 from tests.factories import ContributorFactory, CreditFactory, SectionFactory, UserFactory
 from tests.readerpages import make_story, publish, read, text
 

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from stories import publishing
-from stories.kinds import RevisionKind
+from stories.content.kinds import RevisionKind
 from stories.reader import caching, sitemaps
 from tests.factories import SectionFactory
 from tests.readerpages import at, make_story, publish, published_story

@@ -14,7 +14,7 @@ import pytest
 from django.urls import reverse
 
 from stories import publishing
-from stories.kinds import CreditRole, RevisionKind
+from stories.content.kinds import CreditRole, RevisionKind
 from tests.factories import SectionFactory
 from tests.readerpages import at, make_story, publish, published_story, read, text
 from tests.test_production import BASE_DIR, environment, production, run, settings_in

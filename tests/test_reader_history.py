@@ -7,7 +7,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from stories.kinds import CreditRole, RevisionKind
+from stories.content.kinds import CreditRole, RevisionKind
 from stories.reader import pages
 from tests.factories import ContributorFactory, CreditFactory
 from tests.readerpages import at, make_story, publish, published_story, read, text

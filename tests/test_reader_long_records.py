@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from stories.kinds import RevisionKind
+from stories.content.kinds import RevisionKind
 from stories.reader import caching, pages
 from tests.factories import StoryFactory, long_record
 from tests.readerpages import at, publish, published_story, read, text

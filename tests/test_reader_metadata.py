@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from stories.kinds import CreditRole, RevisionKind
+from stories.content.kinds import CreditRole, RevisionKind
 from tests.readerpages import at, make_story, publish, published_story, read, text
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from stories import publishing
-from stories.kinds import CreditRole, RevisionKind
+from stories.content.kinds import CreditRole, RevisionKind
 from stories.reader import caching, pages
 from tests.factories import ContributorFactory, CreditFactory, SectionFactory
 from tests.readerpages import at, make_story, publish, published_story, read, text

@@ -3,11 +3,12 @@
 import pytest
 from django.urls import reverse
 
-from stories import outside_verifier, publishing, signing
-from stories.integrity import HASH_VERSION, hash_payload
-from stories.kinds import RevisionKind
+from stories import publishing
+from stories.content.kinds import RevisionKind
 from stories.models import Story
 from stories.reader import record
+from stories.record import outside_verifier, signing
+from stories.record.integrity import HASH_VERSION, hash_payload
 from tests.factories import StoryFactory, long_record
 
 

@@ -10,9 +10,10 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
-from stories import append_only, publishing, removal, transparency
-from stories.kinds import RevisionKind
+from stories import publishing
+from stories.content.kinds import RevisionKind
 from stories.models import ContentRemoval, Revision, Story
+from stories.record import append_only, removal, transparency
 from tests.test_outside_verifier import verify
 
 NOTE = "Removed by order of the district court."

@@ -6,7 +6,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stories.rendering import escape_markdown, render_markdown
+from stories.content.rendering import escape_markdown, render_markdown
 
 
 def visible_text(rendered: str) -> str:

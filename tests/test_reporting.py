@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from stories import editing, publishing, reporting
-from stories.kinds import CreditRole, RevisionKind
-from stories.reports import ErrorReport, ReportStatus
+from stories.content.kinds import CreditRole, RevisionKind
+from stories.models.reports import ErrorReport, ReportStatus
 from tests.readerpages import at, make_story, publish, published_story, read, text
 
 _addresses = itertools.count(1)

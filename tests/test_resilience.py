@@ -300,7 +300,7 @@ def test_the_migration_fills_the_stored_text_of_older_versions(editor):
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
-    from stories import append_only
+    from stories.record import append_only
 
     story = published_story(editor, body="Older *version* text.", when=at(0))
     name = "0007_revision_body_text"

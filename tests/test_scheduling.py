@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from stories import editing, publishing
-from stories.kinds import CreditRole
+from stories.content.kinds import CreditRole
 from stories.models import CHANGED_AFTER_SCHEDULING, Story
 from tests.adminforms import form_data
 from tests.factories import ContributorFactory

@@ -19,7 +19,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError
 
-from stories import transparency
+from stories.record import transparency
 from tests import tampering
 from tests.factories import StoryFactory
 

@@ -1,4 +1,4 @@
-"""The transparency log (stories/transparency.py): each publish appends its version's hash,
+"""The transparency log (stories/record/transparency.py): each publish appends its version's hash,
 in order and without gaps, with a signed tree head; the proofs it serves verify."""
 
 import threading
@@ -7,10 +7,11 @@ import pytest
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
-from stories import merkle, outside_verifier, publishing, signing, transparency
-from stories.integrity import revision_hash
-from stories.kinds import RevisionKind
+from stories import publishing
+from stories.content.kinds import RevisionKind
 from stories.models import LogLeaf, LogNode, Story, TreeHead
+from stories.record import merkle, outside_verifier, signing, transparency
+from stories.record.integrity import revision_hash
 from tests.factories import StoryFactory, long_record
 
 

@@ -12,8 +12,9 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
-from stories import editing, images, pictures
-from stories.kinds import REPUBLISH_KINDS
+from stories import editing
+from stories.content.kinds import REPUBLISH_KINDS
+from stories.media import images, pictures
 from stories.models import Contributor, Picture, Section, Story
 
 
@@ -115,7 +116,7 @@ class StoryAdminForm(PublicSlugForm):
             self.fields["loaded_version"].initial = stored.first()
 
     def clean_image_upload(self):
-        """Store an uploaded picture now (checked by ``stories.images``), so a refusal
+        """Store an uploaded picture now (checked by ``stories.media.images``), so a refusal
         of anything else on the form does not lose it: its hash rides in the form."""
         upload = self.cleaned_data.get("image_upload")
         if not upload:

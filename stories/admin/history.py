@@ -18,7 +18,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from stories.diffing import diff_body, word_diff_html
+from stories.content.diffing import diff_body, word_diff_html
 
 EMPTY = "(none)"
 

@@ -20,8 +20,8 @@ from django.utils.http import urlencode
 from django.utils.text import Truncator
 
 from stories import reporting
-from stories.diffing import compare_snapshots
-from stories.reports import ErrorReport
+from stories.content.diffing import compare_snapshots
+from stories.models.reports import ErrorReport
 
 from .base import AuditedAdmin
 from .forms import _reason_field

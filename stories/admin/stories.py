@@ -18,8 +18,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from stories import editing, pictures, publishing, reporting
-from stories.kinds import RevisionKind
+from stories import editing, publishing, reporting
+from stories.content.kinds import RevisionKind
+from stories.media import pictures
 from stories.models import Credit, Revision, Story
 from stories.roles import PUBLISH_STORY, WITHDRAW_STORY, require_permission
 

@@ -39,9 +39,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from stories import audit, editing, publishing
-from stories.credits import outlet_key
+from stories.content.credits import outlet_key
+from stories.content.rendering import escape_markdown
 from stories.models import Contributor, Section, Story, StorySource
-from stories.rendering import escape_markdown
 from stories.roles import ADD_SECTION
 
 from .plaintext import ParsedCredit, ParsedStory, StoryFormatError, decode_story_bytes, parse_story

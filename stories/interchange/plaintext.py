@@ -23,7 +23,7 @@ name an outlet ("As the Coastal Ledger reported last year, ...").
 
 Reading a "... contributed to this report." list
 -------------------------------------------------
-The list is what ``stories.credits.format_tagline`` writes: groups "names of outlet"
+The list is what ``stories.content.credits.format_tagline`` writes: groups "names of outlet"
 joined as "G1, G2 and G3", the names inside a group joined the same way. The parser
 
 1. splits the list into segments at every ", ", " and " (and ", and ");
@@ -65,9 +65,9 @@ import re
 from dataclasses import dataclass
 from itertools import combinations
 
-from stories.credits import TAGLINE_SUFFIX, format_tagline
-from stories.kinds import CreditRole, RevisionKind
-from stories.text import clean_text
+from stories.content.credits import TAGLINE_SUFFIX, format_tagline
+from stories.content.kinds import CreditRole, RevisionKind
+from stories.content.text import clean_text
 
 __all__ = [
     "HEADLINE_MAX_LENGTH",
@@ -202,7 +202,7 @@ def _split_lines(text: str) -> list[str]:
             what = "a NUL character" if character == "\x00" else f"U+{ord(character):04X}"
             raise StoryFormatError(f"line {number}: looks like a binary file (contains {what})")
     # A pasted line break (vertical tab, form feed) is a space; U+FFFE and U+FFFF go:
-    # nothing XML cannot carry is imported (stories.text).
+    # nothing XML cannot carry is imported (stories.content.text).
     return [clean_text(line) for line in lines]
 
 

@@ -18,7 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from stories import editing, pictures, publishing, reporting
+from stories import editing, publishing, reporting
+from stories.media import pictures
 from stories.models import Contributor, Section, Story
 from stories.roles import EDITOR, REPORTER, sync_roles
 

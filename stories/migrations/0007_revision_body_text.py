@@ -12,7 +12,7 @@ from django.db import migrations, models
 
 
 def fill_body_text(apps, schema_editor):
-    from stories.rendering import html_text
+    from stories.content.rendering import html_text
 
     for name in ("Revision", "HistoricalRevision"):
         model = apps.get_model("stories", name)

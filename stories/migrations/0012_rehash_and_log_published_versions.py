@@ -23,8 +23,8 @@ from django.conf import settings
 from django.db import migrations
 from django.utils import timezone
 
-from stories import merkle, signing
-from stories.integrity import revision_hash
+from stories.record import merkle, signing
+from stories.record.integrity import revision_hash
 
 #: The fields payload version 1 hashed (stories/integrity.py before the public record).
 V1_FIELDS = (

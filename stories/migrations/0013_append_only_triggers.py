@@ -10,7 +10,7 @@ triggers from its own migration (``append_only.install``).
 
 from django.db import migrations
 
-from stories import append_only
+from stories.record import append_only
 
 TABLES = [
     "stories_revision",

@@ -10,7 +10,7 @@ the new picture table (``append_only.install`` is idempotent).
 import django.db.models.deletion
 from django.db import migrations, models
 
-from stories import append_only
+from stories.record import append_only
 
 #: The append-only tables this migration creates or rebuilds (frozen, as migrations are).
 TABLES = [

@@ -7,7 +7,8 @@ class ReaderConfig(AppConfig):
     verbose_name = "Reader site"
 
     def ready(self):
-        from stories import editing, publishing, removal
+        from stories import editing, publishing
+        from stories.record import removal
 
         from . import caching
 

@@ -9,7 +9,7 @@ Text fields are text. Django writes an item's description as HTML (RSS
 ``<description>``, Atom ``<summary type="html">``) and so an RSS channel's description,
 so those are escaped once more here: a dek reading ``<img src=x onerror=...>`` reaches a
 feed reader as those characters, never as an element. Titles, Atom subtitles, authors
-and categories are text already. Everything passes through ``stories.text.clean_text``
+and categories are text already. Everything passes through ``stories.content.text.clean_text``
 too, so a character XML cannot carry, in a row older than that rule, cannot break a feed.
 """
 
@@ -24,7 +24,7 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
 
 from stories import addresses
-from stories.text import clean_text
+from stories.content.text import clean_text
 
 from . import pages
 

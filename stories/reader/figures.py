@@ -2,7 +2,7 @@
 
 Built from the columns a page's one query already reads (the version's ``image_*``
 fields and its picture's, joined: ``PICTURE_FIELDS``), so a picture adds no query to a
-page. Renditions were made when the picture was stored (``stories.pictures``); here they
+page. Renditions were made when the picture was stored (``stories.media.pictures``); here they
 are only named: ``srcset`` lists each width, WebP first with a JPEG fallback, and the
 ``<img>`` carries the width and height of its source, so the browser keeps the picture's
 place before it loads (no layout shift).
@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from stories import pictures
-from stories.pictures import Thumbnail, closest, of_type, srcset
+from stories.media import pictures
+from stories.media.pictures import Thumbnail, closest, of_type, srcset
 
 #: The picture's columns a page reads with its version (through ``Revision.picture``).
 PICTURE_FIELDS = (

@@ -38,18 +38,11 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
 from stories import addresses
-from stories.diffing import SnapshotDiff, compare_snapshots, image_changes
-from stories.kinds import PROMINENT_KINDS, CreditRole, RevisionKind
-from stories.models import (
-    ContentRemoval,
-    Contributor,
-    Revision,
-    Section,
-    Story,
-    diff_snapshot,
-)
-from stories.reports import ErrorReport
-from stories.text import clean_text
+from stories.content.diffing import SnapshotDiff, compare_snapshots, image_changes
+from stories.content.kinds import PROMINENT_KINDS, CreditRole, RevisionKind
+from stories.content.text import clean_text
+from stories.models import ContentRemoval, Contributor, Revision, Section, Story, diff_snapshot
+from stories.models.reports import ErrorReport
 
 from . import caching, figures
 from .figures import Figure, Thumbnail

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from stories import transparency
-from stories.integrity import revision_payload
 from stories.models import LogLeaf, Revision, Story
+from stories.record import transparency
+from stories.record.integrity import revision_payload
 
 #: Versions per page of a story's record (each carries its full text and a proof).
 RECORD_PER_PAGE = 50

@@ -10,7 +10,7 @@ from functools import wraps
 from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.http import require_safe
 
-from stories import signing
+from stories.record import signing
 
 from . import caching, record
 from .views import page_number, public

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from stories.kinds import CreditRole, RevisionKind
+from stories.content.kinds import CreditRole, RevisionKind
 from tests.factories import EDITOR_PERMISSIONS, UserFactory
 from tests.readerpages import at, make_story, publish
 

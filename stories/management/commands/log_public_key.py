@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from stories import signing, transparency
+from stories.record import signing, transparency
 
 
 class Command(BaseCommand):

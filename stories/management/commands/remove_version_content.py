@@ -1,8 +1,9 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from stories import audit, removal
+from stories import audit
 from stories.models import Story
+from stories.record import removal
 
 
 class Command(BaseCommand):

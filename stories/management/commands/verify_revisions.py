@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from stories import transparency
 from stories.models import LogLeaf, Story
+from stories.record import transparency
 
 
 class Command(BaseCommand):

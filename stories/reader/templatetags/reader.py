@@ -9,7 +9,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from stories.credits import format_tagline, join_names
+from stories.content.credits import format_tagline, join_names
 from stories.reader import pages
 from stories.reader.times import display_time, iso_time
 
@@ -48,7 +48,7 @@ def linked_names(credits):
 def linked_tagline(credits):
     """ "Maria Ortiz of the Coastal Ledger contributed to this report.", every name
     linking to the contributor's page: the published tagline, written from the same
-    credits by the same function (``stories.credits.format_tagline``)."""
+    credits by the same function (``stories.content.credits.format_tagline``)."""
     links = [
         (format_html('<a href="{}">{}</a>', credit.url, credit.name), credit.affiliation)
         for credit in credits
@@ -88,7 +88,7 @@ def with_dateline(body_html, dateline):
     """The story body with its dateline leading the first paragraph ("PORT HAVEN — ...").
 
     ``body_html`` is trusted: it was sanitised with nh3 when rendered from Markdown
-    (``stories.rendering``); the dateline is escaped here.
+    (``stories.content.rendering``); the dateline is escaped here.
     """
     html = body_html or ""
     if dateline:

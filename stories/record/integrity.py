@@ -4,7 +4,7 @@ A version's hash is SHA-256 over a canonical JSON *payload*: what readers were s
 (content, kind, public note, time), the story it belongs to, its number and the previous
 version's hash. The public record (``/stories/<slug>/record.json``) publishes each
 payload as it was hashed, so anyone can recompute the hash; the site's transparency log
-(stories/transparency.py) holds the hashes, so none can be changed afterwards unnoticed.
+(stories/record/transparency.py) holds the hashes, so none can be changed afterwards unnoticed.
 
 What the payload covers, and why:
 

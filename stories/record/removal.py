@@ -24,8 +24,9 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from stories.models import ContentRemoval, Revision, Story
+
 from . import append_only
-from .models import ContentRemoval, Revision, Story
 
 logger = logging.getLogger(__name__)
 

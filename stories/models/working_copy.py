@@ -14,10 +14,9 @@ from django.db import connection, models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords, HistoricForeignKey
 
-from . import audit
-from .credits import format_byline, format_photo_credit, format_tagline
-from .integrity import HASH_VERSION
-from .kinds import CreditRole, RevisionKind
+from stories import audit
+from stories.content.credits import format_byline, format_photo_credit, format_tagline
+from stories.content.kinds import CreditRole, RevisionKind
 
 
 class EditorialHistory(HistoricalRecords):
@@ -243,7 +242,7 @@ class ImmutablePictureError(Exception):
 class Picture(models.Model):
     """A picture as the site serves it, stored once under its content hash.
 
-    Made by ``stories.pictures`` from an upload checked by ``stories.images``: the
+    Made by ``stories.media.pictures`` from an upload checked by ``stories.media.images``: the
     original (re-encoded without metadata) and its renditions are written to the
     default storage under names derived from ``sha256``, so a new upload never
     overwrites a file an earlier version points to, and the same picture uploaded twice
@@ -336,7 +335,7 @@ class Story(SkipUnchangedSavesMixin):
         default=uuid.uuid4,
         unique=True,
         editable=False,
-        help_text="Never changes: every version's hash covers it (stories/integrity.py).",
+        help_text="Never changes: every version's hash covers it (stories/record/integrity.py).",
     )
     headline = models.CharField(max_length=200)
     slug = models.SlugField(
@@ -682,8 +681,8 @@ class Revision(models.Model):
     previous_hash = models.CharField(max_length=64, blank=True)
     content_hash = models.CharField(max_length=64, unique=True)
     hash_version = models.PositiveSmallIntegerField(
-        default=HASH_VERSION,
-        help_text="Which fields the hash covers (stories/integrity.py, PAYLOAD_FIELDS).",
+        help_text="Which fields the hash covers (stories/record/integrity.py, PAYLOAD_FIELDS): "
+        "set by the publishing service.",
     )
 
     history = history()
@@ -767,7 +766,7 @@ class ContentRemoval(models.Model):
         return f"Content of {self.revision} removed {self.removed_at:%Y-%m-%d}"
 
 
-# -- the transparency log (stories/transparency.py) ------------------------------------
+# -- the transparency log (stories/record/transparency.py) ------------------------------------
 
 
 class LogLeaf(models.Model):
@@ -791,7 +790,7 @@ class LogLeaf(models.Model):
 class LogNode(models.Model):
     """The root hash of a complete perfect subtree of the log: the ``2**level`` leaves from
     ``index * 2**level`` (level 0: the leaf hashes). Stored once complete, never changed,
-    so an append or a proof reads O(log n) rows (stories/merkle.py)."""
+    so an append or a proof reads O(log n) rows (stories/record/merkle.py)."""
 
     level = models.PositiveSmallIntegerField()
     index = models.PositiveBigIntegerField()
@@ -822,7 +821,3 @@ class TreeHead(models.Model):
 
     def __str__(self):
         return f"tree head {self.size}"
-
-
-# Readers' error reports live in their own module; imported here so Django finds the model.
-from .reports import ErrorReport  # noqa: E402, F401

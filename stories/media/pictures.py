@@ -1,6 +1,6 @@
 """Pictures: the one way an upload becomes a stored ``Picture``.
 
-``store_picture(file)`` checks the upload (``stories.images``: real JPEG, PNG or WebP,
+``store_picture(file)`` checks the upload (``stories.media.images``: real JPEG, PNG or WebP,
 size and pixel limits, no decompression bomb), re-encodes it without metadata, and
 writes the original and its renditions to the default storage (``STORAGES["default"]``:
 the local media folder, or an object store in production) under names made of the
@@ -21,9 +21,10 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
+from stories.models import Picture
+
 from . import images
 from .images import ImageRejected
-from .models import Picture
 
 __all__ = ["ImageRejected", "Thumbnail", "store_picture", "thumbnail", "url"]
 

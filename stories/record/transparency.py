@@ -25,9 +25,10 @@ from django.db import connection, connections, router
 from django.db.models import Q
 from django.utils import timezone
 
+from stories.models import ContentRemoval, LogLeaf, LogNode, Revision, Story, TreeHead
+
 from . import merkle, signing
 from .integrity import verify_story
-from .models import ContentRemoval, LogLeaf, LogNode, Revision, Story, TreeHead
 
 #: The key of the PostgreSQL advisory lock that serialises appends (any constant that no
 #: other code uses: "NEWSLOG" in ASCII).

@@ -21,7 +21,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from . import audit
+from stories import audit
 
 #: Length limits of what a reader may send (the form and the model agree).
 DESCRIPTION_MAX_LENGTH = 2000
