@@ -18,11 +18,11 @@ from django.db import router, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
-from stories.content.diffing import SnapshotDiff, compare_snapshots
+from stories.content.diffing import SnapshotDiff, compare_snapshots, diff_snapshot
 from stories.content.kinds import REPUBLISH_KINDS, RevisionKind
 from stories.content.rendering import html_text, render_markdown
 from stories.content.text import clean_text
-from stories.models import Revision, Story, diff_snapshot, image_snapshot
+from stories.models import Revision, Story, image_snapshot
 from stories.record import transparency
 from stories.record.integrity import HASH_VERSION, revision_hash
 

@@ -36,7 +36,7 @@ from django_tasks import task
 
 from stories.content.kinds import RevisionKind
 from stories.models import Revision, Story
-from stories.models.reports import OPEN_STATUSES, ErrorReport, ReportStatus
+from stories.models.reader_reports import OPEN_STATUSES, ErrorReport, ReportStatus
 
 from . import addresses, audit, publishing
 from .roles import CHANGE_REPORT, require_permission

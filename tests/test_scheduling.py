@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from stories import editing, publishing
+from stories.admin.stories import CHANGED_AFTER_SCHEDULING, schedule_warning
 from stories.content.kinds import CreditRole
-from stories.models import CHANGED_AFTER_SCHEDULING, Story
+from stories.models import Story
 from tests.adminforms import form_data
 from tests.factories import ContributorFactory
 
@@ -75,7 +76,7 @@ def test_a_story_edited_after_scheduling_is_held_back_not_published(
     stored = Story.objects.get(pk=scheduled.pk)
     assert stored.status == Story.Status.SCHEDULED
     assert stored.changed_since_scheduled
-    assert stored.schedule_warning == CHANGED_AFTER_SCHEDULING
+    assert schedule_warning(stored) == CHANGED_AFTER_SCHEDULING
     assert stored.revisions.count() == 0
 
     # An editor reviews the change and schedules it again: now it goes out.
@@ -144,7 +145,7 @@ def test_publish_scheduled_reports_a_changed_story_and_exits_non_zero(
         call_command("publish_scheduled", stdout=out, stderr=err)
 
     assert (
-        f"not published {scheduled.slug}: {CHANGED_AFTER_SCHEDULING} "
+        f"not published {scheduled.slug}: changed after scheduling, review and schedule again "
         f"(approved version {scheduled.scheduled_version}, working copy now at version "
         f"{scheduled.scheduled_version + 1})"
     ) in err.getvalue()

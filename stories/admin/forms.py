@@ -50,9 +50,7 @@ class PublicSlugForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "slug" not in self.fields or self.instance.pk is None:
             return
-        model = type(self.instance)
-        stored = model._base_manager.filter(pk=self.instance.pk).values_list("slug", flat=True)
-        slug = stored.first()
+        slug = self.instance.stored_slug()
         if slug is not None and self.instance.slug_is_public(slug):
             field = self.fields["slug"]
             field.disabled = True

@@ -21,7 +21,7 @@ from django.utils.text import Truncator
 
 from stories import reporting
 from stories.content.diffing import compare_snapshots
-from stories.models.reports import ErrorReport
+from stories.models.reader_reports import ErrorReport
 
 from .base import AuditedAdmin
 from .forms import _reason_field

@@ -34,6 +34,16 @@ from .forms import (
     credit_lines,
 )
 
+#: What the admin says of a scheduled story whose working copy moved after an editor
+#: approved it (``Story.changed_since_scheduled``): it will not be published as it is.
+CHANGED_AFTER_SCHEDULING = "changed after scheduling: review and schedule again"
+
+
+def schedule_warning(story: Story) -> str:
+    """The warning shown with a scheduled story held back (empty when there is none)."""
+    return CHANGED_AFTER_SCHEDULING if story.changed_since_scheduled else ""
+
+
 #: Versions listed on a story's change form; the rest are one link away.
 LATEST_VERSIONS_SHOWN = 10
 #: The query parameter of the credits' page on a story's History page.
@@ -149,7 +159,7 @@ class StoryAdmin(AuditedAdmin):
         if obj.is_scheduled:
             status = f"Scheduled for {timezone.localtime(obj.scheduled_at):%Y-%m-%d %H:%M %Z}"
             if obj.changed_since_scheduled:
-                status += f" ({obj.schedule_warning})"
+                status += f" ({schedule_warning(obj)})"
             return status
         return obj.get_status_display()
 
@@ -157,7 +167,7 @@ class StoryAdmin(AuditedAdmin):
     def status_in_list(self, obj):
         if obj.changed_since_scheduled:
             return format_html(
-                '<span class="story-warning">Scheduled: {}</span>', obj.schedule_warning
+                '<span class="story-warning">Scheduled: {}</span>', schedule_warning(obj)
             )
         return obj.get_status_display()
 
@@ -203,6 +213,11 @@ class StoryAdmin(AuditedAdmin):
         when = timezone.localtime(source.imported_at)
         summary = f"{source.filename}, by {who} on {when:%Y-%m-%d %H:%M %Z}"
         return f"{summary}. Notes in the file: {notes}" if notes else summary
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["schedule_warning"] = schedule_warning(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     # -- saving the working copy -------------------------------------------------
 

@@ -31,6 +31,7 @@ __all__ = [
     "FieldDiff",
     "ParagraphBlock",
     "compare_snapshots",
+    "diff_snapshot",
     "diff_body",
     "image_changes",
     "picture_change",
@@ -452,6 +453,26 @@ def image_changes(old: Mapping | None, new: Mapping | None) -> list[str]:
         if old.get(key, "") != new.get(key, ""):
             changes.append(label)
     return changes
+
+
+def diff_snapshot(content) -> dict:
+    """What two versions are compared on, from a mapping of revision fields (a revision,
+    a publishing snapshot of the working copy, a reader's plain version) whose ``image``
+    is an ``image_snapshot``."""
+    image = content.get("image") or {}
+    return {
+        "image": image.get("sha256", ""),
+        "image_alt": image.get("alt", ""),
+        "image_caption": image.get("caption", ""),
+        "image_credit": image.get("credit", ""),
+        "headline": content.get("headline", ""),
+        "dek": content.get("dek", ""),
+        "body": content.get("body", ""),
+        "byline": content.get("byline", ""),
+        "tagline": content.get("tagline", ""),
+        "dateline": content.get("dateline", ""),
+        "section": content.get("section_name", ""),
+    }
 
 
 def compare_snapshots(old: Mapping, new: Mapping, context: int = 1) -> SnapshotDiff:

@@ -1,39 +1,37 @@
-"""The editorial models, one module per layer of data, all importable from here (Django
-finds them here too): ``from stories.models import Story, Revision``.
+"""The editorial models, one module per layer of data, all importable from here (where
+Django finds them too), as Wagtail's ``wagtail.models`` does:
+
+- ``working_copy``: sections, contributors, stories and their credits, imports' sources;
+- ``versions``: published versions and legal removals' public traces;
+- ``pictures``: pictures as served, stored once under their hash;
+- ``log``: the transparency log's leaves, subtrees and signed heads;
+- ``reader_reports``: readers' error reports;
+- ``base``: what they share (the audit trail of real changes, fixed public addresses,
+  append-only rows).
 """
 
-from .reports import ErrorReport, ReportStatus
-from .working_copy import (
-    CHANGED_AFTER_SCHEDULING,
-    ContentRemoval,
-    Contributor,
-    Credit,
-    ImmutablePictureError,
-    ImmutableRevisionError,
+from .base import (
+    AppendOnlyModel,
+    ImmutableRowError,
     LinkedFromPublishedVersions,
-    LogLeaf,
-    LogNode,
-    Picture,
-    Revision,
-    Section,
     SkipUnchangedSavesMixin,
-    Story,
-    StorySource,
-    TreeHead,
-    diff_snapshot,
-    image_snapshot,
-    public_story,
     refuse_public_slug_change,
 )
+from .log import LogLeaf, LogNode, TreeHead
+from .pictures import ImmutablePictureError, Picture, image_snapshot
+from .reader_reports import ErrorReport, ReportStatus
+from .versions import ContentRemoval, ImmutableRevisionError, Revision
+from .working_copy import Contributor, Credit, Section, Story, StorySource, public_story
 
 __all__ = [
-    "CHANGED_AFTER_SCHEDULING",
+    "AppendOnlyModel",
     "ContentRemoval",
     "Contributor",
     "Credit",
     "ErrorReport",
     "ImmutablePictureError",
     "ImmutableRevisionError",
+    "ImmutableRowError",
     "LinkedFromPublishedVersions",
     "LogLeaf",
     "LogNode",
@@ -45,7 +43,6 @@ __all__ = [
     "Story",
     "StorySource",
     "TreeHead",
-    "diff_snapshot",
     "image_snapshot",
     "public_story",
     "refuse_public_slug_change",

@@ -1,7 +1,6 @@
-"""Editorial models: the working copy (Story, Credit), published versions (Revision)
-and, through django-simple-history, the audit trail of every save.
-
-Readers never see the working copy: public views render ``Revision`` snapshots only.
+"""The working copy: sections, contributors, stories and their ordered credits, and where
+an imported story came from. Editors change these freely; readers never see them (reader
+pages read published versions, ``stories.models.versions``).
 """
 
 from __future__ import annotations
@@ -10,142 +9,21 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, models
+from django.db import models
 from django.urls import reverse
-from simple_history.models import HistoricalRecords, HistoricForeignKey
+from simple_history.models import HistoricForeignKey
 
-from stories import audit
 from stories.content.credits import format_byline, format_photo_credit, format_tagline
-from stories.content.kinds import CreditRole, RevisionKind
+from stories.content.kinds import CreditRole
 
-
-class EditorialHistory(HistoricalRecords):
-    """simple-history's records, indexed for the question every History page asks: the
-    rows of one object (or one story's credits), newest first. Without the index the
-    database sorts every row of a long-running story to show the latest fifty."""
-
-    def __init__(self, *, timeline_of: str = "id", **kwargs):
-        super().__init__(get_user=audit.history_user, **kwargs)
-        self.timeline_of = timeline_of
-
-    def get_meta_options(self, model):
-        options = super().get_meta_options(model)
-        options["indexes"] = (
-            models.Index(
-                fields=[self.timeline_of, "-history_date", "-history_id"],
-                name=f"{model._meta.model_name}_timeline",
-            ),
-        )
-        return options
-
-
-def history(**kwargs):
-    """Every editorial model keeps its history the same way: the user of each row comes
-    from the request, else from ``audit.acting_as`` (commands, imports)."""
-    return EditorialHistory(**kwargs)
-
-
-class SkipUnchangedSavesMixin(models.Model):
-    """A save that changes nothing writes nothing, so the audit trail holds no noise.
-
-    django-simple-history writes a row on every ``save()``; comparing against the values
-    loaded from the database skips those empty saves, and the per-save history user and
-    reason are cleared afterwards so they never stick to the next save.
-    """
-
-    class Meta:
-        abstract = True
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._loaded_values = dict(zip(field_names, values, strict=True))
-        return instance
-
-    def save(self, *args, **kwargs):
-        try:
-            if self.has_unsaved_changes() or kwargs.get("force_insert"):
-                self.before_changed_save()
-                super().save(*args, **kwargs)
-                self._loaded_values = {
-                    field.attname: getattr(self, field.attname)
-                    for field in self._meta.concrete_fields
-                }
-        finally:
-            for attribute in ("_change_reason", "_history_user", "_keep_version"):
-                self.__dict__.pop(attribute, None)
-
-    def changed_fields(self) -> list[str] | None:
-        """Names of fields changed since load; ``None`` for a new row.
-
-        An object that was not loaded from the database (a history revert builds one from
-        a history row) is compared with the stored row instead.
-        """
-        if self._state.adding:
-            return None
-        loaded = getattr(self, "_loaded_values", None)
-        if loaded is None:
-            loaded = self._stored_values()
-            if loaded is None:
-                return None
-        return [
-            field.name
-            for field in self._meta.concrete_fields
-            if field.attname in loaded
-            and not getattr(field, "auto_now", False)
-            and getattr(self, field.attname) != loaded[field.attname]
-        ]
-
-    def _stored_values(self) -> dict | None:
-        if self.pk is None:
-            return None
-        names = [field.attname for field in self._meta.concrete_fields]
-        return type(self)._base_manager.filter(pk=self.pk).values(*names).first()
-
-    def has_unsaved_changes(self) -> bool:
-        return self.changed_fields() != []
-
-    def before_changed_save(self):
-        """Hook for bookkeeping that belongs only to real changes (version counters)."""
-
-
-class LinkedFromPublishedVersions(SkipUnchangedSavesMixin):
-    """A section or contributor: published versions link to its public address.
-
-    Once they do, its slug never changes, it cannot be deleted (so the address cannot pass
-    to someone else), and ``stories.editing`` guards what readers see of it
-    (``PUBLIC_FIELDS``).
-    """
-
-    #: The fields readers see on its public page.
-    PUBLIC_FIELDS: tuple[str, ...] = ()
-
-    class Meta:
-        abstract = True
-
-    def slug_is_public(self, slug: str | None = None) -> bool:
-        raise NotImplementedError
-
-    def stored_slug(self) -> str | None:
-        return type(self)._base_manager.filter(pk=self.pk).values_list("slug", flat=True).first()
-
-    def has_public_address(self) -> bool:
-        """Whether published versions link to it (by its slug as stored)."""
-        if self.pk is None:
-            return False
-        stored = self.stored_slug()
-        return stored is not None and self.slug_is_public(stored)
-
-    def before_changed_save(self):
-        refuse_public_slug_change(self)
-
-    def delete(self, *args, **kwargs):
-        if self.has_public_address():
-            raise ValidationError(
-                f"“{self}” cannot be deleted: published versions link to its address "
-                f"“{self.stored_slug()}”, which must never pass to anyone else."
-            )
-        return super().delete(*args, **kwargs)
+from .base import (
+    LinkedFromPublishedVersions,
+    PublicSlugMixin,
+    SkipUnchangedSavesMixin,
+    history,
+    refuse_public_slug_change,
+)
+from .pictures import Picture
 
 
 class Section(LinkedFromPublishedVersions):
@@ -168,6 +46,8 @@ class Section(LinkedFromPublishedVersions):
 
     def slug_is_public(self, slug: str | None = None) -> bool:
         """Whether any published version links to this section's address."""
+        from .versions import Revision  # versions import this module
+
         return Revision.objects.filter(section_slug=slug or self.slug).exists()
 
 
@@ -204,101 +84,9 @@ class Contributor(LinkedFromPublishedVersions):
 
     def slug_is_public(self, slug: str | None = None) -> bool:
         """Whether any published version (live or not) credits this contributor's address."""
+        from .versions import Revision  # versions import this module
+
         return Revision.objects.crediting(slug or self.slug).exists()
-
-
-def refuse_public_slug_change(obj) -> None:
-    """A slug that published versions link to is a public address: it never changes, and
-    it is never given to a new row (the impostor who would inherit a live byline's link).
-
-    Checked on every save of a section, contributor or story, whatever the path (admin,
-    revert, service, command, shell), against the slug as stored.
-    """
-    if obj._state.adding:
-        taken = type(obj)._base_manager.filter(slug=obj.slug).exists()
-        if obj.slug and not taken and obj.slug_is_public(obj.slug):
-            raise ValidationError(
-                {
-                    "slug": f"The address “{obj.slug}” is public: published versions link to it "
-                    "(it belonged to someone else), so it cannot be given to a new entry."
-                }
-            )
-        return
-    if "slug" not in (obj.changed_fields() or []):
-        return
-    stored = type(obj)._base_manager.filter(pk=obj.pk).values_list("slug", flat=True).first()
-    if stored is not None and stored != obj.slug and obj.slug_is_public(stored):
-        raise ValidationError(
-            {
-                "slug": f"The address “{stored}” is public: published versions link to it, so it cannot change."
-            }
-        )
-
-
-class ImmutablePictureError(Exception):
-    pass
-
-
-class Picture(models.Model):
-    """A picture as the site serves it, stored once under its content hash.
-
-    Made by ``stories.media.pictures`` from an upload checked by ``stories.media.images``: the
-    original (re-encoded without metadata) and its renditions are written to the
-    default storage under names derived from ``sha256``, so a new upload never
-    overwrites a file an earlier version points to, and the same picture uploaded twice
-    is one row with one set of files. Never changed or deleted (database triggers refuse
-    it, as for published versions): a published version's hash covers its ``sha256``
-    and its size.
-    """
-
-    sha256 = models.CharField(
-        "SHA-256", max_length=64, unique=True, help_text="Of the original file as served."
-    )
-    original = models.CharField(max_length=255, help_text="The original's name in the storage.")
-    content_type = models.CharField(max_length=30)
-    width = models.PositiveIntegerField()
-    height = models.PositiveIntegerField()
-    size = models.PositiveIntegerField(help_text="The original's size in bytes.")
-    renditions = models.JSONField(
-        default=list,
-        help_text='Responsive sizes, made once: [{"width", "height", "type", "name"}].',
-    )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-uploaded_at"]
-
-    def __str__(self):
-        return f"Picture {self.sha256[:12]} ({self.width} × {self.height})"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ImmutablePictureError("A stored picture never changes: upload a new one.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ImmutablePictureError("Stored pictures are never deleted: versions may show them.")
-
-
-def image_snapshot(picture, alt: str, caption: str, credit: str) -> dict | None:
-    """What a version publishes of its lead image, and what its hash covers: the
-    original's content hash and size, the alt text, caption and credit (``None``
-    without a picture)."""
-    if picture is None:
-        return None
-    return {
-        "sha256": picture.sha256,
-        "width": picture.width,
-        "height": picture.height,
-        "alt": alt,
-        "caption": caption,
-        "credit": credit,
-    }
-
-
-#: How a scheduled story whose working copy moved after its approval is named, in the
-#: admin and by ``publish_scheduled``.
-CHANGED_AFTER_SCHEDULING = "changed after scheduling: review and schedule again"
 
 
 def public_story(prefix: str = "") -> models.Q:
@@ -317,7 +105,7 @@ class StoryQuerySet(models.QuerySet):
         return self.filter(public_story())
 
 
-class Story(SkipUnchangedSavesMixin):
+class Story(PublicSlugMixin, SkipUnchangedSavesMixin):
     """The working copy of a story. Editors change it freely; readers never see it.
 
     Its publishing state (status, public times, the pointer to the live version) is
@@ -446,11 +234,6 @@ class Story(SkipUnchangedSavesMixin):
         """Scheduled, but the working copy moved after the editor approved it: it will not
         be published until someone reviews it and schedules it again."""
         return self.is_scheduled and self.version != self.scheduled_version
-
-    @property
-    def schedule_warning(self) -> str:
-        """What the admin says of a scheduled story held back (empty when there is none)."""
-        return CHANGED_AFTER_SCHEDULING if self.changed_since_scheduled else ""
 
     @property
     def is_public(self) -> bool:
@@ -605,219 +388,3 @@ class StorySource(models.Model):
 
     def __str__(self):
         return f"{self.story_id} from {self.filename}"
-
-
-class RevisionQuerySet(models.QuerySet):
-    """Published revisions are a public record: bulk edits and deletes are refused."""
-
-    def live(self):
-        """The version readers see of each public story (its latest revision)."""
-        return self.filter(public_story("story__"), story__latest_revision=models.F("pk"))
-
-    def crediting(self, contributor_slug: str):
-        """Revisions whose credits name the contributor ``contributor_slug`` (any role).
-
-        PostgreSQL answers with JSON containment; elsewhere a text pre-filter narrows the
-        rows and the credits are checked exactly.
-        """
-        if connection.features.supports_json_field_contains:
-            return self.filter(credits__contains=[{"slug": contributor_slug}])
-        candidates = self.filter(credits__icontains=f'"{contributor_slug}"').values_list(
-            "pk", "credits"
-        )
-        ids = [
-            pk
-            for pk, credits in candidates
-            if any(credit.get("slug") == contributor_slug for credit in credits or [])
-        ]
-        return self.filter(pk__in=ids)
-
-    def update(self, **kwargs):
-        raise ImmutableRevisionError("Published revisions cannot be changed.")
-
-    def delete(self):
-        raise ImmutableRevisionError("Published revisions cannot be deleted.")
-
-
-class ImmutableRevisionError(Exception):
-    pass
-
-
-class Revision(models.Model):
-    """An immutable, numbered snapshot of what readers saw, taken at each publish."""
-
-    story = models.ForeignKey(Story, on_delete=models.PROTECT, related_name="revisions")
-    number = models.PositiveIntegerField()
-    kind = models.CharField(max_length=20, choices=RevisionKind.choices)
-    public_note = models.TextField(blank=True)
-    internal_reason = models.TextField(blank=True)
-    published_at = models.DateTimeField(db_index=True)
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="published_revisions"
-    )
-
-    headline = models.CharField(max_length=200)
-    dek = models.CharField(max_length=300, blank=True)
-    body = models.TextField(help_text="Markdown source as published.")
-    body_html = models.TextField(help_text="Sanitised HTML as published.")
-    body_text = models.TextField(
-        blank=True,
-        editable=False,
-        help_text="The text of body_html, for search snippets (derived, not hashed).",
-    )
-    byline = models.CharField(max_length=500, blank=True)
-    tagline = models.TextField(blank=True)
-    credits = models.JSONField(default=list)
-    section_name = models.CharField(max_length=100)
-    section_slug = models.SlugField(max_length=100)
-    dateline = models.CharField(max_length=100, blank=True)
-    picture = models.ForeignKey(
-        Picture, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    image_alt = models.CharField(max_length=300, blank=True)
-    image_caption = models.CharField(max_length=500, blank=True)
-    image_credit = models.CharField(max_length=500, blank=True)
-
-    previous_hash = models.CharField(max_length=64, blank=True)
-    content_hash = models.CharField(max_length=64, unique=True)
-    hash_version = models.PositiveSmallIntegerField(
-        help_text="Which fields the hash covers (stories/record/integrity.py, PAYLOAD_FIELDS): "
-        "set by the publishing service.",
-    )
-
-    history = history()
-    objects = RevisionQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["story", "number"]
-        get_latest_by = "number"
-        constraints = [
-            models.UniqueConstraint(fields=["story", "number"], name="unique_revision_number"),
-        ]
-        indexes = [
-            # A story's latest corrections, their number, its latest update (the story
-            # page) and its history filtered to corrections: read from the index, so a
-            # record of thousands of versions costs what a short one does.
-            models.Index(fields=["story", "kind", "number"], name="revision_story_kind_number"),
-        ]
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ImmutableRevisionError("Published revisions cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ImmutableRevisionError("Published revisions cannot be deleted.")
-
-    def __str__(self):
-        return f"{self.headline}: version {self.number} ({self.get_kind_display()})"
-
-    def get_absolute_url(self):
-        return reverse("reader:revision", kwargs={"slug": self.story.slug, "number": self.number})
-
-    @property
-    def image(self) -> dict | None:
-        """The lead image as published (``image_snapshot``): what the hash covers of it."""
-        return image_snapshot(self.picture, self.image_alt, self.image_caption, self.image_credit)
-
-    def snapshot(self) -> dict:
-        """The published content, in the shape ``diffing.compare_snapshots`` reads."""
-        return diff_snapshot({**vars(self), "image": self.image})
-
-
-def diff_snapshot(content) -> dict:
-    """What two versions are compared on, from a mapping of revision fields (a revision,
-    a publishing snapshot of the working copy, a reader's plain version) whose ``image``
-    is an ``image_snapshot``."""
-    image = content.get("image") or {}
-    return {
-        "image": image.get("sha256", ""),
-        "image_alt": image.get("alt", ""),
-        "image_caption": image.get("caption", ""),
-        "image_credit": image.get("credit", ""),
-        "headline": content.get("headline", ""),
-        "dek": content.get("dek", ""),
-        "body": content.get("body", ""),
-        "byline": content.get("byline", ""),
-        "tagline": content.get("tagline", ""),
-        "dateline": content.get("dateline", ""),
-        "section": content.get("section_name", ""),
-    }
-
-
-class ContentRemoval(models.Model):
-    """The public trace of a legal removal: the content of a published version was removed
-    (``manage.py remove_version_content``), when, and the note readers are shown.
-
-    The version keeps its number, kind, time and hash, and its leaf in the transparency
-    log, so the record stays verifiable; only its text is gone. Append-only, like the
-    versions themselves (database triggers refuse to change or delete a row).
-    """
-
-    revision = models.OneToOneField(Revision, on_delete=models.PROTECT, related_name="removal")
-    removed_at = models.DateTimeField()
-    public_note = models.TextField(help_text="Shown to readers in the story's history.")
-    internal_reason = models.TextField(help_text="The legal ground, for the audit trail.")
-    removed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-
-    def __str__(self):
-        return f"Content of {self.revision} removed {self.removed_at:%Y-%m-%d}"
-
-
-# -- the transparency log (stories/record/transparency.py) ------------------------------------
-
-
-class LogLeaf(models.Model):
-    """One published version's hash, appended as leaf ``index`` of the site's Merkle tree
-    (RFC 9162) in the transaction that published it. Append-only."""
-
-    index = models.PositiveBigIntegerField(primary_key=True)
-    revision = models.OneToOneField(Revision, on_delete=models.PROTECT, related_name="log_leaf")
-    entry_hash = models.CharField(
-        max_length=64, help_text="The version's hash as appended: the leaf's data."
-    )
-    appended_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["index"]
-
-    def __str__(self):
-        return f"leaf {self.index}"
-
-
-class LogNode(models.Model):
-    """The root hash of a complete perfect subtree of the log: the ``2**level`` leaves from
-    ``index * 2**level`` (level 0: the leaf hashes). Stored once complete, never changed,
-    so an append or a proof reads O(log n) rows (stories/record/merkle.py)."""
-
-    level = models.PositiveSmallIntegerField()
-    index = models.PositiveBigIntegerField()
-    hash = models.CharField(max_length=64)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["level", "index"], name="unique_log_node"),
-        ]
-
-    def __str__(self):
-        return f"node {self.level}/{self.index}"
-
-
-class TreeHead(models.Model):
-    """A signed head of the log: its size, root hash and time, signed with the site's
-    Ed25519 key over RFC 9162's TreeHeadDataV2 (``merkle.tree_head_data``). One per
-    append; readers' verifiers keep the last one they checked. Append-only."""
-
-    size = models.PositiveBigIntegerField(primary_key=True)
-    root_hash = models.CharField(max_length=64)
-    timestamp = models.PositiveBigIntegerField(help_text="Milliseconds since the Unix epoch.")
-    signature = models.CharField(max_length=128)
-    public_key = models.CharField(max_length=64, help_text="The key that signed it, in hex.")
-
-    class Meta:
-        ordering = ["size"]
-
-    def __str__(self):
-        return f"tree head {self.size}"

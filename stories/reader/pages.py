@@ -38,11 +38,11 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
 from stories import addresses
-from stories.content.diffing import SnapshotDiff, compare_snapshots, image_changes
+from stories.content.diffing import SnapshotDiff, compare_snapshots, diff_snapshot, image_changes
 from stories.content.kinds import PROMINENT_KINDS, CreditRole, RevisionKind
 from stories.content.text import clean_text
-from stories.models import ContentRemoval, Contributor, Revision, Section, Story, diff_snapshot
-from stories.models.reports import ErrorReport
+from stories.models import ContentRemoval, Contributor, Revision, Section, Story, image_snapshot
+from stories.models.reader_reports import ErrorReport
 
 from . import caching, figures
 from .figures import Figure, Thumbnail
@@ -289,16 +289,7 @@ class Version(KindLabel):
     @property
     def image(self) -> dict | None:
         """The lead image as the version's hash covers it (``models.image_snapshot``)."""
-        if self.figure is None:
-            return None
-        return {
-            "sha256": self.figure.sha256,
-            "width": self.figure.width,
-            "height": self.figure.height,
-            "alt": self.image_alt,
-            "caption": self.image_caption,
-            "credit": self.image_credit,
-        }
+        return image_snapshot(self.figure, self.image_alt, self.image_caption, self.image_credit)
 
     def snapshot(self) -> dict:
         """The content compared between versions (``diffing.compare_snapshots``)."""

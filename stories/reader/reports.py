@@ -20,7 +20,7 @@ from django.urls import reverse
 
 from stories import reporting
 from stories.models import Revision
-from stories.models.reports import (
+from stories.models.reader_reports import (
     DESCRIPTION_MAX_LENGTH,
     EMAIL_MAX_LENGTH,
     NAME_MAX_LENGTH,

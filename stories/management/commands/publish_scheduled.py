@@ -27,7 +27,7 @@ class Command(BaseCommand):
             self.stderr.write(f"not published {story.slug}: {message}")
         for story in run.changed:
             self.stderr.write(
-                f"not published {story.slug}: {story.schedule_warning} "
+                f"not published {story.slug}: changed after scheduling, review and schedule again "
                 f"(approved version {story.scheduled_version or 'unknown'}, "
                 f"working copy now at version {story.version})"
             )

@@ -9,9 +9,8 @@ changes a report, so every change is in its audit trail with a user and a reason
 Nothing a reader can see reads this table, except one fact with no personal data in
 it: that a published version was prompted by a reader report (``ErrorReport.resolved_by``).
 
-Kept out of ``models.py`` (which imports it, so Django finds the model) so that the
-editorial models and the reader reports can change independently; it refers to the
-story and revision models by name.
+It refers to the story and revision models by name, so that the editorial models and
+the reader reports can change independently.
 """
 
 from __future__ import annotations
