@@ -5,9 +5,9 @@ The rules of saving live here, so the admin, a revert, a command and a shell ses
 all meet them:
 
 * permissions: reporters and editors may draft (``stories.change_story``...);
-* no lost edits: a save names the working-copy version the editor started from, and is
+* no lost edits: a save names the edit of the working copy the editor started from, and is
   refused if someone saved since ("Elena Marsh saved this story at ..."); every real
-  change, credits included, moves the version;
+  change, credits included, moves the edit number;
 * publishing state (status, public times, the live version) is never changed by an
   edit or a revert: only ``publishing`` writes it;
 * a published story's slug is its public address and never changes;
@@ -52,7 +52,7 @@ PUBLISHING_STATE = (
     "public_id",
     "status",
     "scheduled_at",
-    "scheduled_version",
+    "scheduled_edit",
     "first_published_at",
     "updated_at",
     "latest_revision_id",
@@ -120,17 +120,17 @@ def story_edit_errors(
     *,
     user,
     reason: str = "",
-    expected_version: int | None = None,
+    expected_edit: int | None = None,
     credits: Iterable[CreditLine] | None = None,
 ) -> dict[str, list[str]]:
     """The rules for saving ``story`` as it now holds, as ``{field: [messages]}``.
 
     Locks the story row for the rest of the caller's transaction, so a form that asks
     here before it saves keeps the verdict true until it does. Credit problems are keyed
-    ``"credits"``; a stale version, ``"__all__"``.
+    ``"credits"``; a stale edit, ``"__all__"``.
     """
     try:
-        _check(story, user=user, reason=reason, expected_version=expected_version, credits=credits)
+        _check(story, user=user, reason=reason, expected_edit=expected_edit, credits=credits)
     except ValidationError as error:
         return error.message_dict
     return {}
@@ -141,13 +141,13 @@ def save_story(
     *,
     user,
     reason: str = "",
-    expected_version: int | None = None,
+    expected_edit: int | None = None,
     credits: Iterable[CreditLine] | None = None,
 ) -> StoryEdit:
     """Save the working copy as ``story`` now holds it and, when ``credits`` is given,
     make the story's credits exactly those lines (in their positions).
 
-    ``expected_version`` is the ``Story.version`` the editor started from (``None``
+    ``expected_edit`` is the ``Story.edit_number`` the editor started from (``None``
     skips the check, for code that has just read the story). A revert passes the fields
     of an old history row: they are saved like any edit, and the publishing state and a
     published slug stay as stored. Raises ``PermissionDenied`` or ``ValidationError``
@@ -155,12 +155,12 @@ def save_story(
     """
     with transaction.atomic():
         stored, plan = _check(
-            story, user=user, reason=reason, expected_version=expected_version, credits=credits
+            story, user=user, reason=reason, expected_edit=expected_edit, credits=credits
         )
         return _write(story, stored, plan, user=user, reason=reason.strip())
 
 
-def _check(story, *, user, reason, expected_version, credits):
+def _check(story, *, user, reason, expected_edit, credits):
     adding = _is_new(story)
     # Nothing XML cannot carry is stored: feeds and sitemaps are XML (stories.content.text).
     clean_model_text(story)
@@ -168,7 +168,7 @@ def _check(story, *, user, reason, expected_version, credits):
     errors: dict[str, list[str]] = {}
     stored = None if adding else _lock(story)
     if stored is not None:
-        if expected_version is not None and expected_version != stored["version"]:
+        if expected_edit is not None and expected_edit != stored["edit_number"]:
             errors.setdefault("__all__", []).append(_stale_message(stored))
         _keep_publishing_state(story, stored)
     try:
@@ -206,7 +206,7 @@ def _lock(story: Story) -> dict:
         .values(
             *(name for name in PUBLISHING_STATE),
             "slug",
-            "version",
+            "edit_number",
             "modified_at",
             "modified_by__username",
             "modified_by__first_name",
@@ -233,7 +233,7 @@ def _stale_message(stored: dict) -> str:
     return (
         f"{who} saved this story at {when}, after you opened it. Your changes have not been "
         "saved and are still in the form below: copy what you need, reload the page to see "
-        "their version, and apply your changes again."
+        "their edit, and apply your changes again."
     )
 
 
@@ -276,8 +276,8 @@ def _write(story: Story, stored: dict | None, plan: CreditPlan | None, *, user, 
         story.created_by = user
     edit.story_changed = story.has_unsaved_changes()  # always true for a new story
     if plan and not edit.story_changed:
-        # Credits are part of the story: move its version so stale forms are refused.
-        story.version = stored["version"] + 1
+        # Credits are part of the story: move its edit number so stale forms are refused.
+        story.edit_number = stored["edit_number"] + 1
     if edit.story_changed or plan:
         story.modified_by = user
         default = CREATED if stored is None else ("" if edit.story_changed else CREDITS_EDITED)

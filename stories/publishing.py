@@ -209,21 +209,21 @@ def publish(
     public_note: str = "",
     internal_reason: str = "",
     at: datetime | None = None,
-    expected_version: int | None = None,
+    expected_edit: int | None = None,
 ) -> Revision:
     """Publish the working copy: the first publication, or an update of a live story.
 
     Raises ``PermissionDenied`` without the publish permission and ``ValidationError``
     (keyed by form field) when a newsroom rule is not met. ``at`` exists for imports of
-    archived stories and scheduled publishing; it defaults to now. ``expected_version``
-    is the working-copy version the editor reviewed: if someone saved since, the publish
+    archived stories and scheduled publishing; it defaults to now. ``expected_edit``
+    is the edit of the working copy the editor reviewed: if someone saved since, the publish
     is refused rather than sending out changes the editor never saw.
     """
     require_permission(user, PUBLISH_STORY)
     with transaction.atomic():
         locked = _lock(story)
         errors = publish_errors(locked, kind, public_note, internal_reason)
-        if expected_version is not None and locked.version != expected_version:
+        if expected_edit is not None and locked.edit_number != expected_edit:
             errors.setdefault("__all__", _changed_since_opened(locked))
         if errors:
             raise ValidationError(errors)
@@ -236,7 +236,7 @@ def publish(
             locked.updated_at = at
         locked.status = Story.Status.PUBLISHED
         locked.scheduled_at = None
-        locked.scheduled_version = None
+        locked.scheduled_edit = None
         with audit.acting_as(user):
             revision = _write_revision(
                 locked,
@@ -288,12 +288,12 @@ def withdraw(story: Story, *, user, public_note: str, internal_reason: str = "")
     return revision
 
 
-def schedule(story: Story, *, user, at: datetime, expected_version: int | None = None) -> Story:
+def schedule(story: Story, *, user, at: datetime, expected_edit: int | None = None) -> Story:
     """Mark a draft to be published by ``publish_scheduled`` once ``at`` has passed.
 
-    Scheduling is an approval: the working-copy version the editor reviewed
-    (``expected_version``, else the stored one) is recorded, and ``publish_due``
-    publishes that version or nothing. Anyone's save after this moves the version, and
+    Scheduling is an approval: the edit of the working copy the editor reviewed
+    (``expected_edit``, else the stored one) is recorded, and ``publish_due``
+    publishes that edit or nothing. Anyone's save after this moves the edit number, and
     the story then waits, marked, for an editor to review it and schedule it again.
     """
     require_permission(user, PUBLISH_STORY, "schedule stories")
@@ -301,14 +301,14 @@ def schedule(story: Story, *, user, at: datetime, expected_version: int | None =
         locked = _lock(story)
         if locked.has_published_version:
             raise ValidationError("Only a story that has never been published can be scheduled.")
-        if expected_version is not None and locked.version != expected_version:
+        if expected_edit is not None and locked.edit_number != expected_edit:
             raise ValidationError(_changed_since_opened(locked))
         if at <= timezone.now():
             raise ValidationError({"scheduled_at": "Choose a time in the future, or publish now."})
         locked.status = Story.Status.SCHEDULED
         locked.scheduled_at = at
-        locked.scheduled_version = locked.version
-        _save_schedule(locked, user, f"Scheduled for {at.isoformat()} (version {locked.version})")
+        locked.scheduled_edit = locked.edit_number
+        _save_schedule(locked, user, f"Scheduled for {at.isoformat()} (edit {locked.edit_number})")
     _refresh(story, locked)
     return story
 
@@ -321,18 +321,18 @@ def unschedule(story: Story, *, user) -> Story:
             raise ValidationError("This story is not scheduled.")
         locked.status = Story.Status.DRAFT
         locked.scheduled_at = None
-        locked.scheduled_version = None
+        locked.scheduled_edit = None
         _save_schedule(locked, user, "Schedule cancelled")
     _refresh(story, locked)
     return story
 
 
 def _save_schedule(locked: Story, user, reason: str) -> None:
-    """Save a change of schedule only: the working copy (and so its version) is untouched."""
+    """Save a change of schedule only: the working copy (and so its edit number) is untouched."""
     locked.modified_by = user
     locked._history_user = user
     locked._change_reason = reason
-    locked._keep_version = True
+    locked._keep_edit_number = True
     locked.save()
 
 
@@ -377,10 +377,8 @@ def publish_due(*, user=None, now: datetime | None = None) -> ScheduledRun:
                     continue
                 # Published when it actually went live (late if cron was down), so the
                 # public times and the news sitemap stay honest; exactly the approved
-                # version (``publish`` re-checks it under the same lock).
-                revision = publish(
-                    locked, user=user, at=now, expected_version=locked.scheduled_version
-                )
+                # edit (``publish`` re-checks it under the same lock).
+                revision = publish(locked, user=user, at=now, expected_edit=locked.scheduled_edit)
                 run.published.append(revision)
         except (ValidationError, PermissionDenied) as error:
             run.failed.append((story, "; ".join(_messages(error))))

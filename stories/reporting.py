@@ -178,7 +178,7 @@ def publish_from_reports(
     kind: str | None,
     public_note: str = "",
     internal_reason: str = "",
-    expected_version: int | None = None,
+    expected_edit: int | None = None,
 ) -> Revision:
     """Publish the working copy as a correction, clarification or update answering
     ``reports``, and resolve them all, in one transaction.
@@ -210,7 +210,7 @@ def publish_from_reports(
             kind=kind,
             public_note=public_note,
             internal_reason=internal_reason,
-            expected_version=expected_version,
+            expected_edit=expected_edit,
         )
         reason = f"Resolved by version {revision.number} ({revision.get_kind_display().lower()})"
         for report in locked:

@@ -28,7 +28,7 @@ def edit(client, story, **changes):
 
 def publish_form(story, **fields):
     """What the publish page submits: the fields, and the version it was opened on."""
-    return {"loaded_version": Story.objects.get(pk=story.pk).version, **fields}
+    return {"loaded_edit": Story.objects.get(pk=story.pk).edit_number, **fields}
 
 
 def errors(response):
@@ -137,12 +137,12 @@ def test_credit_only_change_moves_the_version(client_for, editor, story):
     client = client_for(editor)
     data = form_data(client.get(change_url(story)))
     add_credit(data, "credits", ContributorFactory(name="Sam Whitfield"), role="contributed")
-    version = story.version
+    version = story.edit_number
 
     assert client.post(change_url(story), data).status_code == 302
 
     stored = Story.objects.get(pk=story.pk)
-    assert stored.version == version + 1
+    assert stored.edit_number == version + 1
     assert (
         stored.tagline()
         == "Dev Patel and Sam Whitfield of the Coastal Ledger contributed to this report."
@@ -170,11 +170,11 @@ def test_bad_input_is_a_form_error_naming_the_field(
     assert response.status_code == 200
     assert message in " ".join(errors(response)[field])
     after = Story.objects.get(pk=story.pk)
-    assert (after.headline, after.slug, after.section_id, after.version) == (
+    assert (after.headline, after.slug, after.section_id, after.edit_number) == (
         before.headline,
         before.slug,
         before.section_id,
-        before.version,
+        before.edit_number,
     )
 
 
@@ -523,14 +523,14 @@ def test_a_published_story_cannot_be_deleted_and_the_editor_is_told_why(
     assert "Withdraw it instead" in message
 
 
-def test_a_form_without_its_version_is_refused_clearly(client_for, editor, story):
+def test_a_form_without_its_edit_number_is_refused_clearly(client_for, editor, story):
     client = client_for(editor)
     data = form_data(client.get(change_url(story)), headline="New")
-    del data["loaded_version"]
+    del data["loaded_edit"]
 
     response = client.post(change_url(story), data)
 
-    assert "does not say which version" in " ".join(errors(response)["__all__"])
+    assert "does not say which edit" in " ".join(errors(response)["__all__"])
 
 
 def test_slugs_that_published_versions_link_to_are_fixed(client_for, editor, published_story):

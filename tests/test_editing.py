@@ -60,15 +60,15 @@ def test_a_save_that_changes_nothing_writes_nothing(story, editor):
 def test_a_stale_version_is_refused_naming_who_saved_and_nothing_is_written(
     story, editor, reporter
 ):
-    opened = Story.objects.get(pk=story.pk).version
+    opened = Story.objects.get(pk=story.pk).edit_number
     first = Story.objects.get(pk=story.pk)
     first.headline = "The editor's headline"
-    editing.save_story(first, user=editor, expected_version=opened)
+    editing.save_story(first, user=editor, expected_edit=opened)
 
     second = Story.objects.get(pk=story.pk)
     second.body = "The reporter's rewrite."
     with pytest.raises(ValidationError) as excinfo:
-        editing.save_story(second, user=reporter, expected_version=opened)
+        editing.save_story(second, user=reporter, expected_edit=opened)
 
     message = errors_of(excinfo)["__all__"][0]
     assert message.startswith("Elena Editor saved this story at")
@@ -77,7 +77,7 @@ def test_a_stale_version_is_refused_naming_who_saved_and_nothing_is_written(
 
 
 def test_a_credit_only_change_moves_the_version_so_stale_forms_are_refused(story, editor):
-    version = Story.objects.get(pk=story.pk).version
+    version = Story.objects.get(pk=story.pk).edit_number
     fresh = Story.objects.get(pk=story.pk)
     extra = editing.CreditLine(
         ContributorFactory(name="Sam Whitfield"), CreditRole.CONTRIBUTED, position=5
@@ -87,10 +87,10 @@ def test_a_credit_only_change_moves_the_version_so_stale_forms_are_refused(story
 
     assert edit.credits_changed and not edit.story_changed
     stored = Story.objects.get(pk=story.pk)
-    assert stored.version == version + 1
+    assert stored.edit_number == version + 1
     assert stored.history.latest().history_change_reason == "Credits edited"
     with pytest.raises(ValidationError):
-        editing.save_story(fresh, user=editor, expected_version=version, credits=lines(fresh))
+        editing.save_story(fresh, user=editor, expected_edit=version, credits=lines(fresh))
 
 
 def test_credits_are_matched_by_person_and_role_so_a_reorder_changes_positions(story, editor):
@@ -180,7 +180,7 @@ def test_a_revert_restores_fields_but_not_the_slug_version_or_publishing_state(s
     fresh.headline = "Second headline"
     editing.save_story(fresh, user=editor)
     publishing.publish(fresh, user=editor)
-    version = Story.objects.get(pk=story.pk).version
+    version = Story.objects.get(pk=story.pk).edit_number
 
     old = draft_row.instance  # what a revert saves: the old row's fields
     old.slug = Story.objects.get(pk=story.pk).slug  # the revert form shows the fixed slug
@@ -189,7 +189,7 @@ def test_a_revert_restores_fields_but_not_the_slug_version_or_publishing_state(s
     stored = Story.objects.get(pk=story.pk)
     assert stored.headline == draft_row.headline
     assert stored.slug == "renamed-before-publication"
-    assert stored.version == version + 1
+    assert stored.edit_number == version + 1
     assert stored.latest_revision is not None and stored.status == Story.Status.PUBLISHED
 
 

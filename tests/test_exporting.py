@@ -71,13 +71,13 @@ def changes(entry):
 def test_round_trip_of_a_published_and_updated_story(updated_story, editor, reporter):
     data = json.loads(export_story_json(updated_story))
 
-    assert data["schema_version"] == SCHEMA_VERSION == 1
+    assert data["schema_version"] == SCHEMA_VERSION == 2
     story = data["story"]
     assert story["slug"] == updated_story.slug
     assert story["body"] == updated_story.body
     assert story["status"] == "published"
     assert story["latest_revision"] == 2
-    assert story["version"] == updated_story.version
+    assert story["edit_number"] == updated_story.edit_number
     assert [(c["contributor"]["name"], c["role"], c["position"]) for c in story["credits"]] == [
         ("Dev Patel", "contributed", 0),
         ("Maria Ortiz", "byline", 1),
@@ -115,8 +115,8 @@ def test_round_trip_of_a_published_and_updated_story(updated_story, editor, repo
     ]
     assert changes(publishes[0])["status"] == ("draft", "published")
     assert changes(publishes[1])["latest_revision"] == (1, 2)
-    assert [e["version"] for e in story_entries(data, model="story")] == sorted(
-        e["version"] for e in story_entries(data, model="story")
+    assert [e["edit_number"] for e in story_entries(data, model="story")] == sorted(
+        e["edit_number"] for e in story_entries(data, model="story")
     )
 
     # The credits' own trail: created, reordered, added and deleted.
@@ -265,7 +265,7 @@ def test_command_writes_to_a_file(updated_story, tmp_path):
         "export_story", updated_story.slug, "--format", "json", "--output", str(target), stdout=out
     )
     assert out.getvalue() == f"exported {updated_story.slug} to {target}\n"
-    assert json.loads(target.read_text(encoding="utf-8"))["schema_version"] == 1
+    assert json.loads(target.read_text(encoding="utf-8"))["schema_version"] == 2
 
 
 def test_command_unknown_slug_is_a_clear_error(db):

@@ -15,7 +15,7 @@ def test_save_that_changes_nothing_writes_no_history_row(story):
     fresh.body = fresh.body.replace("\n", "\r\n")  # a browser's line endings are no change
     fresh.save()
     assert story.history.count() == before
-    assert Story.objects.get(pk=story.pk).version == story.version
+    assert Story.objects.get(pk=story.pk).edit_number == story.edit_number
 
 
 def test_each_real_change_writes_one_row_with_user_and_reason(story, editor):
@@ -30,7 +30,7 @@ def test_each_real_change_writes_one_row_with_user_and_reason(story, editor):
     assert latest.history_user == editor
     assert latest.history_change_reason == "Tightened the headline"
     assert latest.headline == "A sharper headline"
-    assert latest.version == 2
+    assert latest.edit_number == 2
 
 
 def test_reason_and_user_do_not_stick_to_the_next_save(story, editor):

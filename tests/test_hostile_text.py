@@ -193,12 +193,12 @@ def test_admin_forms_store_no_control_characters(client_for, editor):
     assert (ada.name, ada.affiliation, ada.bio) == ("Ada Lind", "the Ledger", "a\nb")
 
     publish_url = reverse("admin:stories_story_publish", args=[story.pk])
-    client.post(publish_url, {"loaded_version": Story.objects.get(pk=story.pk).version})
+    client.post(publish_url, {"loaded_edit": Story.objects.get(pk=story.pk).edit_number})
     story.refresh_from_db()
     response = client.post(
         publish_url,
         {
-            "loaded_version": story.version,
+            "loaded_edit": story.edit_number,
             "kind": "correction",
             "public_note": "An earlier\x0bversion\x01 erred.",
         },

@@ -231,7 +231,7 @@ def test_only_safe_methods(client, editor):
     None of them changes the story or leaves a page in the cache."""
     story = published_story(editor, when=at(0))
     url = story.get_absolute_url()
-    before = (story.version, story.revisions.count(), story.history.count())
+    before = (story.edit_number, story.revisions.count(), story.history.count())
 
     assert client.post(url).status_code == 405
     browser = Client(enforce_csrf_checks=True)
@@ -246,7 +246,7 @@ def test_only_safe_methods(client, editor):
         assert "public" not in refused.get("Cache-Control", ""), "a CDN must not keep it"
 
     story.refresh_from_db()
-    assert (story.version, story.revisions.count(), story.history.count()) == before
+    assert (story.edit_number, story.revisions.count(), story.history.count()) == before
     first = browser.get(url)
     assert first.status_code == 200
     assert first["X-Reader-Cache"] == "miss", "no refused request rendered or cached the page"

@@ -257,7 +257,7 @@ def test_admin_links_to_the_preview_and_the_live_page(client, editor):
 
     response = client.post(
         reverse("admin:stories_story_publish", args=[story.pk]),
-        {"loaded_version": story.version},
+        {"loaded_edit": story.edit_number},
         follow=True,
     )
     message = text(response)

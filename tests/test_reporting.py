@@ -74,7 +74,7 @@ def correct(
     """Edit the working copy as an editor would before publishing the correction."""
     story.body = body
     editing.save_story(
-        story, user=editor, reason="Vote count fixed", expected_version=story.version
+        story, user=editor, reason="Vote count fixed", expected_edit=story.edit_number
     )
     return story
 
@@ -509,7 +509,7 @@ def test_publishing_resolves_every_linked_report_and_emails_each_address_once(
 
     # Published again (an update): nobody is emailed twice.
     story.body += "\n\nMore."
-    editing.save_story(story, user=editor, reason="More", expected_version=story.version)
+    editing.save_story(story, user=editor, reason="More", expected_edit=story.edit_number)
     with django_capture_on_commit_callbacks(execute=True):
         publishing.publish(story, user=editor, kind=RevisionKind.UPDATE, public_note="More.")
     assert reporting.enqueue_replies(revision.pk, "http://testserver") == 0
@@ -531,7 +531,7 @@ def test_a_failure_to_send_never_loses_or_delays_the_publish(
         response = client.post(
             reverse("admin:stories_story_publish", args=[story.pk]),
             {
-                "loaded_version": story.version,
+                "loaded_edit": story.edit_number,
                 "kind": "correction",
                 "public_note": "The vote was 4-3.",
                 "reports": [report.pk],
@@ -720,7 +720,7 @@ def test_the_loop_report_queue_correction_resolved_email_public_record(
         published = desk.post(
             publish_url,
             {
-                "loaded_version": story.version,
+                "loaded_edit": story.edit_number,
                 "kind": "correction",
                 "public_note": "An earlier version misstated the vote: it was 4-3.",
                 "internal_reason": "Reader report",

@@ -1,4 +1,4 @@
-"""Scheduling is an approval: ``publish_scheduled`` publishes the version the editor
+"""Scheduling is an approval: ``publish_scheduled`` publishes the edit the editor
 approved, or nothing."""
 
 from datetime import timedelta
@@ -26,8 +26,8 @@ def when():
 @pytest.fixture
 def scheduled(story, editor, when):
     """A draft an editor approved and scheduled for ``when``."""
-    approved = Story.objects.get(pk=story.pk).version
-    publishing.schedule(story, user=editor, at=when, expected_version=approved)
+    approved = Story.objects.get(pk=story.pk).edit_number
+    publishing.schedule(story, user=editor, at=when, expected_edit=approved)
     return Story.objects.get(pk=story.pk)
 
 
@@ -39,19 +39,19 @@ def reporter_edits(story, reporter, **fields):
     return fresh
 
 
-def test_scheduling_records_the_approved_version_without_moving_it(story, editor, when):
-    version = Story.objects.get(pk=story.pk).version
+def test_scheduling_records_the_approved_edit_without_moving_it(story, editor, when):
+    edit = Story.objects.get(pk=story.pk).edit_number
 
-    publishing.schedule(story, user=editor, at=when, expected_version=version)
+    publishing.schedule(story, user=editor, at=when, expected_edit=edit)
 
     stored = Story.objects.get(pk=story.pk)
-    assert (stored.status, stored.scheduled_version, stored.version) == (
+    assert (stored.status, stored.scheduled_edit, stored.edit_number) == (
         Story.Status.SCHEDULED,
-        version,
-        version,
+        edit,
+        edit,
     )
     assert not stored.changed_since_scheduled
-    assert stored.history.latest().history_change_reason.endswith(f"(version {version})")
+    assert stored.history.latest().history_change_reason.endswith(f"(edit {edit})")
 
 
 def test_an_unchanged_scheduled_story_is_published_as_approved(scheduled, when):
@@ -60,7 +60,7 @@ def test_an_unchanged_scheduled_story_is_published_as_approved(scheduled, when):
     assert [revision.body for revision in run.published] == [scheduled.body]
     assert run.ok and run.changed == []
     stored = Story.objects.get(pk=scheduled.pk)
-    assert (stored.status, stored.scheduled_version) == (Story.Status.PUBLISHED, None)
+    assert (stored.status, stored.scheduled_edit) == (Story.Status.PUBLISHED, None)
 
 
 def test_a_story_edited_after_scheduling_is_held_back_not_published(
@@ -80,7 +80,7 @@ def test_a_story_edited_after_scheduling_is_held_back_not_published(
     assert stored.revisions.count() == 0
 
     # An editor reviews the change and schedules it again: now it goes out.
-    publishing.schedule(stored, user=editor, at=when, expected_version=stored.version)
+    publishing.schedule(stored, user=editor, at=when, expected_edit=stored.edit_number)
     run = publishing.publish_due(now=when + timedelta(minutes=2))
     assert [revision.body for revision in run.published] == ["The reporter's unapproved rewrite."]
 
@@ -100,12 +100,12 @@ def test_a_credit_change_after_scheduling_holds_the_story_back_too(scheduled, re
     assert run.published == []
 
 
-def test_scheduling_a_version_the_editor_did_not_see_is_refused(story, editor, reporter, when):
-    opened = Story.objects.get(pk=story.pk).version
+def test_scheduling_an_edit_the_editor_did_not_see_is_refused(story, editor, reporter, when):
+    opened = Story.objects.get(pk=story.pk).edit_number
     reporter_edits(story, reporter, headline="Changed while the editor was reading")
 
     with pytest.raises(ValidationError, match="changed the working copy after you opened"):
-        publishing.schedule(story, user=editor, at=when, expected_version=opened)
+        publishing.schedule(story, user=editor, at=when, expected_edit=opened)
 
     assert Story.objects.get(pk=story.pk).status == Story.Status.DRAFT
 
@@ -119,10 +119,10 @@ def test_a_revert_of_a_scheduled_story_keeps_its_schedule_but_marks_it(scheduled
     editing.save_story(old, user=editor)
 
     stored = Story.objects.get(pk=scheduled.pk)
-    assert (stored.status, stored.scheduled_at, stored.scheduled_version) == (
+    assert (stored.status, stored.scheduled_at, stored.scheduled_edit) == (
         Story.Status.SCHEDULED,
         scheduled.scheduled_at,
-        scheduled.scheduled_version,
+        scheduled.scheduled_edit,
     )
     assert stored.changed_since_scheduled
 
@@ -130,8 +130,8 @@ def test_a_revert_of_a_scheduled_story_keeps_its_schedule_but_marks_it(scheduled
 def test_cancelling_a_schedule_forgets_the_approval(scheduled, editor):
     publishing.unschedule(scheduled, user=editor)
     stored = Story.objects.get(pk=scheduled.pk)
-    assert (stored.status, stored.scheduled_version) == (Story.Status.DRAFT, None)
-    assert stored.version == scheduled.version
+    assert (stored.status, stored.scheduled_edit) == (Story.Status.DRAFT, None)
+    assert stored.edit_number == scheduled.edit_number
 
 
 def test_publish_scheduled_reports_a_changed_story_and_exits_non_zero(
@@ -146,8 +146,8 @@ def test_publish_scheduled_reports_a_changed_story_and_exits_non_zero(
 
     assert (
         f"not published {scheduled.slug}: changed after scheduling, review and schedule again "
-        f"(approved version {scheduled.scheduled_version}, working copy now at version "
-        f"{scheduled.scheduled_version + 1})"
+        f"(approved edit {scheduled.scheduled_edit}, the working copy is now at edit "
+        f"{scheduled.scheduled_edit + 1})"
     ) in err.getvalue()
     assert Story.objects.get(pk=scheduled.pk).status == Story.Status.SCHEDULED
 
@@ -165,7 +165,7 @@ def test_the_admin_marks_a_changed_scheduled_story_in_the_list_and_on_its_page(
     assert f"but {CHANGED_AFTER_SCHEDULING}." in page.content.decode()
 
 
-def test_the_admin_schedules_the_version_its_publish_page_showed(
+def test_the_admin_schedules_the_edit_its_publish_page_showed(
     story, editor, reporter, client_for, when
 ):
     client = client_for(editor)
@@ -176,7 +176,7 @@ def test_the_admin_schedules_the_version_its_publish_page_showed(
     response = client.post(
         url,
         {
-            "loaded_version": shown["loaded_version"],
+            "loaded_edit": shown["loaded_edit"],
             "internal_reason": "",
             "scheduled_at": timezone.localtime(when).strftime("%Y-%m-%dT%H:%M"),
         },

@@ -59,14 +59,14 @@ class PublicSlugForm(forms.ModelForm):
 
 
 class StoryAdminForm(PublicSlugForm):
-    """The working copy, guarded against lost edits by the story's version counter.
+    """The working copy, guarded against lost edits by the story's edit number.
 
-    The form carries the version it was loaded from; ``stories.editing`` refuses a save
-    against a newer version with a message naming who saved in between, and the
+    The form carries the edit it was loaded from; ``stories.editing`` refuses a save
+    against a newer edit with a message naming who saved in between, and the
     editor's text stays in the bound form so nothing they typed is lost.
     """
 
-    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    loaded_edit = forms.IntegerField(widget=forms.HiddenInput, required=False)
     change_reason = _reason_field(
         "Recorded in the audit trail. Required once the story has been published."
     )
@@ -109,9 +109,9 @@ class StoryAdminForm(PublicSlugForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            # The stored version, not the instance's: a revert starts from an old row.
-            stored = Story.objects.filter(pk=self.instance.pk).values_list("version", flat=True)
-            self.fields["loaded_version"].initial = stored.first()
+            # The stored edit, not the instance's: a revert starts from an old row.
+            stored = Story.objects.filter(pk=self.instance.pk).values_list("edit_number", flat=True)
+            self.fields["loaded_edit"].initial = stored.first()
 
     def clean_image_upload(self):
         """Store an uploaded picture now (checked by ``stories.media.images``), so a refusal
@@ -151,9 +151,9 @@ class StoryAdminForm(PublicSlugForm):
             )
         elif cleaned.get("remove_image"):
             self.instance.picture = None
-        if self.instance.pk and cleaned.get("loaded_version") is None:
+        if self.instance.pk and cleaned.get("loaded_edit") is None:
             raise ValidationError(
-                "This form does not say which version of the story it was opened on. "
+                "This form does not say which edit of the story it was opened on. "
                 "Reload the page and make your changes again.",
                 code="stale",
             )
@@ -167,7 +167,7 @@ class StoryAdminForm(PublicSlugForm):
             self.instance,
             user=self.editor,
             reason=self.cleaned_data.get("change_reason", ""),
-            expected_version=self.cleaned_data.get("loaded_version"),
+            expected_edit=self.cleaned_data.get("loaded_edit"),
         )
         # Credits are checked, and shown, by the credits formset.
         errors.pop("credits", None)
@@ -300,8 +300,8 @@ class ReportChoiceField(forms.ModelMultipleChoiceField):
 class PublishForm(forms.Form):
     """Kind, public note and internal reason of a publish; the rules live in ``publishing``."""
 
-    #: The working-copy version shown on the page, so unseen changes are never published.
-    loaded_version = forms.IntegerField(widget=forms.HiddenInput)
+    #: The edit of the working copy shown on the page, so unseen changes are never published.
+    loaded_edit = forms.IntegerField(widget=forms.HiddenInput)
 
     kind = forms.ChoiceField(
         choices=[("", "Choose the kind of change")]

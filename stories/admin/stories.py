@@ -110,7 +110,7 @@ class StoryAdmin(AuditedAdmin):
                 "The photo credit comes from the Photography credits below.",
             },
         ),
-        ("Audit", {"fields": ["change_reason", "loaded_version"]}),
+        ("Audit", {"fields": ["change_reason", "loaded_edit"]}),
         ("Published versions", {"fields": ["published_versions"]}),
         (
             "Publication",
@@ -119,7 +119,7 @@ class StoryAdmin(AuditedAdmin):
                     "publication_status",
                     "first_published_at",
                     "updated_at",
-                    "version",
+                    "edit_number",
                     "imported_from",
                 ],
                 "classes": ["collapse"],
@@ -132,7 +132,7 @@ class StoryAdmin(AuditedAdmin):
         "publication_status",
         "first_published_at",
         "updated_at",
-        "version",
+        "edit_number",
         "imported_from",
     ]
 
@@ -243,7 +243,7 @@ class StoryAdmin(AuditedAdmin):
             story,
             user=request.user,
             reason=form.cleaned_data.get("change_reason", ""),
-            expected_version=form.cleaned_data.get("loaded_version"),
+            expected_edit=form.cleaned_data.get("loaded_edit"),
             credits=credits,
         )
 
@@ -355,7 +355,7 @@ class StoryAdmin(AuditedAdmin):
             first_publication=first,
             open_reports=reports if reports.exists() else None,
             initial={
-                "loaded_version": story.version,
+                "loaded_edit": story.edit_number,
                 "internal_reason": request.GET.get("reason", "")[:1000],
                 # "Publish a correction from this report…" in the desk's queue.
                 "reports": [pk for pk in request.GET.getlist("report") if pk.isdigit()],
@@ -389,7 +389,7 @@ class StoryAdmin(AuditedAdmin):
                 story,
                 user=request.user,
                 at=data["scheduled_at"],
-                expected_version=data["loaded_version"],
+                expected_edit=data["loaded_edit"],
             )
             self.message_user(request, f"“{story.headline}” is scheduled.", messages.SUCCESS)
             return
@@ -398,7 +398,7 @@ class StoryAdmin(AuditedAdmin):
             "kind": data.get("kind") or None,
             "public_note": data.get("public_note", ""),
             "internal_reason": data.get("internal_reason", ""),
-            "expected_version": data["loaded_version"],
+            "expected_edit": data["loaded_edit"],
         }
         if data.get("reports"):
             # Answering reader reports: the same publish, and the reports resolved with it.

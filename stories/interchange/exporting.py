@@ -28,14 +28,17 @@ from stories.models import Contributor, Credit, Picture, Revision, Section, Stor
 
 __all__ = ["SCHEMA_VERSION", "export_story", "export_story_json"]
 
-SCHEMA_VERSION = 1
+#: 2: the story's save counter is ``edit_number`` (was ``version``), and the edit approved
+#: when scheduling ``scheduled_edit`` (was ``scheduled_version``), in the story and its
+#: history entries, so that "version" means a published version only.
+SCHEMA_VERSION = 2
 
 #: History actions, by simple-history's ``history_type``.
 _ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 
 #: Fields left out of history changes: the row's own id, a credit's story (it never
-#: changes) and the story's version counter (given once per entry as ``version``).
-_NOT_CHANGES = {"story": {"id", "version"}, "credit": {"id", "story"}}
+#: changes) and the story's edit number (given once per entry as ``edit_number``).
+_NOT_CHANGES = {"story": {"id", "edit_number"}, "credit": {"id", "story"}}
 
 
 def export_story_json(story: Story) -> str:
@@ -134,11 +137,11 @@ def _story(story: Story, credits: list[Credit], names: _Names) -> dict:
         "image_caption": story.image_caption,
         "status": story.status,
         "scheduled_at": _time(story.scheduled_at),
-        "scheduled_version": story.scheduled_version,
+        "scheduled_edit": story.scheduled_edit,
         "first_published_at": _time(story.first_published_at),
         "updated_at": _time(story.updated_at),
         "latest_revision": names.revisions.get(story.latest_revision_id),
-        "version": story.version,
+        "edit_number": story.edit_number,
         "created_at": _time(story.created_at),
         "created_by": names.users.get(story.created_by_id) or _lookup_user(story.created_by_id),
         "modified_at": _time(story.modified_at),
@@ -256,7 +259,7 @@ def _entry(model: str, row, previous, names: _Names) -> dict:
         "changes": _changes(model, row, previous, names),
     }
     if model == "story":
-        entry["version"] = row.version
+        entry["edit_number"] = row.edit_number
     else:
         contributor = names.contributors.get(row.contributor_id)
         entry["credit"] = {

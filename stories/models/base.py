@@ -64,7 +64,7 @@ class SkipUnchangedSavesMixin(models.Model):
                     for field in self._meta.concrete_fields
                 }
         finally:
-            for attribute in ("_change_reason", "_history_user", "_keep_version"):
+            for attribute in ("_change_reason", "_history_user", "_keep_edit_number"):
                 self.__dict__.pop(attribute, None)
 
     def changed_fields(self) -> list[str] | None:

@@ -157,12 +157,12 @@ class Story(PublicSlugMixin, SkipUnchangedSavesMixin):
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     scheduled_at = models.DateTimeField("scheduled publish time", null=True, blank=True)
-    scheduled_version = models.PositiveIntegerField(
-        "approved version",
+    scheduled_edit = models.PositiveIntegerField(
+        "approved edit",
         null=True,
         blank=True,
-        help_text="The working-copy version the editor approved when scheduling: "
-        "publish_scheduled publishes that version or nothing.",
+        help_text="The edit of the working copy the editor approved when scheduling: "
+        "it is published at the scheduled time, or nothing is.",
     )
     first_published_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(
@@ -178,7 +178,12 @@ class Story(PublicSlugMixin, SkipUnchangedSavesMixin):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    version = models.PositiveIntegerField(default=1)
+    edit_number = models.PositiveIntegerField(
+        "edit",
+        default=1,
+        help_text="Counts the working copy's saves: a form carries the edit it was opened "
+        "on, and a save or publish from an older one is refused. Not a published version.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     modified_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(
@@ -233,7 +238,7 @@ class Story(PublicSlugMixin, SkipUnchangedSavesMixin):
     def changed_since_scheduled(self) -> bool:
         """Scheduled, but the working copy moved after the editor approved it: it will not
         be published until someone reviews it and schedules it again."""
-        return self.is_scheduled and self.version != self.scheduled_version
+        return self.is_scheduled and self.edit_number != self.scheduled_edit
 
     @property
     def is_public(self) -> bool:
@@ -283,14 +288,14 @@ class Story(PublicSlugMixin, SkipUnchangedSavesMixin):
                     "public_id": "A story's permanent id never changes: its versions' hashes cover it."
                 }
             )
-        # Scheduling records the version the editor approved; its own save (status and
-        # time only) must not move that version, or every scheduled story would look
-        # changed. ``publishing.schedule`` and ``unschedule`` set ``_keep_version``.
-        if not self._state.adding and not getattr(self, "_keep_version", False):
+        # Scheduling records the edit the editor approved; its own save (status and
+        # time only) must not move the edit number, or every scheduled story would look
+        # changed. ``publishing.schedule`` and ``unschedule`` set ``_keep_edit_number``.
+        if not self._state.adding and not getattr(self, "_keep_edit_number", False):
             # Count from the stored row, not this object: a history revert starts from an
-            # old version number and must still move past every version an editor loaded.
-            stored = Story.objects.filter(pk=self.pk).values_list("version", flat=True).first()
-            self.version = (stored or self.version) + 1
+            # old edit number and must still move past every edit an editor loaded.
+            stored = Story.objects.filter(pk=self.pk).values_list("edit_number", flat=True).first()
+            self.edit_number = (stored or self.edit_number) + 1
         if self.body:
             self.body = self.body.replace("\r\n", "\n")
 

@@ -28,8 +28,8 @@ class Command(BaseCommand):
         for story in run.changed:
             self.stderr.write(
                 f"not published {story.slug}: changed after scheduling, review and schedule again "
-                f"(approved version {story.scheduled_version or 'unknown'}, "
-                f"working copy now at version {story.version})"
+                f"(approved edit {story.scheduled_edit or 'unknown'}, "
+                f"the working copy is now at edit {story.edit_number})"
             )
         if not (run.published or run.failed or run.changed):
             self.stdout.write("nothing due")
