@@ -8,8 +8,7 @@ from django.utils import timezone
 
 from stories import publishing
 from stories.content.kinds import RevisionKind
-from stories.models import Revision, Story
-from stories.models.reader_reports import ErrorReport
+from stories.models import ErrorReport, Revision, Story
 from stories.record.integrity import verify_story
 from stories.roles import EDITOR, REPORTER
 from tests.tampering import sql

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from stories import editing, publishing, reporting
 from stories.content.kinds import CreditRole, RevisionKind
-from stories.models.reader_reports import ErrorReport, ReportStatus
+from stories.models import ErrorReport, ReportStatus
 from tests.readerpages import at, make_story, publish, published_story, read, text
 
 _addresses = itertools.count(1)

@@ -1,5 +1,5 @@
 """Readers report errors: the form, the thank-you page and the 429 page. Thin: what is
-recorded is ``stories.reporting``'s business; the form is ``reports.ReportForm``.
+recorded is ``stories.reporting``'s business; the form is ``report_form.ReportForm``.
 
 Abuse is kept out in layers: CSRF (Django's middleware), a honeypot (bots are thanked
 and nothing is stored), a per-client rate limit (``ratelimit``, counting in the
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from stories import reporting
 
-from . import pages, ratelimit, reports
+from . import pages, ratelimit, report_form
 from .views import withdrawn_aware
 
 logger = logging.getLogger(__name__)
@@ -46,12 +46,12 @@ def too_many_reports(request):
 def report_error(request, slug):
     raw_version = request.POST.get("version") if request.method == "POST" else None
     raw_version = raw_version or request.GET.get("version")
-    target = reports.report_target(slug, reports.version_number(raw_version))
+    target = report_form.report_target(slug, report_form.version_number(raw_version))
     if request.method == "POST":
         refused = too_many_reports(request)
         if refused is not None:
             return refused
-        form = reports.ReportForm(request.POST, target=target)
+        form = report_form.ReportForm(request.POST, target=target)
         if form.is_bot:
             logger.info("reader report refused: honeypot filled in")
             return redirect(target.thanks_url)
@@ -72,10 +72,13 @@ def report_error(request, slug):
             else:
                 return redirect(target.thanks_url)
     else:
-        passage = reports.without_controls(request.GET.get("passage", ""))
-        form = reports.ReportForm(
+        passage = report_form.without_controls(request.GET.get("passage", ""))
+        form = report_form.ReportForm(
             target=target,
-            initial={"version": target.number, "passage": passage[: reports.PASSAGE_MAX_LENGTH]},
+            initial={
+                "version": target.number,
+                "passage": passage[: report_form.PASSAGE_MAX_LENGTH],
+            },
         )
     return render(request, "reader/report.html", {"form": form, "target": target})
 
