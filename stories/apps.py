@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.conf import settings
+from django.core.signals import request_finished
 from django.db.models.signals import post_migrate, pre_delete
 
 
@@ -8,7 +9,7 @@ class StoriesConfig(AppConfig):
     verbose_name = "Stories"
 
     def ready(self):
-        from stories.record import append_only
+        from stories.record import append_only, signer
 
         from . import audit
 
@@ -23,4 +24,9 @@ class StoriesConfig(AppConfig):
             audit.refuse_deleting_people_in_the_record,
             sender=settings.AUTH_USER_MODEL,
             dispatch_uid="stories.audit.keep_people_in_the_record",
+        )
+        # A refused signing is announced to the desk once the request's transactions
+        # are over (stories/record/signer.py).
+        request_finished.connect(
+            signer.announce_pending, dispatch_uid="stories.record.signer.announce"
         )

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from stories import publishing
 from stories.content.kinds import RevisionKind
@@ -182,17 +183,19 @@ def test_the_verifier_fails_after_each_tamper(record, live_server, tmp_path, tam
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_rewritten_log_is_caught_only_by_a_verifier_that_kept_a_tree_head(
+def test_a_log_rewritten_with_the_key_is_caught_by_a_verifier_that_kept_a_tree_head(
     record, live_server, editor, tmp_path
 ):
-    """Rewritten with the site's own key, then grown by a new publish: consistent and
-    validly signed for anyone arriving now; not an extension of what was seen before."""
+    """Rewritten and re-signed with the site's own key behind its signer's back: the
+    signer refuses to sign on top of it, and the log stays consistent and validly signed
+    for anyone arriving now; a verifier that kept a head sees a fork."""
     state = tmp_path / "state.json"
     assert verify(live_server, state=state).returncode == 0
     with tampering.as_database_owner() as cursor:
         tampering.rewrite_the_log(record, cursor)
     story = Story.objects.get(pk=record.b.pk)
-    publishing.publish(story, user=editor, kind=RevisionKind.UPDATE, public_note="Later news.")
+    with pytest.raises(ValidationError, match="refused to sign"):
+        publishing.publish(story, user=editor, kind=RevisionKind.UPDATE, public_note="Later news.")
     caching.invalidate_all()
 
     newcomer = verify(live_server)
@@ -200,10 +203,7 @@ def test_a_rewritten_log_is_caught_only_by_a_verifier_that_kept_a_tree_head(
 
     assert newcomer.returncode == 0, newcomer.stderr
     assert kept.returncode == 1
-    assert (
-        "FAIL: since the last check: the log of 7 entries does not extend the one of 6 entries "
-        "(it was rewritten)"
-    ) in kept.stderr
+    assert "FAIL: since the last check: two different trees of 6 entries (a fork)" in kept.stderr
 
 
 @pytest.mark.django_db(transaction=True)

@@ -4,7 +4,8 @@ Django finds them too), as Wagtail's ``wagtail.models`` does:
 - ``working_copy``: sections, contributors, stories and their credits, imports' sources;
 - ``versions``: published versions and legal removals' public traces;
 - ``pictures``: pictures as served, stored once under their hash;
-- ``log``: the transparency log's leaves, subtrees and signed heads;
+- ``log``: the transparency log's leaves, subtrees, signed heads and witnesses'
+  cosignatures;
 - ``reader_reports``: readers' error reports;
 - ``base``: what they share (the audit trail of real changes, fixed public addresses,
   append-only rows).
@@ -17,7 +18,7 @@ from .base import (
     SkipUnchangedSavesMixin,
     refuse_public_slug_change,
 )
-from .log import LogLeaf, LogNode, TreeHead
+from .log import Cosignature, LogLeaf, LogNode, TreeHead
 from .pictures import ImmutablePictureError, Picture, image_snapshot
 from .reader_reports import ErrorReport, ReportStatus
 from .versions import ContentRemoval, ImmutableRevisionError, Revision
@@ -27,6 +28,7 @@ __all__ = [
     "AppendOnlyModel",
     "ContentRemoval",
     "Contributor",
+    "Cosignature",
     "Credit",
     "ErrorReport",
     "ImmutablePictureError",

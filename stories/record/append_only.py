@@ -34,6 +34,7 @@ APPEND_ONLY_MODELS = (
     ("stories", "LogLeaf"),
     ("stories", "LogNode"),
     ("stories", "TreeHead"),
+    ("stories", "Cosignature"),
     ("stories", "Picture"),
 )
 MESSAGE = (

@@ -35,6 +35,7 @@ cron, e.g. hourly, and let cron mail you its output:
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import json
 import os
@@ -143,9 +144,190 @@ def tree_head_data(size: int, timestamp_ms: int, root: bytes) -> bytes:
 
 def payload_hash(payload: dict) -> str:
     """A version's hash: SHA-256 of its payload as canonical JSON (sorted keys, no
-    spaces, UTF-8)."""
+    spaces, UTF-8). From payload version 4 the same function hashes its ``content``,
+    whose hash the payload carries as ``content_sha256``."""
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# -- C2SP signed notes, checkpoints and cosignatures -------------------------------------
+#
+# The formats transparency-log tooling and witnesses read (c2sp.org/signed-note,
+# c2sp.org/tlog-checkpoint, c2sp.org/tlog-cosignature): the site serves its newest tree
+# head as a checkpoint at /log/checkpoint, signed with its Ed25519 key, and witnesses
+# add their cosignatures beside it.
+
+#: Signature types (c2sp.org/signed-note): an Ed25519 note signature, and a timestamped
+#: Ed25519 checkpoint cosignature (c2sp.org/tlog-cosignature).
+NOTE_ED25519 = 0x01
+COSIGNATURE_ED25519 = 0x04
+#: A note larger than this is refused before it is parsed (16 signatures fit easily).
+NOTE_MAX_BYTES = 8192
+NOTE_MAX_SIGNATURES = 32
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def key_id(name: str, kind: int, public_key: bytes) -> bytes:
+    """SHA-256(key name || 0x0A || signature type || public key)[:4]."""
+    return hashlib.sha256(name.encode("utf-8") + b"\n" + bytes([kind]) + public_key).digest()[:4]
+
+
+def valid_key_name(name: str) -> bool:
+    """Non-empty, no Unicode space, no plus sign, nothing below U+0020."""
+    return bool(name) and not any(c.isspace() or c == "+" or c < " " for c in name)
+
+
+@dataclass(frozen=True)
+class NoteKey:
+    """A verifier key (vkey): name, signature type and Ed25519 public key."""
+
+    name: str
+    kind: int
+    public_key: bytes
+
+    @property
+    def id(self) -> bytes:
+        return key_id(self.name, self.kind, self.public_key)
+
+    @property
+    def vkey(self) -> str:
+        """``<name>+<hex key ID>+<base64(type || public key)>``."""
+        return f"{self.name}+{self.id.hex()}+{b64(bytes([self.kind]) + self.public_key)}"
+
+    @classmethod
+    def parse(cls, text: str) -> NoteKey:
+        """A vkey, checked: its key ID must be the one its name, type and key give."""
+        name, _, rest = text.strip().rpartition("+")
+        name, _, hex_id = name.rpartition("+")
+        try:
+            material = base64.b64decode(rest, validate=True)
+            given = bytes.fromhex(hex_id)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a verifier key (name+hexid+base64)") from None
+        if not valid_key_name(name) or len(given) != 4 or len(material) != 33:
+            raise ValueError(f"{text!r} is not an Ed25519 verifier key (name+hexid+base64)")
+        if material[0] not in (NOTE_ED25519, COSIGNATURE_ED25519):
+            raise ValueError(f"{text!r}: signature type {material[0]:#04x} is not Ed25519")
+        key = cls(name, material[0], material[1:])
+        if key.id != given:
+            raise ValueError(f"{text!r}: its key ID is not the one its name and key give")
+        return key
+
+    def verify(self, signature: bytes, message: bytes) -> bool:
+        try:
+            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
+        except (ValueError, InvalidSignature):
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class Note:
+    """A signed note: its text (ending in a newline) and its signature lines, each as
+    (key name, the decoded signature: 4-byte key ID then the signature proper)."""
+
+    text: str
+    signatures: tuple[tuple[str, bytes], ...]
+
+    @classmethod
+    def parse(cls, data: bytes) -> Note:
+        """Parse and check the format (c2sp.org/signed-note); ``ValueError`` says why not."""
+        if len(data) > NOTE_MAX_BYTES:
+            raise ValueError(f"a note is at most {NOTE_MAX_BYTES} bytes")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError("a note is UTF-8 text") from None
+        if any(c < " " and c != "\n" for c in text):
+            raise ValueError("a note holds no control characters but newlines")
+        body, separator, signatures = text.rpartition("\n\n")
+        if not separator or not signatures.endswith("\n"):
+            raise ValueError("a note is text, a blank line, then signature lines")
+        lines = signatures[:-1].split("\n")
+        if len(lines) > NOTE_MAX_SIGNATURES:
+            raise ValueError(f"a note has at most {NOTE_MAX_SIGNATURES} signatures")
+        parsed = []
+        for line in lines:
+            dash, _, rest = line.partition(" ")
+            name, _, encoded = rest.partition(" ")
+            try:
+                signature = base64.b64decode(encoded, validate=True)
+            except ValueError:
+                signature = b""
+            if dash != "\u2014" or not valid_key_name(name) or len(signature) < 5:
+                raise ValueError(f"{line[:80]!r} is not a signature line (— name base64)")
+            parsed.append((name, signature))
+        return cls(body + "\n", tuple(parsed))
+
+    def signatures_by(self, key: NoteKey) -> list[bytes]:
+        """The signatures (without their key ID) whose name and key ID are ``key``'s."""
+        return [sig[4:] for name, sig in self.signatures if name == key.name and sig[:4] == key.id]
+
+    def signed_by(self, key: NoteKey) -> bool:
+        """An Ed25519 note signature by ``key`` over the text (c2sp.org/signed-note)."""
+        signatures = self.signatures_by(key)
+        message = self.text.encode("utf-8")
+        return bool(signatures) and all(key.verify(sig, message) for sig in signatures)
+
+
+def signature_line(key: NoteKey, signature: bytes) -> str:
+    return f"\u2014 {key.name} {b64(key.id + signature)}\n"
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A tree head as a checkpoint's text (c2sp.org/tlog-checkpoint): origin, size and
+    base64 root hash, one a line."""
+
+    origin: str
+    size: int
+    root: bytes
+
+    @property
+    def text(self) -> str:
+        return f"{self.origin}\n{self.size}\n{b64(self.root)}\n"
+
+    @classmethod
+    def parse(cls, text: str) -> Checkpoint:
+        lines = text.split("\n")
+        if len(lines) < 4 or lines[-1] != "" or any(not line for line in lines[:-1]):
+            raise ValueError("a checkpoint is at least three non-empty lines")
+        origin, size, root = lines[:3]
+        if not (size.isascii() and size.isdigit()) or (size != "0" and size.startswith("0")):
+            raise ValueError(f"the tree size {size[:30]!r} is not a decimal number")
+        try:
+            root_hash = base64.b64decode(root, validate=True)
+        except ValueError:
+            root_hash = b""
+        if len(root_hash) != 32:
+            raise ValueError("the root hash is not 32 bytes in base64")
+        return cls(origin, int(size), root_hash)
+
+
+def cosigned_message(checkpoint_text: str, timestamp: int) -> bytes:
+    """What an Ed25519 cosignature signs (c2sp.org/tlog-cosignature): a header line, the
+    time line, then the checkpoint's text."""
+    return f"cosignature/v1\ntime {timestamp}\n{checkpoint_text}".encode()
+
+
+def cosignature(private_key, key: NoteKey, checkpoint_text: str, timestamp: int) -> str:
+    """A cosignature line over ``checkpoint_text`` at ``timestamp`` (POSIX seconds)."""
+    signed = private_key.sign(cosigned_message(checkpoint_text, timestamp))
+    return signature_line(key, struct.pack(">Q", timestamp) + signed)
+
+
+def cosignature_time(note: Note, key: NoteKey) -> int | None:
+    """The time of ``key``'s valid cosignature of the note's checkpoint, or ``None``."""
+    for signature in note.signatures_by(key):
+        if len(signature) != 8 + 64:
+            continue
+        (timestamp,) = struct.unpack(">Q", signature[:8])
+        if timestamp < 2**63 and key.verify(signature[8:], cosigned_message(note.text, timestamp)):
+            return timestamp
+    return None
 
 
 # -- the check ---------------------------------------------------------------------------
