@@ -1,6 +1,8 @@
 """The public record as JSON: what anyone's verifier reads (docs/transparency.md).
 
-* the latest signed tree head of the site's transparency log;
+* the latest signed tree head of the site's transparency log, the one current at any
+  given time, every head (kept for ever) newest first, and the newest as a C2SP
+  checkpoint with the witnesses' cosignatures;
 * a consistency proof between any two sizes of the log;
 * the log's entries, in order (each a version's hash, with its story and number);
 * for each story, every version with the payload its hash covers, its hash, its leaf
@@ -15,25 +17,61 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from stories.models import LogLeaf, Revision, Story
-from stories.record import transparency
+from stories.models import LogLeaf, Revision, Story, TreeHead
+from stories.record import checkpoints, transparency
 from stories.record.integrity import revision_payload
 
 #: Versions per page of a story's record (each carries its full text and a proof).
 RECORD_PER_PAGE = 50
 #: Entries per page of the log.
 ENTRIES_PER_PAGE = 1000
+#: Tree heads per page of their list (newest first).
+HEADS_PER_PAGE = 100
 
 
 class NotInRecord(Exception):
     """What was asked for is not in the public record: answered 404 with this message."""
 
 
-def tree_head() -> dict:
+def tree_head(at: int | None = None) -> dict:
+    """The newest signed tree head, or the one current at ``at`` (ms since the epoch)."""
+    head = transparency.latest_head() if at is None else transparency.head_at(at)
+    if head is None:
+        if at is None:
+            raise NotInRecord("Nothing has been published yet: the log is empty.")
+        raise NotInRecord(f"No tree head had been signed by {at} (ms since the epoch).")
+    return transparency.head_data(head)
+
+
+def tree_heads(until: int | None) -> dict:
+    """Every signed tree head, newest first, ``HEADS_PER_PAGE`` a page (more when the last
+    shares its time with others), from ``until`` (ms) back."""
+    heads = TreeHead.objects.order_by("-timestamp", "-size")
+    if until is not None:
+        heads = heads.filter(timestamp__lte=until)
+    page = list(heads[:HEADS_PER_PAGE])
+    if len(page) == HEADS_PER_PAGE:
+        last = page[-1]
+        page += heads.filter(timestamp=last.timestamp, size__lt=last.size)
+    more = len(page) >= HEADS_PER_PAGE and heads.filter(timestamp__lt=page[-1].timestamp).exists()
+    path = reverse("reader:log_heads")
+    return {
+        "tree_heads": [transparency.head_data(head) for head in page],
+        "next": f"{path}?until={page[-1].timestamp - 1}" if more else None,
+    }
+
+
+def checkpoint() -> str:
+    """The newest head as a C2SP checkpoint, signed, with its cosignatures."""
     head = transparency.latest_head()
     if head is None:
         raise NotInRecord("Nothing has been published yet: the log is empty.")
-    return transparency.head_data(head)
+    if not head.note_signature:
+        raise NotInRecord(
+            "The newest tree head was signed before checkpoints: the next signing "
+            "(manage.py sign_tree_head) makes one."
+        )
+    return checkpoints.checkpoint_note(head)
 
 
 def consistency(first: int, second: int) -> dict:

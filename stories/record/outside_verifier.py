@@ -273,8 +273,9 @@ class Note:
         return bool(signatures) and all(key.verify(sig, message) for sig in signatures)
 
 
-def signature_line(key: NoteKey, signature: bytes) -> str:
-    return f"\u2014 {key.name} {b64(key.id + signature)}\n"
+def signature_line(name: str, key_id: bytes, signature: bytes) -> str:
+    """``— <key name> base64(key ID || signature)`` and a newline."""
+    return f"\u2014 {name} {b64(key_id + signature)}\n"
 
 
 @dataclass(frozen=True)
@@ -316,18 +317,21 @@ def cosigned_message(checkpoint_text: str, timestamp: int) -> bytes:
 def cosignature(private_key, key: NoteKey, checkpoint_text: str, timestamp: int) -> str:
     """A cosignature line over ``checkpoint_text`` at ``timestamp`` (POSIX seconds)."""
     signed = private_key.sign(cosigned_message(checkpoint_text, timestamp))
-    return signature_line(key, struct.pack(">Q", timestamp) + signed)
+    return signature_line(key.name, key.id, struct.pack(">Q", timestamp) + signed)
 
 
-def cosignature_time(note: Note, key: NoteKey) -> int | None:
-    """The time of ``key``'s valid cosignature of the note's checkpoint, or ``None``."""
+def valid_cosignatures(note: Note, key: NoteKey) -> list[tuple[int, bytes]]:
+    """(time, Ed25519 signature) of each of ``key``'s cosignatures of the note's
+    checkpoint that verifies; those that do not are left out."""
+    valid = []
     for signature in note.signatures_by(key):
         if len(signature) != 8 + 64:
             continue
         (timestamp,) = struct.unpack(">Q", signature[:8])
-        if timestamp < 2**63 and key.verify(signature[8:], cosigned_message(note.text, timestamp)):
-            return timestamp
-    return None
+        message = cosigned_message(note.text, timestamp)
+        if timestamp < 2**63 and key.verify(signature[8:], message):
+            valid.append((timestamp, signature[8:]))
+    return valid
 
 
 # -- the check ---------------------------------------------------------------------------

@@ -205,7 +205,8 @@ def sign(size: int, root: bytes, timestamp: int, *, previous_size: int, proof: P
         timestamp = max(timestamp, last.timestamp + 1)  # heads never go back in time
     head = Head(size, root, timestamp)
     if last is None or starting:
-        logger.warning(
+        logger.log(
+            logging.INFO if previous_size == 0 else logging.WARNING,
             "the transparency log's signer starts a record at %s entries (%s)",
             size,
             "a new log" if previous_size == 0 else "adopted on first use",
