@@ -9,6 +9,7 @@ class StoriesConfig(AppConfig):
     verbose_name = "Stories"
 
     def ready(self):
+        import newsroom.checks  # noqa: F401  (registers the project's system checks)
         from stories.record import append_only, signer
 
         from . import audit

@@ -200,8 +200,8 @@ class NoteKey:
     @classmethod
     def parse(cls, text: str) -> NoteKey:
         """A vkey, checked: its key ID must be the one its name, type and key give."""
-        name, _, rest = text.strip().rpartition("+")
-        name, _, hex_id = name.rpartition("+")
+        name, _, rest = text.strip().partition("+")  # a key name has no plus sign
+        hex_id, _, rest = rest.partition("+")  # base64 may have some
         try:
             material = base64.b64decode(rest, validate=True)
             given = bytes.fromhex(hex_id)
