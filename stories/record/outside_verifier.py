@@ -42,6 +42,7 @@ import os
 import struct
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -49,7 +50,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 USER_AGENT = "newsroom-outside-verifier/1"
 
@@ -367,9 +369,14 @@ class Check:
     site: str
     public_key: str
     timeout: float = 30.0
+    #: Fetch each version's picture and compare its SHA-256 (``--no-pictures``: don't).
+    pictures: bool = True
+    picture_limit: int = 25 * 2**20
     failures: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     versions: int = 0
+    #: Pictures already checked this run: address -> the SHA-256 of what it served.
+    _pictures: dict[str, str | None] = field(default_factory=dict)
     #: Consistency already proved this run: older size -> (its root, the verdict).
     _consistent: dict[int, tuple[bytes, bool]] = field(default_factory=dict)
 
@@ -378,18 +385,32 @@ class Check:
 
     # -- reading the site --
 
-    def get(self, path: str):
-        url = urllib.parse.urljoin(self.site.rstrip("/") + "/", path.lstrip("/"))
-        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    def url(self, path: str) -> str:
+        return urllib.parse.urljoin(self.site.rstrip("/") + "/", path.lstrip("/"))
+
+    def fetch(self, url: str, *, limit: int = 50 * 2**20, data: bytes | None = None) -> bytes:
+        """The body at ``url`` (at most ``limit`` bytes), or ``Unreadable``/``NotFound``;
+        with ``data``, POSTed as plain text."""
+        headers = {"User-Agent": USER_AGENT}
+        if data is not None:
+            headers["Content-Type"] = "text/plain; charset=utf-8"
+        request = urllib.request.Request(url, data=data, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                body = response.read()
+                body = response.read(limit + 1)
         except urllib.error.HTTPError as error:
             detail = error.read()[:300].decode("utf-8", "replace")
             problem = NotFound if error.code == 404 else Unreadable
             raise problem(f"{url} answered {error.code}: {detail}") from None
         except (urllib.error.URLError, OSError) as error:
             raise Unreadable(f"{url} could not be read: {error}") from None
+        if len(body) > limit:
+            raise Unreadable(f"{url} is larger than {limit} bytes")
+        return body
+
+    def get(self, path: str):
+        url = self.url(path)
+        body = self.fetch(url)
         try:
             return json.loads(body)
         except ValueError:
@@ -498,26 +519,26 @@ class Check:
         if version.get("previous_hash") != previous:
             self.fail(f"{where}: not chained to the version before it")
         digest = version.get("hash", "")
+        payload = version.get("payload")
         if "removed" in version:
             removed = version["removed"]
             self.notes.append(
                 f"{where}: content removed by the site on {removed.get('at')}: {removed.get('note')}"
             )
-        else:
-            payload = version.get("payload", {})
-            if payload_hash(payload) != digest:
-                self.fail(f"{where}: its content does not match its hash")
-            expected = {
-                "story": story_id,
-                "slug": slug,
-                "number": number,
-                "previous_hash": previous,
-            }
-            for name, value in expected.items():
-                if payload.get(name) != value:
-                    self.fail(
-                        f"{where}: its hash covers {name} {payload.get(name)!r}, not {value!r}"
-                    )
+        elif "withdrawn" in version:
+            withdrawn = version["withdrawn"] or {}
+            self.notes.append(
+                f"{where}: content withdrawn on {withdrawn.get('at')} ({withdrawn.get('note')}); "
+                + (
+                    "what its hash covers besides the text verifies"
+                    if payload is not None
+                    else f"its hash (payload version {version.get('hash_version')}) needs the text"
+                )
+            )
+        if payload is not None:
+            self.check_payload(where, story_id, slug, number, previous, version)
+        elif "removed" not in version and "withdrawn" not in version:
+            self.fail(f"{where}: its content does not match its hash (no payload)")
         index = version.get("leaf_index")
         if index is None:
             self.fail(f"{where}: not in the transparency log")
@@ -531,6 +552,52 @@ class Check:
         if not verify_inclusion(index, head.size, leaf, proof, head.root):
             self.fail(
                 f"{where}: its hash is not leaf {index} of the signed tree of {head.size} entries"
+            )
+
+    def check_payload(
+        self, where: str, story_id: str, slug: str, number: int, previous: str, version: dict
+    ) -> None:
+        """The payload hashes to the version's hash and names its story, place and chain;
+        from payload version 4, the content hashes to the payload's ``content_sha256``."""
+        payload = version["payload"]
+        if not isinstance(payload, dict) or payload_hash(payload) != version.get("hash"):
+            self.fail(f"{where}: its content does not match its hash")
+            return
+        expected = {"story": story_id, "slug": slug, "number": number, "previous_hash": previous}
+        for name, value in expected.items():
+            if payload.get(name) != value:
+                self.fail(f"{where}: its hash covers {name} {payload.get(name)!r}, not {value!r}")
+        content = payload
+        if "content_sha256" in payload:
+            content = version.get("content")
+            if content is None:
+                if "withdrawn" not in version:
+                    self.fail(f"{where}: its content is missing from the record")
+                return
+            if not isinstance(content, dict) or payload_hash(content) != payload["content_sha256"]:
+                self.fail(f"{where}: its content does not match its hash")
+                return
+        image = content.get("image")
+        if image and self.pictures:
+            self.check_picture(where, image, version.get("picture_url"))
+
+    def check_picture(self, where: str, image: dict, url: str | None) -> None:
+        """The original file readers were shown has the SHA-256 the hash covers."""
+        if not isinstance(url, str) or not url.startswith(("https://", "http://", "/")):
+            self.fail(f"{where}: the record gives no address for its picture")
+            return
+        url = self.url(url)
+        if url not in self._pictures:
+            try:
+                body = self.fetch(url, limit=self.picture_limit)
+                self._pictures[url] = hashlib.sha256(body).hexdigest()
+            except Unreadable as error:
+                self._pictures[url] = None
+                self.fail(f"{where}: its picture could not be read ({error})")
+        served = self._pictures[url]
+        if served is not None and served != image.get("sha256"):
+            self.fail(
+                f"{where}: its picture {url} is not the one its hash covers (SHA-256 {served})"
             )
 
     def check_entry(self, slug: str, story_id: str, version: dict, entries: dict) -> None:
@@ -570,11 +637,20 @@ def read_entries(check: Check, head: Head) -> dict[int, dict]:
 
 
 def run(args) -> int:
-    check = Check(args.site, args.public_key.strip().lower(), timeout=args.timeout)
+    check = Check(
+        args.site,
+        args.public_key.strip().lower(),
+        timeout=args.timeout,
+        pictures=not args.no_pictures,
+        picture_limit=args.max_picture_bytes,
+    )
     state = load_state(args.state, check) if args.state else {}
+    witness = load_witness(args.witness_key, args.witness_name) if args.witness_key else None
     try:
         latest = check.signed(check.get("/log/tree-head.json"), "the latest tree head")
         if latest is not None:
+            if args.max_age is not None:
+                check_age(check, latest, args.max_age)
             if state.get("tree_head"):
                 before = check.signed(state["tree_head"], "the tree head in the state file")
                 if before is not None:
@@ -587,6 +663,9 @@ def run(args) -> int:
             if entries:
                 for index, entry in sorted(entries.items()):
                     check.fail(f"the log's entry {index} ({entry}) is in no story's record")
+            served = read_checkpoint(check, latest, args.require_witness or [])
+            if witness is not None and served is not None and not check.failures:
+                cosign(check, witness, served, state)
     except Unreadable as error:
         print(f"ERROR: {error}", file=sys.stderr)
         return 2
@@ -610,6 +689,151 @@ def run(args) -> int:
             f"entries (root {latest.root.hex()})."
         )
     return 0
+
+
+def check_age(check: Check, latest: Head, max_age: float) -> None:
+    """A site signs a fresh head on a schedule even when nothing is published: an old
+    newest head means a log that stopped (froze), or one shown stale to this reader."""
+    age = time.time() - latest.timestamp / 1000
+    if age > max_age:
+        signed = datetime.fromtimestamp(latest.timestamp / 1000, UTC).isoformat(timespec="seconds")
+        check.fail(
+            f"the newest tree head was signed at {signed}, {age / 3600:.1f} hours ago: older than "
+            f"--max-age ({max_age / 3600:g} hours); the log may be frozen"
+        )
+
+
+@dataclass(frozen=True)
+class Served:
+    """The site's checkpoint as served (the signed note) and what it says."""
+
+    body: str
+    note: Note
+    checkpoint: Checkpoint
+
+    @property
+    def head(self) -> Head:
+        return Head(self.checkpoint.size, self.checkpoint.root, 0, "")
+
+
+def read_checkpoint(check: Check, latest: Head, required: list[NoteKey]) -> Served | None:
+    """The site's checkpoint (/log/checkpoint), signed by its key under its origin's name,
+    consistent with the latest tree head, and cosigned by each ``required`` witness."""
+    try:
+        body = check.fetch(check.url("/log/checkpoint"), limit=NOTE_MAX_BYTES)
+    except NotFound as error:
+        if required:
+            check.fail(f"the site serves no checkpoint to check its witnesses on ({error})")
+        else:
+            check.notes.append(f"the site serves no checkpoint yet ({error})")
+        return None
+    try:
+        note = Note.parse(body)
+        checkpoint = Checkpoint.parse(note.text)
+    except ValueError as error:
+        check.fail(f"the checkpoint is malformed: {error}")
+        return None
+    key = NoteKey(checkpoint.origin, NOTE_ED25519, bytes.fromhex(check.public_key))
+    if not note.signed_by(key):
+        check.fail(f"the checkpoint is not signed by the public key (as {checkpoint.origin})")
+        return None
+    served = Served(body.decode("utf-8"), note, checkpoint)
+    if served.head.size <= latest.size:
+        check.consistent(served.head, latest, "the checkpoint")
+    else:
+        check.consistent(latest, served.head, "the checkpoint")
+    for witness in required:
+        if not valid_cosignatures(note, witness):
+            check.fail(f"the checkpoint carries no valid cosignature by the witness {witness.name}")
+    return served
+
+
+def cosign(check: Check, witness: tuple, served: Served, state: dict) -> None:
+    """Act as a witness: cosign the site's checkpoint if it extends the last checkpoint
+    this witness cosigned (c2sp.org/tlog-cosignature), and send the cosignature to the
+    site, which publishes it beside its checkpoint."""
+    private_key, key = witness
+    kept = state.get("witness", {})
+    if kept.get("vkey") not in (None, key.vkey):
+        check.fail(f"the state file's witness is {kept.get('vkey')}, not {key.vkey}")
+        return
+    last = kept.get("cosigned")
+    if last:
+        before = Head(int(last["tree_size"]), bytes.fromhex(last["root_hash"]), 0, "")
+        if not check.consistent(before, served.head, "since this witness last cosigned"):
+            return
+    timestamp = int(time.time())
+    line = cosignature(private_key, key, served.note.text, timestamp)
+    try:
+        answer = check.fetch(
+            check.url("/log/cosignatures"), data=(served.body + line).encode(), limit=4096
+        )
+        check.notes.append(
+            f"cosigned the checkpoint of {served.checkpoint.size} entries as {key.name}; "
+            f"the site says: {answer.decode('utf-8', 'replace').strip()}"
+        )
+    except Unreadable as error:
+        check.notes.append(f"cosigned, but the site did not take the cosignature: {error}")
+    state["witness"] = {
+        "vkey": key.vkey,
+        "cosigned": {
+            "tree_size": served.checkpoint.size,
+            "root_hash": served.checkpoint.root.hex(),
+            "timestamp": timestamp,
+            "line": line,
+        },
+    }
+
+
+def load_witness(path: str, name: str | None):
+    """The witness's Ed25519 private key (its seed, 64 hex characters, in ``path``) and
+    its cosignature key."""
+    if not name or not valid_key_name(name):
+        raise SystemExit("ERROR: a witness needs --witness-name (no spaces, no plus sign)")
+    try:
+        with open(path, encoding="ascii") as file:
+            seed = bytes.fromhex(file.read().strip())
+        private_key = Ed25519PrivateKey.from_private_bytes(seed)
+    except (OSError, ValueError) as error:
+        message = f"ERROR: {path} does not hold a witness key (64 hex characters): {error}"
+        raise SystemExit(message) from None
+    public = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return private_key, NoteKey(name, COSIGNATURE_ED25519, public)
+
+
+def new_witness_key(path: str, name: str | None) -> int:
+    """Make a witness key in ``path`` (readable by its owner only) and print its vkey,
+    which the site names in NEWSROOM_LOG_WITNESSES."""
+    if not name or not valid_key_name(name):
+        raise SystemExit("ERROR: a witness needs --witness-name (no spaces, no plus sign)")
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as file:
+        file.write(os.urandom(32).hex() + "\n")
+    print(load_witness(path, name)[1].vkey)
+    return 0
+
+
+def duration(text: str) -> float:
+    """``90s``, ``45m``, ``2h``, ``1d`` or a number of seconds."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "s")
+    try:
+        value = float(number) * units[unit]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration (90s, 45m, 2h, 1d)") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("a duration is more than zero")
+    return value
+
+
+def verifier_key(text: str) -> NoteKey:
+    try:
+        key = NoteKey.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if key.kind != COSIGNATURE_ED25519:
+        raise argparse.ArgumentTypeError(f"{text}: a witness's vkey has signature type 0x04")
+    return key
 
 
 def load_state(path: str, check: Check) -> dict:
@@ -641,17 +865,55 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Check a Newsroom site's public record: hashes, signed transparency log, consistency."
     )
-    parser.add_argument("site", help="The site's address, e.g. https://news.example.com")
-    parser.add_argument("--public-key", required=True, help="The site's Ed25519 public key (hex).")
+    parser.add_argument("site", nargs="?", help="The site's address, e.g. https://news.example.com")
+    parser.add_argument("--public-key", help="The site's Ed25519 public key (hex): required.")
     parser.add_argument("--story", action="append", help="Check this story only (repeatable).")
     parser.add_argument("--state", help="A JSON file kept between runs (the last tree head seen).")
     parser.add_argument("--timeout", type=float, default=30.0, help="Seconds per request.")
     parser.add_argument("--quiet", action="store_true", help="Print nothing when all is well.")
+    parser.add_argument(
+        "--max-age",
+        type=duration,
+        help="Fail when the newest tree head is older than this (e.g. 2h): a frozen log.",
+    )
+    parser.add_argument(
+        "--no-pictures", action="store_true", help="Do not fetch pictures to check their hash."
+    )
+    parser.add_argument(
+        "--max-picture-bytes",
+        type=int,
+        default=25 * 2**20,
+        help="The largest picture fetched (default 25 MB).",
+    )
+    parser.add_argument(
+        "--require-witness",
+        action="append",
+        type=verifier_key,
+        metavar="VKEY",
+        help="Fail unless the checkpoint carries this witness's cosignature (repeatable).",
+    )
+    parser.add_argument(
+        "--witness-key",
+        metavar="FILE",
+        help="Act as a witness: cosign the checkpoint with this key once all is well.",
+    )
+    parser.add_argument("--witness-name", help="The witness's key name, e.g. watchdog.example/w1.")
+    parser.add_argument(
+        "--new-witness-key",
+        metavar="FILE",
+        help="Make a witness key in FILE, print its vkey and exit (with --witness-name).",
+    )
     args = parser.parse_args(argv)
+    if args.new_witness_key:
+        return new_witness_key(args.new_witness_key, args.witness_name)
+    if not args.site or not args.public_key:
+        parser.error("give the site's address and its --public-key")
     try:
         bytes.fromhex(args.public_key)
     except ValueError:
         parser.error("--public-key must be hexadecimal (64 characters)")
+    if args.witness_key and not args.state:
+        parser.error("--witness-key needs --state: a witness remembers what it cosigned")
     return run(args)
 
 
