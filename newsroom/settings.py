@@ -54,7 +54,9 @@ if PRODUCTION and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, on the newsroom's own site: a second factor for those who can
+    # change the record (newsroom/admin_site.py).
+    "newsroom.admin_config.NewsroomAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -69,6 +71,9 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "health_check",
     "stories",
@@ -89,6 +94,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Whether this session passed its second factor (django-otp: request.user.is_verified()).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -420,6 +427,13 @@ LOG_ALERT_EMAILS = env.list("NEWSROOM_LOG_ALERT_EMAIL", default=[])
 NEWSROOM_SYSTEM_USERNAME = "newsroom-system"
 
 LOGIN_URL = "admin:login"
+
+# A second factor (TOTP with recovery codes, django-otp) for every account that can
+# change the public record: publish, withdraw, or (superusers) remove content for a legal
+# reason (newsroom/admin_site.py). Required in production (a system check refuses to
+# run without it); optional on a laptop and in the demo, where anyone may set one up.
+SECOND_FACTOR_REQUIRED = env.bool("NEWSROOM_REQUIRE_SECOND_FACTOR", default=PRODUCTION)
+OTP_TOTP_ISSUER = PUBLICATION_NAME
 
 # Failed admin logins are throttled per account and per client (django-axes): after
 # AXES_FAILURE_LIMIT failures either one is refused with a 429 page for the cool-off

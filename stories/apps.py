@@ -12,7 +12,7 @@ class StoriesConfig(AppConfig):
         import newsroom.checks  # noqa: F401  (registers the project's system checks)
         from stories.record import append_only, signer
 
-        from . import audit
+        from . import accounts, audit
 
         # After every migrate: the public record's tables are append-only (append_only.py).
         post_migrate.connect(
@@ -26,6 +26,8 @@ class StoriesConfig(AppConfig):
             sender=settings.AUTH_USER_MODEL,
             dispatch_uid="stories.audit.keep_people_in_the_record",
         )
+        # Logins, failed logins and changes of permissions go into the audit trail.
+        accounts.connect()
         # A refused signing is announced to the desk once the request's transactions
         # are over (stories/record/signer.py).
         request_finished.connect(

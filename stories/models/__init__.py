@@ -7,10 +7,13 @@ Django finds them too), as Wagtail's ``wagtail.models`` does:
 - ``log``: the transparency log's leaves, subtrees, signed heads and witnesses'
   cosignatures;
 - ``reader_reports``: readers' error reports;
+- ``accounts``: the audit trail of staff accounts (logins, permissions, second factors)
+  and their open sessions;
 - ``base``: what they share (the audit trail of real changes, fixed public addresses,
   append-only rows).
 """
 
+from .accounts import AccountEvent, StaffSession
 from .base import (
     AppendOnlyModel,
     ImmutableRowError,
@@ -25,6 +28,7 @@ from .versions import ContentRemoval, ImmutableRevisionError, Revision
 from .working_copy import Contributor, Credit, Section, Story, StorySource, public_story
 
 __all__ = [
+    "AccountEvent",
     "AppendOnlyModel",
     "ContentRemoval",
     "Contributor",
@@ -42,6 +46,7 @@ __all__ = [
     "Revision",
     "Section",
     "SkipUnchangedSavesMixin",
+    "StaffSession",
     "Story",
     "StorySource",
     "TreeHead",

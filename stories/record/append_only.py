@@ -35,6 +35,7 @@ APPEND_ONLY_MODELS = (
     ("stories", "LogNode"),
     ("stories", "TreeHead"),
     ("stories", "Cosignature"),
+    ("stories", "AccountEvent"),
     ("stories", "Picture"),
 )
 MESSAGE = (

@@ -19,17 +19,30 @@ What it checks, against the site's JSON (docs/transparency.md in the Newsroom re
    each hash is included in a signed tree head (RFC 9162 inclusion proof) consistent
    with the latest. Without ``--story`` the log's entries are read too, their root must
    be the signed one, and every entry must appear in its story's record. With a state
-   file, no version seen before may have changed.
+   file, no version seen before may have changed. From payload version 4 the payload is
+   an envelope, and the version's content hashes to its ``content_sha256``.
+4. Each version's picture: the original file at the record's ``picture_url`` has the
+   SHA-256 the hash covers (``--no-pictures`` skips it; ``--max-picture-bytes``).
+5. The site's checkpoint (/log/checkpoint, C2SP tlog-checkpoint): signed by the same key,
+   consistent with the latest tree head, and cosigned by each ``--require-witness``.
+6. With ``--max-age DURATION`` (``2h``): the latest tree head is no older. The site signs
+   a fresh head hourly, so an older one means a log that stopped (froze).
 
-A version whose content the site removed for a legal reason keeps its hash and its place
-in the log; it is reported (``NOTE``) and its chain and inclusion are still checked.
+A version whose content the site removed for a legal reason, or of a withdrawn story,
+keeps its hash and its place in the log; it is reported (``NOTE``), and its chain, its
+inclusion and (from payload version 4) the envelope its hash covers are still checked.
+
+As a witness (``--witness-key FILE --witness-name NAME``; make a key with
+``--new-witness-key FILE``), once everything passed it cosigns the site's checkpoint
+(C2SP tlog-cosignature) if it extends the last one it cosigned (kept in the state file),
+and sends the cosignature to the site, which publishes it beside its checkpoint.
 
 It prints ``FAIL: ...`` for each problem and exits 1 if there was any; 2 if the site
 could not be read or the arguments are wrong; 0 when the record is intact. Run it from
 cron, e.g. hourly, and let cron mail you its output:
 
     0 * * * * python3 /opt/verify/outside_verifier.py https://news.example.com \\
-        --public-key 77ea71...fad --state /var/lib/verify/news.json --quiet
+        --public-key 77ea71...fad --state /var/lib/verify/news.json --max-age 2h --quiet
 """
 
 from __future__ import annotations
