@@ -14,6 +14,8 @@ from django.contrib.auth.admin import UserAdmin
 from stories import accounts, audit
 from stories.models import AccountEvent, StaffSession
 
+from .base import ReadOnlyAdmin
+
 User = get_user_model()
 
 
@@ -33,7 +35,7 @@ admin.site.register(User, NewsroomUserAdmin)
 
 
 @admin.register(StaffSession)
-class StaffSessionAdmin(admin.ModelAdmin):
+class StaffSessionAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """Every open session of a staff account: who, since when, from where. Ending one
     logs that browser out at once (``accounts.end_sessions``)."""
 
@@ -41,16 +43,7 @@ class StaffSessionAdmin(admin.ModelAdmin):
     list_filter = [("user", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["user__username", "ip_address"]
     actions = ["end_sessions"]
-    list_display_links = None
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # ending a session is the action below, which also records it
+    list_display_links = None  # ending a session is the action below, which also records it
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_superuser
@@ -65,7 +58,7 @@ class StaffSessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccountEvent)
-class AccountEventAdmin(admin.ModelAdmin):
+class AccountEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """The audit trail of staff accounts: read only, as it is append-only."""
 
     list_display = ["at", "kind", "username", "actor", "ip_address", "detail"]
@@ -73,15 +66,6 @@ class AccountEventAdmin(admin.ModelAdmin):
     search_fields = ["username", "detail", "ip_address"]
     date_hierarchy = "at"
     list_display_links = None
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_superuser
