@@ -125,7 +125,6 @@ class EnrolmentForm(forms.Form):
 
 
 class NewsroomAdminSite(admin.AdminSite):
-    site_header = "Newsroom"
     login_form = SecondFactorLoginForm
     login_template = "admin/newsroom_login.html"
 
