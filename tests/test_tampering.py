@@ -173,9 +173,12 @@ def test_after_a_rewrite_the_key_refuses_the_next_publish_loudly(editor, client,
     with pytest.raises(ValidationError, match="the key refused to sign it") as refused:
         publishing.publish(story, user=editor, kind=RevisionKind.UPDATE, public_note="More.")
 
-    # Nothing signed, nothing published, and the publish rolled back whole.
+    # Nothing signed, nothing published, and the publish rolled back whole; and the
+    # auditor's check reports it.
     assert Revision.objects.count() == versions
     assert signer.last_signed() == signed
+    reported = [problem for where, problem in transparency.verify_site() if where == "log"]
+    assert SAYS_INSIDE[tamper].format(at=signed.signed_at) in reported
     assert SIGNER_SAYS[tamper].format(at=signed.signed_at) in str(refused.value)
     # Loudly: the log, the desk (everyone who may publish), and readiness.
     assert any(r.levelname == "CRITICAL" and "refused to sign" in r.message for r in caplog.records)
