@@ -14,6 +14,8 @@ connects them.
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -44,11 +46,16 @@ def record(kind: str, *, user=None, username: str = "", request=None, detail: st
 
 
 def client_ip(request) -> str | None:
+    """The client's address as the login throttle reads it; ``None`` if it is not one
+    (a proxy's header can carry anything)."""
     if request is None:
         return None
     key = settings.CLIENT_IP_META_KEY or "REMOTE_ADDR"
     value = request.META.get(key, "").split(",")[0].strip()
-    return value or None
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
 
 
 def _actor():

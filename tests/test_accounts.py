@@ -274,3 +274,9 @@ def test_axes_still_locks_out_repeated_failures(settings, editor):
     answers = [login(client, "editor", password="wrong").status_code for _ in range(3)]
     assert answers[-1] == 429
     assert login(client, "editor").status_code == 429
+
+
+def test_an_address_that_is_not_one_is_not_recorded(settings, editor):
+    settings.CLIENT_IP_META_KEY = "HTTP_X_REAL_IP"
+    login(Client(HTTP_X_REAL_IP="not-an-address"), "editor")
+    assert events(Kind.LOGIN, user=editor)[0].ip_address is None

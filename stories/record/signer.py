@@ -212,7 +212,8 @@ def sign(size: int, root: bytes, timestamp: int, *, previous_size: int, proof: P
             "a new log" if previous_size == 0 else "adopted on first use",
         )
     replace = last is not None and starting
-    transaction.on_commit(lambda: remember(head, replace=replace))
+    # robust: a record that cannot be written is logged, not an error after the commit.
+    transaction.on_commit(lambda: remember(head, replace=replace), robust=True)
     origin = settings.LOG_ORIGIN
     return Signature(
         timestamp=timestamp,
@@ -309,7 +310,10 @@ def announce_pending(**kwargs) -> None:
     """``request_finished`` receiver: announce what this process refused during the
     request, after its transactions are over."""
     if _unannounced:
-        announce_refusals()
+        try:
+            announce_refusals()
+        except Exception:  # the refusal is logged and recorded; the next call retries
+            logger.exception("could not announce the log signer's refusal")
 
 
 @task()
