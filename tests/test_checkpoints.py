@@ -247,8 +247,22 @@ def test_a_newer_head_carries_only_its_own_cosignatures(published, witness, clie
         (lambda note, witness: b"\x00\x01binary", 400, b"Not a cosigned checkpoint"),
         (lambda note, witness: witness.cosign(note)[:-5], 400, b"Not a cosigned checkpoint"),
         (lambda note, witness: b"x" * 9000, 413, b"at most 8192 bytes"),
+        (
+            lambda note, witness: witness.cosign(note.replace("=\n\n", "=\nextension\n\n", 1)),
+            400,
+            b"no extension lines",
+        ),
     ],
-    ids=["unknown witness", "unsigned size", "another log", "future", "binary", "cut", "huge"],
+    ids=[
+        "unknown witness",
+        "unsigned size",
+        "another log",
+        "future",
+        "binary",
+        "cut",
+        "huge",
+        "extension line",
+    ],
 )
 def test_hostile_cosignatures_are_refused_saying_why(
     published, witness, client, spoil, status, says

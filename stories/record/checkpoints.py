@@ -111,6 +111,10 @@ def accept(data: bytes) -> list[Cosignature]:
         cosigned = Checkpoint.parse(note.text)
     except ValueError as error:
         raise CosignatureRefused(400, f"Not a cosigned checkpoint: {error}.") from None
+    if note.text != cosigned.text:
+        raise CosignatureRefused(
+            400, "Not a cosigned checkpoint: this log's have no extension lines."
+        )
     if cosigned.origin != settings.LOG_ORIGIN:
         raise CosignatureRefused(404, f"This site's log is {settings.LOG_ORIGIN}, not that one.")
     root_hash = cosigned.root.hex()
