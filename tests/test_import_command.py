@@ -222,6 +222,7 @@ def own_database(tmp_path, transactional_db):
     env = {key: value for key, value in os.environ.items() if key not in shared}
     path = tmp_path / "newsroom.sqlite3"
     env["DATABASE_URL"] = f"sqlite:///{path}"
+    env["NEWSROOM_LOG_SIGNER_STATE"] = str(tmp_path / "log-signer.json")  # its log's own
     connection = connections["default"]
     if connection.vendor == "sqlite":
         connection.ensure_connection()
