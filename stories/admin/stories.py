@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from stories import editing, publishing, reporting
+from stories import editing, publishing, releasing, reporting
 from stories.content.kinds import RevisionKind
 from stories.media import pictures
 from stories.models import Credit, Revision, Story
@@ -384,27 +384,20 @@ class StoryAdmin(AuditedAdmin):
         )
 
     def _publish(self, request, story, data):
-        if data.get("scheduled_at"):
-            publishing.schedule(
-                story,
-                user=request.user,
-                at=data["scheduled_at"],
-                expected_edit=data["loaded_edit"],
-            )
+        done = releasing.release(
+            story,
+            user=request.user,
+            expected_edit=data["loaded_edit"],
+            scheduled_at=data.get("scheduled_at"),
+            reports=data.get("reports") or (),
+            kind=data.get("kind"),
+            public_note=data.get("public_note", ""),
+            internal_reason=data.get("internal_reason", ""),
+        )
+        if done.revision is None:
             self.message_user(request, f"“{story.headline}” is scheduled.", messages.SUCCESS)
             return
-        arguments = {
-            "user": request.user,
-            "kind": data.get("kind") or None,
-            "public_note": data.get("public_note", ""),
-            "internal_reason": data.get("internal_reason", ""),
-            "expected_edit": data["loaded_edit"],
-        }
-        if data.get("reports"):
-            # Answering reader reports: the same publish, and the reports resolved with it.
-            revision = reporting.publish_from_reports(story, data["reports"], **arguments)
-        else:
-            revision = publishing.publish(story, **arguments)
+        revision = done.revision
         self.message_user(
             request,
             format_html(
