@@ -345,7 +345,7 @@ def test_the_comparison_and_history_show_an_image_change(client, photographed, e
     assert "Photo caption" in caption and "went down" in caption
     assert "Photo replaced" not in caption
 
-    history = pages.history_page(photographed.slug, 1)[1].cards
+    history = pages.history_page(photographed.slug, 1).listing.cards
     assert [entry.image_changes for entry in history] == [
         ("Caption changed",),
         ("Photo replaced",),
@@ -361,7 +361,7 @@ def test_the_corrections_history_compares_each_photo_with_the_version_just_befor
     replace_picture(photographed, editor, picture=stored(color=(90, 160, 20)))
     publish(photographed, editor, when=at(1), kind=RevisionKind.CORRECTION, note="Wrong photo.")
 
-    corrections = pages.history_page(photographed.slug, 1, corrections_only=True)[1].cards
+    corrections = pages.history_page(photographed.slug, 1, corrections_only=True).listing.cards
 
     assert [(entry.number, entry.image_changes) for entry in corrections] == [
         (2, ("Photo replaced",))

@@ -799,7 +799,7 @@ def test_a_revert_from_the_reports_history_goes_through_the_service(client_for, 
 
 
 def test_the_reader_prompted_filter_is_kept_across_pages(client, editor, story, monkeypatch):
-    monkeypatch.setattr("stories.reader.pages.CORRECTIONS_PER_PAGE", 1)
+    monkeypatch.setattr("stories.reader.pages.corrections.CORRECTIONS_PER_PAGE", 1)
     for number in (1, 2):
         report = reported(story, description=f"Problem {number}")
         correct(story, editor, body=f"Fixed, time {number}.")
@@ -809,7 +809,7 @@ def test_the_reader_prompted_filter_is_kept_across_pages(client, editor, story, 
 
     first = client.get(reverse("reader:corrections"), {"prompted": "reader"}).content.decode()
 
-    assert 'href="?prompted=reader&amp;page=2"' in first
+    assert 'href="/corrections/?prompted=reader&amp;page=2"' in first
     assert 'rel="canonical" href="http://testserver/corrections/?prompted=reader"' in first
     second = text(client.get(reverse("reader:corrections"), {"prompted": "reader", "page": 2}))
     assert "Fix 1." in second and "Fix 2." not in second
