@@ -109,34 +109,46 @@ def pending_changes(story: Story) -> SnapshotDiff:
     return compare_snapshots(live, content_snapshot(snapshot_story(story)))
 
 
-def publish_errors(story: Story, kind: str | None, public_note: str, internal_reason: str) -> dict:
-    """The newsroom rules for a publish, as ``{field: message}`` (empty when allowed)."""
-    errors = {}
+def publish_errors(
+    story: Story, kind: str | None, public_note: str, internal_reason: str
+) -> dict[str, list[str]]:
+    """The newsroom rules for a publish, as ``{field: [messages]}`` (empty when allowed),
+    the shape ``editing``'s errors have."""
     if not story.can_publish:
-        errors["__all__"] = "This story has been withdrawn; it cannot be published again."
-        return errors
+        return {"__all__": ["This story has been withdrawn; it cannot be published again."]}
     if not story.has_published_version:
         if kind not in (None, "", RevisionKind.FIRST):
-            errors["kind"] = (
-                "A story that has never been published is published as its first publication."
-            )
-        return errors
+            return {
+                "kind": [
+                    "A story that has never been published is published as its first publication."
+                ]
+            }
+        return {}
     if not kind:
-        errors["kind"] = (
-            "Choose what kind of change this is: update, correction, clarification, editor's note or minor edit."
-        )
-    elif kind not in REPUBLISH_KINDS:
-        errors["kind"] = f"“{kind}” is not a kind of change a published story can have."
-    elif kind == RevisionKind.MINOR:
+        return {
+            "kind": [
+                "Choose what kind of change this is: update, correction, clarification, "
+                "editor's note or minor edit."
+            ]
+        }
+    if kind not in REPUBLISH_KINDS:
+        return {"kind": [f"“{kind}” is not a kind of change a published story can have."]}
+    if kind == RevisionKind.MINOR:
         if not internal_reason.strip():
-            errors["internal_reason"] = (
-                "A minor edit needs an internal reason (typo, style) for the audit trail."
-            )
-    elif not public_note.strip():
-        errors["public_note"] = (
-            f"A {RevisionKind(kind).label.lower()} needs a public note telling readers what changed."
-        )
-    return errors
+            return {
+                "internal_reason": [
+                    "A minor edit needs an internal reason (typo, style) for the audit trail."
+                ]
+            }
+        return {}
+    if not public_note.strip():
+        return {
+            "public_note": [
+                f"A {RevisionKind(kind).label.lower()} needs a public note telling readers "
+                "what changed."
+            ]
+        }
+    return {}
 
 
 @contextmanager
@@ -245,7 +257,7 @@ def publish(
         locked = _lock(story)
         errors = publish_errors(locked, kind, public_note, internal_reason)
         if expected_edit is not None and locked.edit_number != expected_edit:
-            errors.setdefault("__all__", _changed_since_opened(locked))
+            errors.setdefault("__all__", []).append(_changed_since_opened(locked))
         if errors:
             raise ValidationError(errors)
         at = at or timezone.now()

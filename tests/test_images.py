@@ -22,7 +22,7 @@ from stories.models import Picture, Revision
 from stories.reader import pages
 from stories.record.integrity import HASH_VERSION, revision_content, verify_story
 from tests.adminforms import form_data
-from tests.readerpages import at, make_story, publish, read, text
+from tests.readerpages import STORY_PAGE_QUERIES, at, make_story, publish, read, text
 from tests.tampering import sql
 
 pytestmark = pytest.mark.django_db
@@ -345,7 +345,7 @@ def test_the_comparison_and_history_show_an_image_change(client, photographed, e
     assert "Photo caption" in caption and "went down" in caption
     assert "Photo replaced" not in caption
 
-    history = pages.history_page(photographed.slug, 1)[1].cards
+    history = pages.history_page(photographed.slug, 1).listing.cards
     assert [entry.image_changes for entry in history] == [
         ("Caption changed",),
         ("Photo replaced",),
@@ -361,7 +361,7 @@ def test_the_corrections_history_compares_each_photo_with_the_version_just_befor
     replace_picture(photographed, editor, picture=stored(color=(90, 160, 20)))
     publish(photographed, editor, when=at(1), kind=RevisionKind.CORRECTION, note="Wrong photo.")
 
-    corrections = pages.history_page(photographed.slug, 1, corrections_only=True)[1].cards
+    corrections = pages.history_page(photographed.slug, 1, corrections_only=True).listing.cards
 
     assert [(entry.number, entry.image_changes) for entry in corrections] == [
         (2, ("Photo replaced",))
@@ -440,7 +440,6 @@ def test_story_page_queries_stay_constant_with_an_image(
     client, story, photographed, editor, django_assert_num_queries
 ):
     from stories.reader import caching
-    from tests.test_reader_caching import STORY_PAGE_QUERIES
 
     publish(story, editor, when=at(0))
     publish(photographed, editor, when=at(1))
@@ -475,8 +474,7 @@ def test_the_export_carries_the_image_and_its_files_hash(photographed, editor):
 
 
 def test_media_are_served_by_the_application_only_on_a_laptop():
-    from tests.envsettings import environment, settings_in
-    from tests.test_production import production
+    from tests.envsettings import environment, production, settings_in
 
     demo = settings_in(environment(NEWSROOM_DEMO="1"), "SERVE_MEDIA", "STORAGES", "MEDIA_URL")
     assert demo["SERVE_MEDIA"] is True and demo["MEDIA_URL"] == "/media/"
@@ -488,8 +486,7 @@ def test_media_are_served_by_the_application_only_on_a_laptop():
 def test_production_media_on_an_s3_compatible_store():
     from django.core.exceptions import ImproperlyConfigured
 
-    from tests.envsettings import settings_in
-    from tests.test_production import production
+    from tests.envsettings import production, settings_in
 
     configured = settings_in(
         production(

@@ -113,44 +113,21 @@ class StoryAdminForm(PublicSlugForm):
             stored = Story.objects.filter(pk=self.instance.pk).values_list("edit_number", flat=True)
             self.fields["loaded_edit"].initial = stored.first()
 
-    def clean_image_upload(self):
-        """Store an uploaded picture now (checked by ``stories.media.images``), so a refusal
-        of anything else on the form does not lose it: its hash rides in the form."""
-        upload = self.cleaned_data.get("image_upload")
-        if not upload:
-            return None
-        try:
-            picture = pictures.store_picture(upload)
-        except pictures.ImageRejected as error:
-            raise ValidationError(f"“{upload.name}”: {error}", code="image") from error
-        self._keep_uploaded(picture)
-        return picture
-
-    def _keep_uploaded(self, picture: Picture) -> None:
-        data = self.data.copy()
-        data[self.add_prefix("uploaded_picture")] = picture.sha256
-        self.data = data
-
-    @property
-    def pending_picture(self) -> Picture | None:
-        """A picture uploaded but not yet saved with the story (shown above the field)."""
-        picture = getattr(self, "_picture", None)
-        return picture if picture is not None and picture.pk != self.instance.picture_id else None
-
     def clean(self):
         cleaned = super().clean()
-        picture = cleaned.get("image_upload")
-        if picture is None and cleaned.get("uploaded_picture"):
-            picture = Picture.objects.filter(sha256=cleaned["uploaded_picture"]).first()
-        if picture is not None:
-            self.instance.picture = self._picture = picture
-            self.fields["image_upload"].help_text = (
-                f"Uploaded: a {picture.width} × {picture.height} picture (SHA-256 "
-                f"{picture.sha256[:12]}), kept for this form: it becomes the lead image when "
-                "the story is saved. Upload another file to replace it."
+        try:
+            choice = pictures.choose_lead_image(
+                current=self.instance.picture if self.instance.picture_id else None,
+                upload=cleaned.get("image_upload"),
+                kept_sha256=cleaned.get("uploaded_picture", ""),
+                remove=cleaned.get("remove_image", False),
             )
-        elif cleaned.get("remove_image"):
-            self.instance.picture = None
+        except ValidationError as error:
+            add_service_errors(self, error.message_dict)
+        else:
+            self.instance.picture = choice.picture
+            if choice.pending:
+                self._keep_for_this_form(choice.picture)
         if self.instance.pk and cleaned.get("loaded_edit") is None:
             raise ValidationError(
                 "This form does not say which edit of the story it was opened on. "
@@ -158,6 +135,18 @@ class StoryAdminForm(PublicSlugForm):
                 code="stale",
             )
         return cleaned
+
+    def _keep_for_this_form(self, picture: Picture) -> None:
+        """A picture stored for this form rides in it by its hash, so the next submission
+        (after a refusal of anything else) still has it, and the editor is told."""
+        data = self.data.copy()
+        data[self.add_prefix("uploaded_picture")] = picture.sha256
+        self.data = data
+        self.fields["image_upload"].help_text = (
+            f"Uploaded: a {picture.width} × {picture.height} picture (SHA-256 "
+            f"{picture.sha256[:12]}), kept for this form: it becomes the lead image when "
+            "the story is saved. Upload another file to replace it."
+        )
 
     def _post_clean(self):
         super()._post_clean()  # the instance now holds the submitted values

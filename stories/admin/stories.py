@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from stories import editing, publishing, reporting
+from stories import editing, publishing, releasing, reporting
 from stories.content.kinds import RevisionKind
 from stories.media import pictures
 from stories.models import Credit, Revision, Story
@@ -141,17 +141,12 @@ class StoryAdmin(AuditedAdmin):
         picture = obj.picture if obj is not None and obj.picture_id else None
         if picture is None:
             return "None"
-        thumbnail = next((r for r in picture.renditions if r["type"] == "image/jpeg"), None)
-        return format_html(
-            '<img src="{}" width="{}" height="{}" alt="{}" class="story-admin-thumbnail"><br>'
-            "{} × {} pixels, SHA-256 <code>{}</code>",
-            pictures.url(thumbnail["name"]) if thumbnail else "",
-            thumbnail["width"] if thumbnail else 0,
-            thumbnail["height"] if thumbnail else 0,
-            obj.image_alt,
-            picture.width,
-            picture.height,
-            picture.sha256[:12],
+        return render_to_string(
+            "admin/stories/story/current_image.html",
+            {
+                "thumbnail": pictures.thumbnail(picture.renditions, obj.image_alt),
+                "picture": picture,
+            },
         )
 
     @admin.display(description="Status")
@@ -384,27 +379,20 @@ class StoryAdmin(AuditedAdmin):
         )
 
     def _publish(self, request, story, data):
-        if data.get("scheduled_at"):
-            publishing.schedule(
-                story,
-                user=request.user,
-                at=data["scheduled_at"],
-                expected_edit=data["loaded_edit"],
-            )
+        done = releasing.release(
+            story,
+            user=request.user,
+            expected_edit=data["loaded_edit"],
+            scheduled_at=data.get("scheduled_at"),
+            reports=data.get("reports") or (),
+            kind=data.get("kind"),
+            public_note=data.get("public_note", ""),
+            internal_reason=data.get("internal_reason", ""),
+        )
+        if done.revision is None:
             self.message_user(request, f"“{story.headline}” is scheduled.", messages.SUCCESS)
             return
-        arguments = {
-            "user": request.user,
-            "kind": data.get("kind") or None,
-            "public_note": data.get("public_note", ""),
-            "internal_reason": data.get("internal_reason", ""),
-            "expected_edit": data["loaded_edit"],
-        }
-        if data.get("reports"):
-            # Answering reader reports: the same publish, and the reports resolved with it.
-            revision = reporting.publish_from_reports(story, data["reports"], **arguments)
-        else:
-            revision = publishing.publish(story, **arguments)
+        revision = done.revision
         self.message_user(
             request,
             format_html(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -26,7 +27,15 @@ from stories.models import Picture
 from . import images
 from .images import ImageRejected
 
-__all__ = ["ImageRejected", "Thumbnail", "store_picture", "thumbnail", "url"]
+__all__ = [
+    "ImageRejected",
+    "LeadImageChoice",
+    "Thumbnail",
+    "choose_lead_image",
+    "store_picture",
+    "thumbnail",
+    "url",
+]
 
 _CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
@@ -67,6 +76,45 @@ def store_picture(file) -> Picture:
     except IntegrityError:
         # The same picture stored by someone else at the same moment: theirs is ours.
         return Picture.objects.get(sha256=sha256)
+
+
+@dataclass(frozen=True)
+class LeadImageChoice:
+    """The lead image a story's form asks for, and whether it is a new one for the story."""
+
+    picture: Picture | None
+    #: A picture stored for this form (uploaded now, or with an earlier submission the
+    #: form kept): it becomes the lead image when the story is saved.
+    pending: bool = False
+
+
+def choose_lead_image(
+    *, current: Picture | None, upload=None, kept_sha256: str = "", remove: bool = False
+) -> LeadImageChoice:
+    """Decide a story's lead image from what its form sent, in this order: a new upload
+    (checked and stored now, so that a refusal of anything else on the form does not
+    lose it: a browser cannot fill a file input again), a picture stored with an earlier
+    submission of the same form (named by its hash), none when the editor removes it, or
+    the current one.
+
+    Raises ``ValidationError`` keyed ``image_upload`` when the upload is not a picture
+    the site publishes, or the kept picture is unknown.
+    """
+    if upload:
+        try:
+            return LeadImageChoice(store_picture(upload), pending=True)
+        except ImageRejected as error:
+            raise ValidationError({"image_upload": [f"“{upload.name}”: {error}"]}) from error
+    if kept_sha256:
+        kept = Picture.objects.filter(sha256=kept_sha256).first()
+        if kept is None:
+            raise ValidationError(
+                {"image_upload": ["The picture uploaded with this form is gone: upload it again."]}
+            )
+        return LeadImageChoice(kept, pending=True)
+    if remove:
+        return LeadImageChoice(None)
+    return LeadImageChoice(current)
 
 
 def _write(name: str, data: bytes) -> None:
