@@ -54,6 +54,15 @@ def media_root(settings, tmp_path_factory):
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture(autouse=True)
+def log_signer_state(settings, tmp_path):
+    """Each test's log starts empty, and so does its signer's record (kept outside the
+    database, which pytest-django empties between tests: a shared record would refuse
+    every new log)."""
+    settings.LOG_SIGNER_STATE = tmp_path / "log-signer.json"
+    return settings.LOG_SIGNER_STATE
+
+
 @pytest.fixture
 def editor(db):
     from tests.factories import EDITOR_PERMISSIONS, UserFactory

@@ -12,6 +12,7 @@ import os
 import runpy
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from unittest import mock
 
@@ -70,6 +71,8 @@ def production(**variables) -> dict:
         "DJANGO_ALLOWED_HOSTS": HOST,
         "NEWSROOM_PUBLICATION_URL": f"https://{HOST}",
         "NEWSROOM_LOG_SIGNING_KEY": LOG_SIGNING_KEY,
+        # Named only: a test that signs gives its own (test_pages_in_production_mode).
+        "NEWSROOM_LOG_SIGNER_STATE": str(Path(tempfile.gettempdir()) / "newsroom-unused.json"),
     }
     return environment(**{**defaults, **variables})
 

@@ -20,7 +20,7 @@ from stories.content.kinds import CreditRole, RevisionKind
 from stories.media import images, pictures
 from stories.models import Picture, Revision
 from stories.reader import pages
-from stories.record.integrity import HASH_VERSION, revision_payload, verify_story
+from stories.record.integrity import HASH_VERSION, revision_content, verify_story
 from tests.adminforms import form_data
 from tests.readerpages import STORY_PAGE_QUERIES, at, make_story, publish, read, text
 from tests.tampering import sql
@@ -237,8 +237,8 @@ def test_admin_keeps_an_upload_when_alt_text_is_missing(client, editor, story):
 def test_each_version_snapshots_the_image_and_its_hash_covers_it(photographed, editor):
     revision = publish(photographed, editor, when=at(0))
     picture = photographed.picture
-    assert revision.hash_version == HASH_VERSION == 3
-    assert revision_payload(revision)["image"] == {
+    assert revision.hash_version == HASH_VERSION == 4
+    assert revision_content(revision)["image"] == {
         "sha256": picture.sha256,
         "width": 1200,
         "height": 800,
@@ -262,9 +262,9 @@ def test_pointing_a_version_at_another_picture_is_detected(photographed, editor)
 
 
 def test_older_versions_without_an_image_keep_verifying(story, editor):
-    """A version hashed with payload version 2 (before images) still checks."""
+    """A version without an image hashes ``null`` for it, and still checks."""
     revision = publish(story, editor, when=at(0))
-    assert revision_payload(revision)["image"] is None
+    assert revision_content(revision)["image"] is None
     assert verify_story(story) == []
 
 

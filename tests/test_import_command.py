@@ -211,6 +211,7 @@ def own_database(migrated_sqlite):
     }
     env = {key: value for key, value in os.environ.items() if key not in shared}
     env["DATABASE_URL"] = f"sqlite:///{migrated_sqlite}"
+    env["NEWSROOM_LOG_SIGNER_STATE"] = str(migrated_sqlite.parent / "log-signer.json")  # its own
     return env
 
 

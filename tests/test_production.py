@@ -75,6 +75,30 @@ def test_a_malformed_log_signing_key_is_refused_naming_the_variable():
     assert "NEWSROOM_LOG_SIGNING_KEY must hold 64 hexadecimal characters" in result.stderr
 
 
+def test_production_without_the_signers_record_stops_with_a_clear_error():
+    env = production()
+    del env["NEWSROOM_LOG_SIGNER_STATE"]
+    with pytest.raises(ImproperlyConfigured) as stopped:
+        evaluate_settings(env)
+    assert "NEWSROOM_LOG_SIGNER_STATE must be set when DJANGO_ENV=production" in str(stopped.value)
+    assert evaluate_settings(production())["LOG_SIGNER_TRUST_ON_FIRST_USE"] is False
+
+
+def test_the_logs_origin_comes_from_the_publication_and_refuses_spaces():
+    assert evaluate_settings(production())["LOG_ORIGIN"] == f"{HOST}/log"
+    assert evaluate_settings(production(NEWSROOM_LOG_ORIGIN="news.example/x"))["LOG_ORIGIN"] == (
+        "news.example/x"
+    )
+    with pytest.raises(ImproperlyConfigured, match="NEWSROOM_LOG_ORIGIN must have no spaces"):
+        evaluate_settings(production(NEWSROOM_LOG_ORIGIN="news example"))
+    development = evaluate_settings(environment())
+    assert development["LOG_ORIGIN"] == "localhost/log"
+    assert development["LOG_SIGNER_STATE"] == BASE_DIR / ".newsroom-log-signer.json"
+    assert development["LOG_SIGNER_TRUST_ON_FIRST_USE"] is True
+    ignored = run(["git", "check-ignore", "-q", ".newsroom-log-signer.json"], environment())
+    assert ignored.returncode == 0
+
+
 def test_development_generates_a_key_once_into_an_ignored_file_and_says_so(tmp_path, capsys):
     from newsroom.log_key import signing_key_seed
 
@@ -305,6 +329,7 @@ def test_pages_in_production_mode(tmp_path, migrated_sqlite):
     env = production(
         DATABASE_URL=f"sqlite:///{migrated_sqlite}",
         DJANGO_STATIC_ROOT=str(tmp_path / "static"),
+        NEWSROOM_LOG_SIGNER_STATE=str(tmp_path / "log-signer.json"),
     )
     output = tmp_path / "answers.json"
     result = run([sys.executable, "-c", PAGES_SCRIPT, str(output), HOST], env)
@@ -338,7 +363,13 @@ def test_pages_in_production_mode(tmp_path, migrated_sqlite):
 
     # Logs: one JSON object per line on stdout.
     records = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-    assert {"level": "INFO", "logger": "stories.publishing"}.items() <= records[0].items()
+    loggers = [record["logger"] for record in records]
+    assert loggers[:2] == ["stories.record.signer", "stories.publishing"]
+    assert (
+        records[0]["message"]
+        == "the transparency log's signer starts a record at 1 entries (a new log)"
+    )
+    assert {"level": "INFO", "logger": "stories.publishing"}.items() <= records[1].items()
     not_found = [record for record in records if record["logger"] == "django.request"]
     assert not_found[0]["message"] == "Not Found: /no-such-page/"
     assert not_found[0]["status_code"] == 404

@@ -4,12 +4,16 @@ Django finds them too), as Wagtail's ``wagtail.models`` does:
 - ``working_copy``: sections, contributors, stories and their credits, imports' sources;
 - ``versions``: published versions and legal removals' public traces;
 - ``pictures``: pictures as served, stored once under their hash;
-- ``log``: the transparency log's leaves, subtrees and signed heads;
+- ``log``: the transparency log's leaves, subtrees, signed heads and witnesses'
+  cosignatures;
 - ``reader_reports``: readers' error reports;
+- ``accounts``: the audit trail of staff accounts (logins, permissions, second factors)
+  and their open sessions;
 - ``base``: what they share (the audit trail of real changes, fixed public addresses,
   append-only rows).
 """
 
+from .accounts import AccountEvent, StaffSession
 from .base import (
     AppendOnlyModel,
     ImmutableRowError,
@@ -17,16 +21,18 @@ from .base import (
     SkipUnchangedSavesMixin,
     refuse_public_slug_change,
 )
-from .log import LogLeaf, LogNode, TreeHead
+from .log import Cosignature, LogLeaf, LogNode, TreeHead
 from .pictures import ImmutablePictureError, Picture, image_snapshot
 from .reader_reports import ErrorReport, ReportStatus
 from .versions import ContentRemoval, ImmutableRevisionError, Revision
 from .working_copy import Contributor, Credit, Section, Story, StorySource, public_story
 
 __all__ = [
+    "AccountEvent",
     "AppendOnlyModel",
     "ContentRemoval",
     "Contributor",
+    "Cosignature",
     "Credit",
     "ErrorReport",
     "ImmutablePictureError",
@@ -40,6 +46,7 @@ __all__ = [
     "Revision",
     "Section",
     "SkipUnchangedSavesMixin",
+    "StaffSession",
     "Story",
     "StorySource",
     "TreeHead",

@@ -26,3 +26,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo logins for the admin (/admin/):"))
         for username, _, _, role in DEMO_USERS:
             self.stdout.write(f"  {username} / {DEMO_PASSWORD}  ({ROLE_SUMMARIES[role]})")
+        self.stdout.write(
+            "A second factor is optional here (production requires it of editors): set one up "
+            "from the admin's user links, Two-factor authentication (/admin/second-factor/)."
+        )
