@@ -8,9 +8,10 @@ class StoriesConfig(AppConfig):
     verbose_name = "Stories"
 
     def ready(self):
-        from stories.record import append_only
+        from stories.partners import delivery
+        from stories.record import append_only, removal
 
-        from . import audit
+        from . import audit, publishing
 
         # After every migrate: the public record's tables are append-only (append_only.py).
         post_migrate.connect(
@@ -23,4 +24,13 @@ class StoriesConfig(AppConfig):
             audit.refuse_deleting_people_in_the_record,
             sender=settings.AUTH_USER_MODEL,
             dispatch_uid="stories.audit.keep_people_in_the_record",
+        )
+        # Partners' webhooks: each new version, and each legal removal, writes its
+        # messages inside the same transaction (the outbox), sent once it commits.
+        publishing.revision_recorded.connect(
+            delivery.on_revision_recorded, dispatch_uid="stories.partners.delivery.versions"
+        )
+        removal.content_removal_recorded.connect(
+            delivery.on_content_removal_recorded,
+            dispatch_uid="stories.partners.delivery.removals",
         )

@@ -6,6 +6,7 @@ Django finds them too), as Wagtail's ``wagtail.models`` does:
 - ``pictures``: pictures as served, stored once under their hash;
 - ``log``: the transparency log's leaves, subtrees and signed heads;
 - ``reader_reports``: readers' error reports;
+- ``partners``: partners' API keys, webhook endpoints and the delivery log;
 - ``base``: what they share (the audit trail of real changes, fixed public addresses,
   append-only rows).
 """
@@ -18,6 +19,7 @@ from .base import (
     refuse_public_slug_change,
 )
 from .log import LogLeaf, LogNode, TreeHead
+from .partners import PartnerKey, WebhookAttempt, WebhookEndpoint, WebhookMessage
 from .pictures import ImmutablePictureError, Picture, image_snapshot
 from .reader_reports import ErrorReport, ReportStatus
 from .versions import ContentRemoval, ImmutableRevisionError, Revision
@@ -35,6 +37,7 @@ __all__ = [
     "LinkedFromPublishedVersions",
     "LogLeaf",
     "LogNode",
+    "PartnerKey",
     "Picture",
     "ReportStatus",
     "Revision",
@@ -43,6 +46,9 @@ __all__ = [
     "Story",
     "StorySource",
     "TreeHead",
+    "WebhookAttempt",
+    "WebhookEndpoint",
+    "WebhookMessage",
     "image_snapshot",
     "public_story",
     "refuse_public_slug_change",

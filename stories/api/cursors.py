@@ -1,0 +1,73 @@
+"""Cursor pagination by a key that only grows (keyset pagination).
+
+A page is "the next ``limit`` rows after key K" in the list's order, and the cursor
+names K, not a position. Rows published while a client walks the list do not shift the
+pages it has yet to read, so it neither sees a row twice nor skips one (offsets would
+do both). Newest first (the default), what is published during the walk lies before the
+cursor and is for the next walk; oldest first, it lies ahead and is reached in this one,
+which is why a partner keeping a copy in step walks oldest first.
+
+django-ninja's own ``CursorPagination`` positions by one attribute's value plus an
+offset among equal values; the keys here are unique and already ordered (a story's
+place in the transparency log, a version's number), so a cursor is that key alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Literal
+
+Order = Literal["newest", "oldest"]
+
+
+class BadCursor(ValueError):
+    """A cursor this API did not give (answered 400, naming the parameter)."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    order: Order = "newest"
+    #: The key of the last row already given (``None``: start at the beginning).
+    position: int | None = None
+
+    @classmethod
+    def decode(cls, raw: str | None, order: Order = "newest") -> Cursor:
+        """The cursor ``raw`` (``None`` or empty: the first page in ``order``). A cursor
+        carries its own order: a walk keeps the order it started with."""
+        if not raw:
+            return cls(order=order)
+        try:
+            text = base64.urlsafe_b64decode(raw.encode("ascii") + b"=" * (-len(raw) % 4)).decode(
+                "ascii"
+            )
+            direction, _, key = text.partition(":")
+        except (UnicodeError, ValueError, binascii.Error):
+            raise BadCursor("This cursor was not given by this API.") from None
+        if direction not in ("n", "o") or not key.isdigit() or len(key) > 18:
+            raise BadCursor("This cursor was not given by this API.")
+        return cls(order="newest" if direction == "n" else "oldest", position=int(key))
+
+    def encode(self) -> str:
+        text = f"{self.order[0]}:{self.position}"
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    def page(self, rows, key: str, limit: int):
+        """The rows after this cursor, in its order: ``limit + 1`` of them at most (one
+        more than a page, to know whether another page follows)."""
+        if self.order == "newest":
+            if self.position is not None:
+                rows = rows.filter(**{f"{key}__lt": self.position})
+            rows = rows.order_by(f"-{key}")
+        else:
+            if self.position is not None:
+                rows = rows.filter(**{f"{key}__gt": self.position})
+            rows = rows.order_by(key)
+        return list(rows[: limit + 1])
+
+    def following(self, rows: list, key: str, limit: int) -> Cursor | None:
+        """The cursor of the page after ``rows`` (from ``page``), or ``None`` at the end."""
+        if len(rows) <= limit:
+            return None
+        return Cursor(order=self.order, position=rows[limit - 1][key])
