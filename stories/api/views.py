@@ -10,17 +10,19 @@ a key, for a draft.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
 from django.http import Http404
+from django.shortcuts import redirect
 from ninja import NinjaAPI, Path, Query
 from ninja.errors import HttpError, ValidationError
 
 from stories.content.kinds import RevisionKind
 
-from . import access, caching, data, ninjs, schemas
+from . import access, caching, cursors, data, ninjs, schemas
 from .cursors import BadCursor, Cursor
 from .problems import PROBLEM, problem
 
@@ -35,7 +37,7 @@ Slug = Annotated[str, Path(pattern=SLUG, max_length=220)]
 Number = Annotated[int, Path(ge=1, le=MAX_NUMBER)]
 Kind = Literal[tuple(RevisionKind.values)]
 CursorParam = Annotated[
-    str | None, Query(max_length=40, description="A previous page's next_cursor.")
+    str | None, Query(pattern=cursors.PATTERN, description="A previous page's next_cursor.")
 ]
 OrderParam = Annotated[
     Literal["newest", "oldest"],
@@ -121,6 +123,19 @@ def http_error(request, error: HttpError):
 
 # -- stories ----------------------------------------------------------------------------------
 
+#: RFC 3339's date-time: a date, "T", a time and an offset (Z or ±hh:mm).
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def rfc3339(value: str) -> datetime | None:
+    """``value`` as an aware time, or ``None`` unless it is an RFC 3339 date-time."""
+    if not RFC3339.match(value):
+        return None
+    try:
+        return datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
 
 def _page_links(request, cursor: Cursor | None) -> dict:
     if cursor is None:
@@ -144,13 +159,27 @@ def list_stories(
     contributor: Annotated[str | None, Query(pattern=SLUG, max_length=220)] = None,
     kind: Annotated[Kind | None, Query(description="The kind of the latest version.")] = None,
     modified_since: Annotated[
-        datetime | None,
-        Query(description="Latest version published at or after this time (ISO 8601)."),
+        str | None,
+        Query(
+            description="Latest version published at or after this time (RFC 3339, with "
+            "its offset: 2025-03-04T14:30:00Z).",
+            format="date-time",
+        ),
     ] = None,
 ):
     """Every published story (withdrawn ones too, without their text), by last change,
     a page at a time."""
     walk = Cursor.decode(cursor, order)
+    since = None
+    if modified_since:  # an empty value is no filter, as for the other parameters
+        since = rfc3339(modified_since)
+        if since is None:
+            return problem(
+                request,
+                400,
+                "modified_since: not a time with its offset, e.g. 2025-03-04T14:30:00Z.",
+                errors=[{"parameter": "modified_since", "problem": "not an RFC 3339 date-time"}],
+            )
 
     def build():
         items, following = data.story_list(
@@ -159,7 +188,7 @@ def list_stories(
             section=section,
             contributor=contributor,
             kind=kind,
-            modified_since=modified_since,
+            modified_since=since,
         )
         body = schemas.StoryList(items=items, **_page_links(request, following))
         keys = caching.subjects(
@@ -271,14 +300,17 @@ def version_ninjs(request, story_id: UUID, number: Number):
 
 @api.get(
     "/stories/{story_id}/compare/{old}/{new}",
-    response=answers(schemas.Comparison),
+    response={**answers(schemas.Comparison), 301: None},
     url_name="compare",
     tags=["versions"],
 )
 def compare(request, story_id: UUID, old: Number, new: Number):
-    """What changed between two versions, field by field (the body by paragraph)."""
-    if old >= new:
-        return problem(request, 400, "old must be a smaller version number than new.")
+    """What changed between two versions, field by field (the body by paragraph).
+    Versions are compared oldest first: the other order redirects there."""
+    if old > new:
+        return redirect("api:compare", story_id=story_id, old=new, new=old, permanent=True)
+    if old == new:
+        raise Http404(f"Version {old} compared with itself has no differences.")
 
     def build():
         return data.comparison(story_id, old, new).model_dump_json().encode(), None
