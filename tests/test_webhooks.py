@@ -467,6 +467,23 @@ def test_redeliver_sends_the_same_message_again(
     assert WebhookAttempt.objects.filter(message=message).count() == 2
 
 
+def test_deliver_webhooks_sends_what_is_overdue(
+    editor, receiver, endpoint, django_capture_on_commit_callbacks
+):
+    receiver.answers = [(502, {})]
+    with django_capture_on_commit_callbacks(execute=True):
+        publishing.publish(draft(), user=editor)
+    out = StringIO()
+    call_command("deliver_webhooks", stdout=out)
+    assert out.getvalue().strip() == "0 webhook message(s) sent for delivery."  # not due yet
+
+    WebhookMessage.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("deliver_webhooks", stdout=out)
+    assert "1 webhook message(s) sent for delivery." in out.getvalue()
+    assert WebhookMessage.objects.get().status == "delivered"
+
+
 # -- signatures and secrets --------------------------------------------------------------------
 
 

@@ -39,13 +39,18 @@ def key_errors(name: str, contact: str) -> dict[str, str]:
     return errors
 
 
-def create_key(*, name: str, contact: str, user=None) -> tuple[PartnerKey, str]:
+def create_key(
+    *, name: str, contact: str, user=None, raw: str | None = None
+) -> tuple[PartnerKey, str]:
     """A new key for ``name``: the row, and the key itself, which is never stored and
-    cannot be shown again."""
+    cannot be shown again. ``raw`` gives the key (the demo's known one); by default it
+    is random."""
     errors = key_errors(name, contact)
+    if raw is not None and not raw.startswith(PREFIX):
+        errors["key"] = f"A key starts with {PREFIX}."
     if errors:
         raise ValidationError(errors)
-    raw = PREFIX + secrets.token_urlsafe(32)
+    raw = raw or PREFIX + secrets.token_urlsafe(32)
     key = PartnerKey(
         name=name.strip(),
         contact=contact.strip(),
