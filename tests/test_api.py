@@ -106,6 +106,9 @@ def test_every_version_stays_readable_by_number(client, editor):
     assert first["body"] == story.revisions.get(number=1).body
     assert [item["number"] for item in listing["items"]] == [2, 1]
     assert listing["items"][0]["api_url"].endswith("/versions/2")
+    assert listing["url"] == f"{SITE}/stories/{story.slug}/history/"
+    assert listing["items"][0]["story_url"] == f"{SITE}/stories/{story.slug}/"
+    assert listing["items"][0]["record_url"] == f"{SITE}/stories/{story.slug}/record.json"
     get_json(client, api("version", story_id=story.public_id, number=3), status=404)
 
 
@@ -471,3 +474,19 @@ def test_answers_need_a_bounded_number_of_queries(client, editor, django_assert_
         corrected_story(editor, when=at(hour * 3))
     with django_assert_max_num_queries(4):
         assert len(json.loads(client.get(api("stories") + "?limit=50").content)["items"]) == 6
+
+
+def test_head_is_answered_as_get_and_other_methods_with_a_problem(client, editor):
+    story = corrected_story(editor)
+    url = api("story", story_id=story.public_id)
+    get = client.get(url)
+
+    head = client.head(url)
+    post = client.post(url, data={})
+
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head["ETag"] == get["ETag"]
+    assert post.status_code == 405
+    assert post["Content-Type"] == "application/problem+json"
+    assert post["Allow"] == "GET, HEAD"

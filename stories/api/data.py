@@ -243,8 +243,10 @@ def version_summary(row, story_id, slug: str, *, text: bool) -> schemas.VersionS
         url=absolute(reverse("reader:revision", kwargs={"slug": slug, "number": number}))
         if text
         else None,
+        story_url=story_url(slug),
         api_url=version_api_url(story_id, number),
         ninjs_url=ninjs_url(story_id, number),
+        record_url=record_url(slug, number),
     )
 
 
@@ -312,6 +314,8 @@ def version_row(story_id: UUID, number: int) -> dict:
 
 
 def versions(story_id: UUID, *, cursor: Cursor, limit: int):
+    """A page of the story's versions, the cursor of the next, and its public history's
+    address."""
     latest = story_row(story_id, "story__slug", "story__status", "number")
     rows = cursor.page(
         _versions_of(story_id).values(
@@ -321,10 +325,10 @@ def versions(story_id: UUID, *, cursor: Cursor, limit: int):
         limit,
     )
     text = serves_text(latest["story__status"])
-    items = [
-        version_summary(row, story_id, latest["story__slug"], text=text) for row in rows[:limit]
-    ]
-    return items, cursor.following(rows, "number", limit)
+    slug = latest["story__slug"]
+    items = [version_summary(row, story_id, slug, text=text) for row in rows[:limit]]
+    history = absolute(reverse("reader:history", kwargs={"slug": slug}))
+    return items, cursor.following(rows, "number", limit), history
 
 
 def comparison(story_id: UUID, old: int, new: int) -> schemas.Comparison:

@@ -94,8 +94,13 @@ class VersionSummary(Schema):
     url: str | None = Field(
         description="The version as readers saw it (null once the story is withdrawn)."
     )
+    story_url: str = Field(description="The story's canonical page.")
     api_url: str
     ninjs_url: str
+    record_url: str = Field(
+        description="The page of the story's record.json with this version's payload and "
+        "inclusion proof."
+    )
 
 
 class Version(VersionSummary):
@@ -153,6 +158,7 @@ class StoryList(Schema):
 
 class VersionList(Schema):
     story: UUID
+    url: str = Field(description="The story's public history.")
     items: list[VersionSummary]
     next: str | None
     next_cursor: str | None

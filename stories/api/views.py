@@ -259,8 +259,13 @@ def versions(
     walk = Cursor.decode(cursor, order)
 
     def build():
-        items, following = data.versions(story_id, cursor=walk, limit=limit)
-        body = schemas.VersionList(story=story_id, items=items, **_page_links(request, following))
+        items, following, history = data.versions(story_id, cursor=walk, limit=limit)
+        body = schemas.VersionList(
+            story=story_id,
+            url=history,
+            items=items,
+            **_page_links(request, following),
+        )
         return body.model_dump_json().encode(), None
 
     return _story_answer(request, story_id, build)
