@@ -490,3 +490,14 @@ def test_head_is_answered_as_get_and_other_methods_with_a_problem(client, editor
     assert post.status_code == 405
     assert post["Content-Type"] == "application/problem+json"
     assert post["Allow"] == "GET, HEAD"
+
+
+def test_a_cursor_past_any_number_the_database_holds_is_answered(client, editor):
+    story = corrected_story(editor)
+    versions = api("versions", story_id=story.public_id)
+
+    _, newest = get_json(client, versions + "?cursor=n999999999999999999")
+    _, oldest = get_json(client, versions + "?cursor=o999999999999999999")
+
+    assert [item["number"] for item in newest["items"]] == [2, 1]
+    assert oldest["items"] == [] and oldest["next"] is None

@@ -48,16 +48,22 @@ class Cursor:
     def encode(self) -> str:
         return f"{self.order[0]}{self.position}"
 
-    def page(self, rows, key: str, limit: int):
+    def page(self, rows, key: str, limit: int, *, largest: int = 2**63 - 1):
         """The rows after this cursor, in its order: ``limit + 1`` of them at most (one
-        more than a page, to know whether another page follows)."""
+        more than a page, to know whether another page follows). ``largest`` is the
+        largest value the key's column holds: the database is never asked to compare
+        with a number it cannot hold (every row is before such a position)."""
+        position = self.position
+        beyond = position is not None and position > largest
         if self.order == "newest":
-            if self.position is not None:
-                rows = rows.filter(**{f"{key}__lt": self.position})
+            if position is not None and not beyond:
+                rows = rows.filter(**{f"{key}__lt": position})
             rows = rows.order_by(f"-{key}")
         else:
-            if self.position is not None:
-                rows = rows.filter(**{f"{key}__gt": self.position})
+            if beyond:
+                return []
+            if position is not None:
+                rows = rows.filter(**{f"{key}__gt": position})
             rows = rows.order_by(key)
         return list(rows[: limit + 1])
 

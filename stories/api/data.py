@@ -35,6 +35,8 @@ from .cursors import Cursor
 #: Versions per page of a story's record.json (``stories.reader.record.RECORD_PER_PAGE``:
 #: the record's pages are numbered by it, and its address is public).
 RECORD_PER_PAGE = 50
+#: The largest version number the database holds (a positive 32-bit integer column).
+LARGEST_NUMBER = 2**31 - 1
 #: The kinds the corrections list holds (as the reader's corrections page).
 CORRECTION_KINDS = (RevisionKind.CORRECTION, RevisionKind.CLARIFICATION)
 
@@ -323,6 +325,7 @@ def versions(story_id: UUID, *, cursor: Cursor, limit: int):
         ),
         "number",
         limit,
+        largest=LARGEST_NUMBER,
     )
     text = serves_text(latest["story__status"])
     slug = latest["story__slug"]
