@@ -5,10 +5,10 @@ Built here from the domain rather than from the reader's page objects: the reade
 the API are sibling rooms (import-linter's contract keeps them apart), and what each
 needs differs (the reader's pages carry safe HTML for templates; the API carries plain
 values and absolute addresses). What both must agree on lives inward and is used by
-both: which stories and versions are public (``Story.objects.public()``,
-``public_story``), the version snapshot and its comparison (``stories.content.diffing``),
-the picture files (``stories.media.pictures``) and the hash payload
-(``stories.record.integrity``).
+both: the live versions (``Revision.objects.live()``) and the stories with a public
+record (a ``latest_revision``: published once, withdrawn or not), the version snapshot
+and its comparison (``stories.content.diffing``), and the picture files
+(``stories.media.pictures``).
 
 The rule for withdrawn text is ``serves_text``: a withdrawn story's versions keep their
 headline, kind, note, time and hash (the record the withdrawal promised), not their text.
