@@ -8,7 +8,8 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 # The demo runs without DEBUG, so readers meet the site's own 404 and 500 pages, as in
 # production; static files come from the source folders (WhiteNoise, settings.py).
-DEMO_ENV := NEWSROOM_DEMO=1
+# Webhooks may reach a receiver on this machine (docs/partners.md), as in development.
+DEMO_ENV := NEWSROOM_DEMO=1 NEWSROOM_WEBHOOKS_ALLOW_PRIVATE=1
 
 .PHONY: install run serve worker test e2e lint format bench clean
 
@@ -23,7 +24,7 @@ install: $(STAMP)
 
 run: install
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
-	$(DEMO_ENV) $(BIN)/python manage.py load_demo
+	$(DEMO_ENV) $(BIN)/python manage.py load_demo --site http://127.0.0.1:$(PORT)
 	@echo "Serving the demo on http://127.0.0.1:$(PORT)/ (admin: http://127.0.0.1:$(PORT)/admin/)"
 	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
@@ -40,7 +41,8 @@ serve: install
 	exec env $(SERVE_ENV) PORT=$(PORT) $(BIN)/gunicorn newsroom.wsgi --config newsroom/gunicorn.conf.py
 
 # Production's background worker (django-tasks' database backend): sends the emails to
-# readers that publishing enqueues. Run it beside `make serve`, one or more per site.
+# readers and the partners' webhooks that publishing enqueues. Run it beside `make
+# serve`, one or more per site.
 worker: install
 	@test -n "$$DATABASE_URL" || { echo "make worker needs DATABASE_URL, as make serve does (see docs/operations.md)" >&2; exit 2; }
 	exec env $(SERVE_ENV) $(BIN)/python manage.py db_worker --queue-name '*'

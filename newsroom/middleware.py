@@ -3,10 +3,12 @@
 ``RejectNulCharactersMiddleware``: PostgreSQL rejects NUL in text, so a crafted cookie,
 query string or form field would otherwise surface as a database error (a 500) wherever
 Django passes the value on unchecked: the session lookup, admin list filters. No browser
-sends NUL; a 400 says so.
+sends NUL; a 400 says so (as an RFC 9457 problem on the API, whose errors all are).
 """
 
 from django.http import HttpResponseBadRequest
+
+from stories.api.problems import problem
 
 
 class HeadWithoutBodyMiddleware:
@@ -54,6 +56,8 @@ class RejectNulCharactersMiddleware:
             or any(NUL in key or NUL in value for key, value in request.COOKIES.items())
             or (request.method == "POST" and _has_nul(request.POST))
         ):
+            if request.path.startswith("/api/"):
+                return problem(request, 400, "The request contains a NUL character.")
             return HttpResponseBadRequest(
                 "The request contains a NUL character, which no page accepts.",
                 content_type="text/plain; charset=utf-8",

@@ -18,10 +18,16 @@ from django.urls import reverse
 class ContentSecurityPolicyMiddleware(CSPMiddleware):
     def get_policy_parts(self, request, response, report_only=False):
         parts = super().get_policy_parts(request, response, report_only=report_only)
-        if not report_only and parts.config is None and is_admin(request):
+        if not report_only and parts.config is None and (is_admin(request) or is_api_docs(request)):
             parts.config = settings.ADMIN_CONTENT_SECURITY_POLICY["DIRECTIVES"]
         return parts
 
 
 def is_admin(request) -> bool:
     return request.path_info.startswith(reverse("admin:index"))
+
+
+def is_api_docs(request) -> bool:
+    """The API's docs page runs django-ninja's Swagger UI from the site's static files,
+    and reads the schema from the site: the admin's policy fits it."""
+    return request.path_info == reverse("api:openapi-view")

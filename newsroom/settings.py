@@ -76,8 +76,11 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "csp",
     "health_check",
+    # django-ninja: the read API's docs page from its own static files (no CDN).
+    "ninja",
     "stories",
     "stories.reader",
+    "stories.api",
 ]
 
 MIDDLEWARE = [
@@ -393,6 +396,27 @@ if TASKS_BACKEND not in TASK_BACKENDS:
         f"NEWSROOM_TASKS_BACKEND must be database or immediate, not {TASKS_BACKEND!r}."
     )
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
+# The read API (stories/api/, docs/partners.md): requests per client and minute, for
+# anonymous clients (by address) and for partners' keys (by key); django-ratelimit's syntax.
+API_ANON_RATE = env.str("NEWSROOM_API_ANON_RATE", default="60/m")
+API_PARTNER_RATE = env.str("NEWSROOM_API_PARTNER_RATE", default="1200/m")
+
+# Webhooks (stories/partners/, docs/partners.md). Deliveries go to public addresses only:
+# NEWSROOM_WEBHOOKS_ALLOW_PRIVATE lets them reach loopback and private networks, for
+# development and tests; production refuses to start with it.
+WEBHOOKS_ALLOW_PRIVATE = env.bool("NEWSROOM_WEBHOOKS_ALLOW_PRIVATE", default=False)
+if PRODUCTION and WEBHOOKS_ALLOW_PRIVATE:
+    raise ImproperlyConfigured(
+        "NEWSROOM_WEBHOOKS_ALLOW_PRIVATE must not be set when DJANGO_ENV=production: webhook "
+        "deliveries would reach the site's own private network (server-side request forgery)."
+    )
+#: Seconds a delivery waits to connect, and then for the answer.
+WEBHOOK_TIMEOUT = env.float("NEWSROOM_WEBHOOK_TIMEOUT", default=10.0)
+#: Hours the previous signing secret keeps signing after a rotation.
+WEBHOOK_SECRET_OVERLAP_HOURS = env.int("NEWSROOM_WEBHOOK_SECRET_OVERLAP_HOURS", default=24)
+#: Days an endpoint may fail every delivery before it is disabled and its contact told.
+WEBHOOK_DISABLE_AFTER_DAYS = env.float("NEWSROOM_WEBHOOK_DISABLE_AFTER_DAYS", default=3.0)
+
 # The transparency log (docs/transparency.md): the Ed25519 key that signs its tree heads,
 # as the 32-byte seed in hex. Required in production; generated into a git-ignored file
 # on a laptop.

@@ -8,6 +8,7 @@ from django.views.static import serve
 from health_check.views import HealthCheckView
 
 from newsroom.health import ReadinessView
+from stories.api import urls as api_urls
 from stories.reader import views as reader_views
 
 #: Readiness: each database and the cache, each with its own status (django-health-check;
@@ -27,6 +28,8 @@ urlpatterns = [
     path("sitemap.xml", reader_views.sitemap, name="sitemap"),
     path("sitemap-news.xml", reader_views.news_sitemap, name="sitemap-news"),
     path("robots.txt", reader_views.robots_txt, name="robots"),
+    # The read API for partners and apps (docs/partners.md), with its OpenAPI schema.
+    path("api/v1/", api_urls.urls),
     path("", include("stories.reader.urls")),
 ]
 

@@ -10,9 +10,10 @@ class StoriesConfig(AppConfig):
 
     def ready(self):
         import newsroom.checks  # noqa: F401  (registers the project's system checks)
-        from stories.record import append_only, signer
+        from stories.partners import delivery
+        from stories.record import append_only, removal, signer
 
-        from . import accounts, audit
+        from . import accounts, audit, publishing
 
         # After every migrate: the public record's tables are append-only (append_only.py).
         post_migrate.connect(
@@ -32,4 +33,13 @@ class StoriesConfig(AppConfig):
         # are over (stories/record/signer.py).
         request_finished.connect(
             signer.announce_pending, dispatch_uid="stories.record.signer.announce"
+        )
+        # Partners' webhooks: each new version, and each legal removal, writes its
+        # messages inside the same transaction (the outbox), sent once it commits.
+        publishing.revision_recorded.connect(
+            delivery.on_revision_recorded, dispatch_uid="stories.partners.delivery.versions"
+        )
+        removal.content_removal_recorded.connect(
+            delivery.on_content_removal_recorded,
+            dispatch_uid="stories.partners.delivery.removals",
         )

@@ -34,6 +34,9 @@ logger = logging.getLogger(__name__)
 
 #: Sent after the transaction that wrote a revision commits (``story``, ``revision``).
 revision_published = Signal()
+#: Sent inside that transaction (``story``, ``revision``): what a receiver writes commits
+#: with the revision or not at all (the webhooks' outbox, ``stories.partners.delivery``).
+revision_recorded = Signal()
 
 #: The ``Revision`` fields that hold published content (the rest is metadata).
 CONTENT_FIELDS = (
@@ -228,6 +231,7 @@ def _write_revision(
     story._history_user = user
     story._change_reason = revision._change_reason
     story.save()
+    revision_recorded.send(sender=Story, story=story, revision=revision)
     transaction.on_commit(
         lambda: revision_published.send(sender=Story, story=story, revision=revision)
     )

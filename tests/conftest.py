@@ -31,12 +31,13 @@ if os.environ.get("CI"):
 
 @pytest.fixture(autouse=True)
 def fresh_reader_cache():
-    """Every test starts with no cached reader pages.
+    """Every test starts with no cached reader pages (nor API answers).
 
     Each test's database starts afresh (and reuses ids) while the cache outlives it, so
     a page cached by one test must not answer in the next. Bumping the reader's cache
     epoch does that without ``cache.clear()``, which on Redis would flush the database.
     """
+    from stories.api import caching as api_caching
     from stories.reader import caching
 
     # A worker that once found the cache failing (a test of that, or a slow moment)
@@ -44,6 +45,7 @@ def fresh_reader_cache():
     caching.health.paused_until = 0.0
     caching.health.missed_invalidations = False
     caching.invalidate_all()
+    api_caching.invalidate_all()
 
 
 @pytest.fixture(autouse=True)

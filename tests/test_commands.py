@@ -66,6 +66,27 @@ def test_load_demo_publishes_through_the_service_and_is_idempotent(db, settings)
     assert Story.objects.count() == 3
 
 
+def test_the_demo_has_a_partner_key_and_says_how_to_call_the_api(db, settings, client):
+    import json
+
+    from stories.management.demo import DEMO_API_KEY
+    from stories.partners import keys
+
+    settings.DEMO_MODE = True
+    out, _ = run("load_demo", "--site", "http://127.0.0.1:8123")
+    assert keys.authenticate(DEMO_API_KEY) is not None
+    assert "curl http://127.0.0.1:8123/api/v1/stories" in out
+    story = Story.objects.order_by("pk").first()
+    call = f"curl -H 'Authorization: Bearer {DEMO_API_KEY}' http://127.0.0.1:8123/api/v1/stories/{story.public_id}/ninjs"
+    assert call in out
+    answer = client.get(
+        f"/api/v1/stories/{story.public_id}/ninjs", HTTP_AUTHORIZATION=f"Bearer {DEMO_API_KEY}"
+    )
+    assert json.loads(answer.content)["uri"] == f"urn:uuid:{story.public_id}"
+    out, _ = run("load_demo")  # again: the same key, still known
+    assert keys.authenticate(DEMO_API_KEY) is not None
+
+
 def test_demo_users_have_their_roles(db, settings):
     from django.contrib.auth import get_user_model
 

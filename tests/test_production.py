@@ -53,6 +53,13 @@ def test_production_with_an_empty_secret_key_stops_too():
     assert "DJANGO_SECRET_KEY must be set" in str(stopped.value)
 
 
+def test_production_refuses_webhooks_to_private_addresses():
+    """Deliveries to loopback and private networks are for development and tests only."""
+    with pytest.raises(ImproperlyConfigured, match="NEWSROOM_WEBHOOKS_ALLOW_PRIVATE"):
+        evaluate_settings(production(NEWSROOM_WEBHOOKS_ALLOW_PRIVATE="1"))
+    assert settings_in(production(), "WEBHOOKS_ALLOW_PRIVATE") == {"WEBHOOKS_ALLOW_PRIVATE": False}
+
+
 def test_production_without_allowed_hosts_stops_with_a_clear_error():
     env = production()
     del env["DJANGO_ALLOWED_HOSTS"]

@@ -266,6 +266,6 @@ def test_invalidate_reader_cache_command_makes_cached_pages_stale(client, editor
 
     out = StringIO()
     call_command("invalidate_reader_cache", stdout=out)
-    assert out.getvalue().strip() == "Reader pages will be rendered afresh."
+    assert out.getvalue().strip() == "Reader pages and API answers will be rendered afresh."
 
     assert client.get(url)["X-Reader-Cache"] == "miss"

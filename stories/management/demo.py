@@ -20,11 +20,14 @@ from PIL import Image, ImageDraw
 
 from stories import editing, publishing, reporting
 from stories.media import pictures
-from stories.models import Contributor, Section, Story
+from stories.models import Contributor, PartnerKey, Section, Story
+from stories.partners import keys
 from stories.roles import EDITOR, REPORTER, sync_roles
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
 DEMO_PASSWORD = "newsroom-demo"
+#: The demo partner's API key: known, like the demo password, and only ever made in demo mode.
+DEMO_API_KEY = "nrk_newsroom-demo-partner-key"
 DEMO_USERS = [
     ("editor", "Elena", "Marsh", EDITOR),
     ("reporter", "Rui", "Santos", REPORTER),
@@ -120,9 +123,19 @@ def _apply(story: Story, change: dict):
     story.body = "\n\n".join(paragraphs)
 
 
+def ensure_demo_key() -> PartnerKey:
+    """The demo partner's API key (``DEMO_API_KEY``)."""
+    found = PartnerKey.objects.filter(key_hash=keys.key_hash(DEMO_API_KEY)).first()
+    if found is not None:
+        return found
+    key, _ = keys.create_key(name="Demo partner app", contact="partner@localhost", raw=DEMO_API_KEY)
+    return key
+
+
 @transaction.atomic
 def load_demo(path: Path = DEMO_FILE) -> list[Story]:
     """Create the demo newsroom unless it already has stories; returns the stories created."""
+    ensure_demo_key()
     if Story.objects.exists():
         return []
     data = json.loads(path.read_text(encoding="utf-8"))

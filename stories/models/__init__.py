@@ -9,6 +9,7 @@ Django finds them too), as Wagtail's ``wagtail.models`` does:
 - ``reader_reports``: readers' error reports;
 - ``accounts``: the audit trail of staff accounts (logins, permissions, second factors)
   and their open sessions;
+- ``partners``: partners' API keys, webhook endpoints and the delivery log;
 - ``base``: what they share (the audit trail of real changes, fixed public addresses,
   append-only rows).
 """
@@ -22,6 +23,7 @@ from .base import (
     refuse_public_slug_change,
 )
 from .log import Cosignature, LogLeaf, LogNode, TreeHead
+from .partners import PartnerKey, WebhookAttempt, WebhookEndpoint, WebhookMessage
 from .pictures import ImmutablePictureError, Picture, image_snapshot
 from .reader_reports import ErrorReport, ReportStatus
 from .versions import ContentRemoval, ImmutableRevisionError, Revision
@@ -41,6 +43,7 @@ __all__ = [
     "LinkedFromPublishedVersions",
     "LogLeaf",
     "LogNode",
+    "PartnerKey",
     "Picture",
     "ReportStatus",
     "Revision",
@@ -50,6 +53,9 @@ __all__ = [
     "Story",
     "StorySource",
     "TreeHead",
+    "WebhookAttempt",
+    "WebhookEndpoint",
+    "WebhookMessage",
     "image_snapshot",
     "public_story",
     "refuse_public_slug_change",

@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 
 #: Sent after the removal commits (``story``, ``numbers``): cached pages must forget it.
 content_removed = Signal()
+#: Sent inside the removal's transaction (``story``, ``revisions``, ``public_note``): what a
+#: receiver writes commits with the removal or not at all (the webhooks' outbox).
+content_removal_recorded = Signal()
 
 #: The fields blanked: everything readers read of the version but its section.
 REMOVED_FIELDS = {
@@ -89,6 +92,9 @@ def remove_content(
             for revision in revisions
         )
         removed = sorted(revision.number for revision in revisions)
+        content_removal_recorded.send(
+            sender=Story, story=locked, revisions=revisions, public_note=public_note.strip()
+        )
         logger.warning(
             "content of %s version(s) %s removed by %s: %s",
             locked.slug,

@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from stories.management.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+from stories.management.demo import DEMO_API_KEY, DEMO_PASSWORD, DEMO_USERS, load_demo
+from stories.models import Story
 from stories.roles import EDITOR, REPORTER
 
 ROLE_SUMMARIES = {
@@ -13,7 +14,14 @@ ROLE_SUMMARIES = {
 class Command(BaseCommand):
     help = "Load the demo newsroom (make run). Only in demo mode: it creates logins with a known password."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--site",
+            default="http://127.0.0.1:8000",
+            help="The demo's address, for the examples printed (make run passes its PORT).",
+        )
+
+    def handle(self, *args, site, **options):
         if not settings.DEMO_MODE:
             raise CommandError(
                 "load_demo creates logins with a known password; it runs only with NEWSROOM_DEMO=1."
@@ -29,4 +37,24 @@ class Command(BaseCommand):
         self.stdout.write(
             "A second factor is optional here (production requires it of editors): set one up "
             "from the admin's user links, Two-factor authentication (/admin/second-factor/)."
+        )
+        self.api_examples(site.rstrip("/"))
+
+    def api_examples(self, site: str):
+        """How to call the read API, with the demo partner's key (docs/partners.md)."""
+        story = Story.objects.filter(latest_revision__isnull=False).order_by("pk").first()
+        self.stdout.write(self.style.SUCCESS("The read API for partners (docs/partners.md):"))
+        self.stdout.write(f"  docs and schema: {site}/api/v1/docs  {site}/api/v1/openapi.json")
+        self.stdout.write(f"  curl {site}/api/v1/stories")
+        if story is not None:
+            self.stdout.write(
+                f"  curl -H 'Authorization: Bearer {DEMO_API_KEY}' "
+                f"{site}/api/v1/stories/{story.public_id}/ninjs"
+            )
+        self.stdout.write(
+            f"  demo partner key: {DEMO_API_KEY} (a higher rate limit; the admin makes real ones)"
+        )
+        self.stdout.write(
+            "  webhooks to a receiver on this machine (the one in docs/partners.md listens on "
+            "8500): .venv/bin/python manage.py webhook_endpoint add http://127.0.0.1:8500/hooks"
         )
