@@ -64,12 +64,6 @@ def page_timeout() -> int:
     return getattr(settings, "READER_CACHE_TIMEOUT", 60 * 60)
 
 
-def reader_max_age() -> int:
-    """``Cache-Control: max-age`` for browsers and the CDN in front of the site: short,
-    since a CDN is not told about publishes; with the ETag it revalidates cheaply."""
-    return getattr(settings, "READER_MAX_AGE", 60)
-
-
 def story_generation_key(slug: str) -> str:
     """Keyed by slug, which a request knows before any query (a published slug is fixed)."""
     return f"reader:generation:story:{slug}"
@@ -243,12 +237,6 @@ def on_public_profile_changed(sender, instance, fields, **kwargs):
 # -- headers -----------------------------------------------------------------------------
 
 
-def public_cache_headers(response):
-    """Let browsers and a CDN keep a reader page for a short while."""
-    patch_cache_control(response, public=True, max_age=reader_max_age())
-    return response
-
-
 def private_no_store(response):
     """For pages that must never be kept anywhere (previews)."""
     patch_cache_control(response, private=True, no_store=True, no_cache=True, max_age=0)
@@ -289,7 +277,10 @@ def story_page(slug: str, *parts) -> PageKey:
 
 
 #: Headers kept with a cached page: what the answer needs, nothing about one client.
-_STORED_HEADERS = {"content-type", "etag", "last-modified", "content-language", "x-robots-tag"}
+_STORED_HEADERS = {
+    "content-type", "etag", "last-modified", "content-language", "x-robots-tag",
+    "xkey", "surrogate-key",
+}  # fmt: skip
 
 
 def cached_page(page_key):

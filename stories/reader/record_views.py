@@ -10,14 +10,16 @@ from functools import wraps
 from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.http import require_safe
 
+from stories.edge import keys as edge_keys
 from stories.record import signing
 
 from . import caching, record
-from .views import page_number, public
+from .views import fixed_keys, page_number, public, story_keys, tagged
 
 
-def json_view(key_parts):
-    """A JSON view of the record: cached under ``key_parts``, public, CORS-open."""
+def json_view(key_parts, keys):
+    """A JSON view of the record: cached under ``key_parts``, public with the surrogate
+    keys ``keys`` (``views.tagged``), CORS-open."""
 
     def decorator(view):
         @wraps(view)
@@ -29,7 +31,7 @@ def json_view(key_parts):
             response["Access-Control-Allow-Origin"] = "*"
             return response
 
-        return require_safe(public(caching.cached_page(key_parts)(answer)))
+        return require_safe(public(caching.cached_page(key_parts)(tagged(keys)(answer))))
 
     return decorator
 
@@ -48,17 +50,17 @@ def _immutable_key(request, **kwargs):
     return caching.site_page(request.path)
 
 
-@json_view(_site_key)
+@json_view(_site_key, fixed_keys(edge_keys.LOG))
 def tree_head(request):
     return record.tree_head()
 
 
-@json_view(_immutable_key)
+@json_view(_immutable_key, fixed_keys())  # never changes: purged with the whole site only
 def consistency(request, first, second):
     return record.consistency(first, second)
 
 
-@json_view(_site_key)
+@json_view(_site_key, fixed_keys(edge_keys.LOG))
 def entries(request):
     raw = request.GET.get("start", "0")
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
@@ -66,7 +68,9 @@ def entries(request):
     return record.entries(int(raw))
 
 
-@json_view(_story_key)
+# A story's record holds its versions' proofs against the tree head of when it was
+# rendered: they stay valid as the log grows, so only the story's own changes purge it.
+@json_view(_story_key, story_keys)
 def story_record(request, slug):
     return record.story_record(slug, page_number(request))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 from django.db.models import OuterRef, Subquery
 
@@ -23,6 +24,8 @@ class StoryState:
     modified_at: datetime | None
     #: The last legal removal of a version's content: pages kept before it are stale.
     removed_at: datetime | None = None
+    #: The story's permanent id: its pages' surrogate key at the edge.
+    public_id: UUID | None = None
 
     @property
     def has_published_version(self) -> bool:
@@ -51,6 +54,7 @@ def story_state(slug: str) -> StoryState | None:
         .annotate(removed_at=Subquery(last_removal))
         .values(
             "pk",
+            "public_id",
             "status",
             "latest_revision_id",
             "latest_revision__number",
@@ -70,4 +74,5 @@ def story_state(slug: str) -> StoryState | None:
         content_hash=row["latest_revision__content_hash"] or "",
         modified_at=row["latest_revision__published_at"],
         removed_at=row["removed_at"],
+        public_id=row["public_id"],
     )
