@@ -65,17 +65,21 @@ def _on_corrections(story: Story) -> bool:
 
 
 def _menu_changed(revision: Revision, previous: dict | None) -> bool:
-    """Whether the menu of sections (each section name of a live version) gained or lost
-    an entry: this version's appears with this story only, or the one before's is gone."""
-    live = Revision.objects.live()
+    """Whether the menu of sections (the section names of live versions) gained or lost
+    an entry: the story's entry moved, and its new one is shown for it alone, or no live
+    version shows its old one any more."""
+    before = (previous["section_slug"], previous["section_name"]) if previous else None
+    after = None
     if revision.kind != RevisionKind.WITHDRAWAL:
-        others = live.filter(
-            section_slug=revision.section_slug, section_name=revision.section_name
-        ).exclude(story_id=revision.story_id)
-        if not others.exists():
-            return True
-    if previous is None:
+        after = (revision.section_slug, revision.section_name)
+    if before == after:
         return False
-    return not live.filter(
-        section_slug=previous["section_slug"], section_name=previous["section_name"]
-    ).exists()
+    live = Revision.objects.live()
+    if after and not _showing(live.exclude(story_id=revision.story_id), after).exists():
+        return True
+    return bool(before) and not _showing(live, before).exists()
+
+
+def _showing(versions, entry: tuple[str, str]):
+    slug, name = entry
+    return versions.filter(section_slug=slug, section_name=name)
