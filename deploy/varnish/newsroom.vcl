@@ -89,21 +89,22 @@ sub vcl_backend_response {
         set beresp.ttl = 0s;
         return (deliver);
     }
-    if (bereq.url ~ "^/static/" && !beresp.http.Set-Cookie) {
-        # Static files: hashed names, kept as long as their Cache-Control says.
-        return (deliver);
-    }
-    if (!beresp.http.xkey || beresp.http.Set-Cookie || beresp.http.Cache-Control ~ "private|no-store") {
+    if (beresp.http.Set-Cookie || beresp.http.Cache-Control ~ "private|no-store"
+        || (!beresp.http.xkey && bereq.url !~ "^/static/")) {
         # Not marked public by the origin: passed, never stored. A short
-        # hit-for-miss, so that later answers that are public get stored.
+        # hit-for-miss, so that later answers that are public get stored. (Static
+        # files carry no keys: hashed names, kept as long as their Cache-Control says.)
         set beresp.uncacheable = true;
         set beresp.ttl = 10s;
         return (deliver);
     }
-    # TTL from s-maxage (long: purges keep pages fresh); a day of grace as the fallback
-    # when the origin fails.
-    set beresp.grace = 24h;
-    if (beresp.http.Content-Type ~ "^(text/|application/(json|xml|rss\+xml|atom\+xml))") {
+    if (beresp.http.xkey) {
+        # TTL from s-maxage (long: purges keep pages fresh); a day of grace as the
+        # fallback when the origin fails.
+        set beresp.grace = 24h;
+    }
+    # Stored compressed; readers whose browser does not take gzip get it unpacked.
+    if (beresp.http.Content-Type ~ "^(text/|application/(json|xml|rss\+xml|atom\+xml|javascript))") {
         set beresp.do_gzip = true;
     }
     return (deliver);
