@@ -334,6 +334,12 @@ PUBLICATION_LANGUAGE = env.str("NEWSROOM_PUBLICATION_LANGUAGE", default="en")
 # how long a rendered page stays in the server cache (a publish makes it stale at once).
 READER_MAX_AGE = env.int("NEWSROOM_READER_MAX_AGE", default=60)
 READER_CACHE_TIMEOUT = env.int("NEWSROOM_READER_CACHE_TIMEOUT", default=60 * 60)
+#: Reader pages each process keeps in its own memory in front of Redis (checked against
+#: Redis's generations on every hit, so a publish still reaches every process at once);
+#: 0 turns it off. Pointless without Redis: the local-memory cache is in the process.
+READER_LOCAL_CACHE_ENTRIES = env.int(
+    "NEWSROOM_READER_LOCAL_CACHE_ENTRIES", default=200 if REDIS_URL else 0
+)
 
 # The edge (stories/edge/, deploy/varnish/newsroom.vcl): Varnish servers or a CDN in front
 # of the app servers, keeping public answers for EDGE_MAX_AGE (Cache-Control s-maxage)

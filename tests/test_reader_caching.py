@@ -281,3 +281,37 @@ def test_invalidate_reader_cache_command_makes_cached_pages_stale(client, editor
     assert out.getvalue().strip() == "Reader pages will be rendered afresh."
 
     assert client.get(url)["X-Reader-Cache"] == "miss"
+
+
+def test_a_process_serves_hits_from_its_own_memory_while_the_generations_agree(
+    client, editor, settings
+):
+    """The local tier in front of Redis: a hit reads the generations from the shared
+    cache and the page from this process's memory, and a publish made anywhere (the
+    shared generation moves) is seen at once."""
+    settings.READER_LOCAL_CACHE_ENTRIES = 10
+    story = published_story(editor, headline="Original headline", when=at(0))
+    url = story.get_absolute_url()
+    assert client.get(url)["X-Reader-Cache"] == "miss"
+
+    cache.delete(caching.story_page(story.slug, url).entry_key)  # gone from the shared cache
+    held = client.get(url)
+    assert held["X-Reader-Cache"] == "hit" and "Original headline" in text(held)
+
+    # Another process publishes: only the shared generations move.
+    publish(story, editor, when=at(1), kind=RevisionKind.CORRECTION, note="Fixed.",
+            headline="Corrected headline")  # fmt: skip
+    fresh = client.get(url)
+    assert fresh["X-Reader-Cache"] == "miss" and "Corrected headline" in text(fresh)
+    caching.invalidate_story(story.slug)
+    assert client.get(url)["X-Reader-Cache"] == "miss", "a stale local copy is never a hit"
+
+
+def test_the_local_tier_keeps_only_its_newest_entries(settings):
+    settings.READER_LOCAL_CACHE_ENTRIES = 2
+    for name in ("a", "b", "c"):
+        caching.local_entries.put(name, {"generation": name}, timeout=60)
+    assert caching.local_entries.get("a") is None
+    assert caching.local_entries.get("c") == {"generation": "c"}
+    settings.READER_LOCAL_CACHE_ENTRIES = 0
+    assert caching.local_entries.get("c") is None, "off means off"
