@@ -315,3 +315,45 @@ def test_the_local_tier_keeps_only_its_newest_entries(settings):
     assert caching.local_entries.get("c") == {"generation": "c"}
     settings.READER_LOCAL_CACHE_ENTRIES = 0
     assert caching.local_entries.get("c") is None, "off means off"
+
+
+# -- the uncached page's own costs -------------------------------------------------------
+
+
+def test_prepared_queries_answer_as_the_orm_does(editor):
+    """A query compiled once (pages.prepared) gives the rows, types included, that the
+    ORM gives for the same values."""
+    from stories.models import Story
+    from stories.reader.pages import prepared, state
+
+    story = published_story(editor, when=at(0))
+    publish(story, editor, when=at(1), kind=RevisionKind.CORRECTION, note="Fixed.")
+    for slug in (story.slug, "no-such-story"):
+        assert state._STATE.rows(slug) == list(state._state_query(slug)), slug
+    row = state._STATE.first(story.slug)
+    assert row["public_id"] == story.public_id and row["latest_revision__published_at"] == at(1)
+
+    wrapped = prepared.PreparedQuery(
+        Story, lambda text: Story.objects.filter(headline__icontains=text).values("pk")
+    )
+    with pytest.raises(ValueError, match="plain value"):
+        wrapped.rows("tide")
+
+
+def test_reader_templates_remember_addresses_per_url_configuration(client, editor):
+    """``{% url %}`` in reader templates reverses once per address, and never serves an
+    address reversed under another script prefix."""
+    from django.urls import clear_script_prefix, set_script_prefix
+
+    from stories.reader import pages
+
+    published_story(editor, when=at(0))
+    page = text(client.get("/"))
+    assert f'href="{reverse("reader:corrections_policy")}"' in page
+    try:
+        set_script_prefix("/news/")
+        assert pages.remembered_reverse("reader:corrections", (), (), None) == "/news/corrections/"
+    finally:
+        clear_script_prefix()
+    assert pages.remembered_reverse("reader:corrections", (), (), None) == "/corrections/"
+    assert pages.history_url("a-story") == reverse("reader:history", args=["a-story"])

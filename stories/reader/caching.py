@@ -61,7 +61,7 @@ DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 def page_timeout() -> int:
     """Seconds a rendered page stays in the server-side cache (a publish makes it stale
     at once through the generations; until it expires it is also the copy served when
-    the database is down)."""
+    the database is down). 0 turns the cache off: pages are rendered every time."""
     return getattr(settings, "READER_CACHE_TIMEOUT", 60 * 60)
 
 
@@ -241,7 +241,7 @@ def _fresh_enough(generation: str) -> bool:
 
 def cached_value(name: str, compute, *, generation_keys=(SITE_GENERATION_KEY,)):
     """``compute()``, kept in the cache under ``name`` until the generations move on."""
-    if not cache_usable():
+    if not cache_usable() or page_timeout() <= 0:
         return compute()
     key = f"reader:value:{name}"
     entry, generation = _lookup(tuple(generation_keys), key)
@@ -366,7 +366,7 @@ def cached_page(page_key):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             key = page_key(request, **kwargs)
-            if key is None or not cache_usable():
+            if key is None or not cache_usable() or page_timeout() <= 0:
                 return _conditional(request, _with_etag(view(request, *args, **kwargs)))
             entry, generation = _lookup(key.generation_keys, key.entry_key)
             if entry is not None and entry["generation"] == generation:

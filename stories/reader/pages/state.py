@@ -11,6 +11,8 @@ from django.db.models import OuterRef, Subquery
 
 from stories.models import ContentRemoval, Story
 
+from .prepared import PreparedQuery
+
 
 @dataclass(frozen=True)
 class StoryState:
@@ -43,13 +45,13 @@ class StoryState:
         return self.modified_at
 
 
-def story_state(slug: str) -> StoryState | None:
+def _state_query(slug):
     last_removal = (
         ContentRemoval.objects.filter(revision__story=OuterRef("pk"))
         .order_by("-removed_at")
         .values("removed_at")[:1]
     )
-    row = (
+    return (
         Story.objects.filter(slug=slug)
         .annotate(removed_at=Subquery(last_removal))
         .values(
@@ -61,9 +63,16 @@ def story_state(slug: str) -> StoryState | None:
             "latest_revision__content_hash",
             "latest_revision__published_at",
             "removed_at",
-        )
-        .first()
+        )[:1]
     )
+
+
+#: Run on every uncached story page: compiled once (``prepared``).
+_STATE = PreparedQuery(Story, _state_query)
+
+
+def story_state(slug: str) -> StoryState | None:
+    row = _STATE.first(slug)
     if row is None:
         return None
     return StoryState(
