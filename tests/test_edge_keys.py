@@ -287,3 +287,22 @@ def test_a_failed_purge_is_retried_later_until_the_edge_answers(transactional_db
         call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
     assert not DBTaskResult.objects.filter(status="READY").exists()
     assert "Giving up the purge of latest" in caplog.text
+
+
+def test_a_deploy_purges_every_page_on_every_edge(transactional_db, settings):
+    """``make serve`` runs ``invalidate_reader_cache``: new templates reach the edges too."""
+    from io import StringIO
+
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.EDGE_PURGE_URLS = ["http://edge-1.internal/", "http://edge-2.internal/"]
+    out = StringIO()
+    call_command("invalidate_reader_cache", stdout=out)
+
+    assert "purged on 2 edge(s)" in out.getvalue()
+    queued = [task.args_kwargs["args"] for task in DBTaskResult.objects.all()]
+    assert sorted((args[0], args[1]) for args in queued) == [
+        ("http://edge-1.internal/", [keys.SITE]),
+        ("http://edge-2.internal/", [keys.SITE]),
+    ]

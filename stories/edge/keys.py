@@ -25,7 +25,8 @@ key                       answers that carry it
 ``section-menu``          every HTML page that shows the menu of sections
 ``sections``              directories of sections (the API's list of sections)
 ``contributors``          directories of contributors (the API's list of contributors)
-``site``                  every public answer (``manage.py purge_edge --all``)
+``site``                  every public answer (purged by ``manage.py
+                          invalidate_reader_cache``, which ``make serve`` runs)
 ========================  ==============================================================
 
 A story page shows its section's and contributors' names as published in its version, so

@@ -1,14 +1,20 @@
 from django.core.management.base import BaseCommand
 
+from stories.edge import keys, purging
 from stories.reader import caching
 
 
 class Command(BaseCommand):
     help = (
-        "Make every cached reader page stale (run after a deploy that changes templates). "
-        "Bumps the cache epoch instead of flushing, so a shared Redis keeps other data."
+        "Make every cached reader page stale (run after a deploy that changes templates): "
+        "in the server cache (by bumping its epoch, so a shared Redis keeps other data) "
+        "and on every edge in NEWSROOM_EDGE_PURGE_URLS (a soft purge, sent by the worker)."
     )
 
     def handle(self, *args, **options):
         caching.invalidate_all()
-        self.stdout.write("Reader pages will be rendered afresh.")
+        edges = purging.purge({keys.SITE})
+        self.stdout.write(
+            "Reader pages will be rendered afresh"
+            + (f"; every page purged on {edges} edge(s) by the worker." if edges else ".")
+        )
