@@ -61,13 +61,16 @@ edge: install
 	$(DEMO_ENV) $(BIN)/python manage.py load_demo
 	$(DEMO_ENV) $(BIN)/python deploy/varnish/edge.py --port $(PORT) --edge-port $(EDGE_PORT)
 
+# Python's bytecode cache is kept for the tests even where PYTHONDONTWRITEBYTECODE is set:
+# without it every run compiles and assertion-rewrites each test module again, in every
+# worker (about 3 s of a run). __pycache__ is ignored by git.
 test: install
-	$(BIN)/pytest
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest
 
 # Journeys in Debian's Chromium (NEWSROOM_CHROMIUM, default /usr/bin/chromium) against a
 # real server; screenshots and HTML of failures land in E2E_ARTIFACTS (e2e-artifacts/).
 e2e: install
-	$(BIN)/pytest -m e2e tests/e2e
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -m e2e tests/e2e
 
 lint: install
 	$(BIN)/ruff check .

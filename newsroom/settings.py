@@ -330,7 +330,7 @@ if PRODUCTION and not PUBLICATION_URL.startswith(("https://", "http://")):
 PUBLICATION_LOGO = env.str("NEWSROOM_PUBLICATION_LOGO", default="stories/logo.svg")
 PUBLICATION_LANGUAGE = env.str("NEWSROOM_PUBLICATION_LANGUAGE", default="en")
 
-# Reader pages (stories/caching.py): Cache-Control max-age for browsers and the CDN, and
+# Reader pages (stories/reader/caching.py): Cache-Control max-age for browsers and the CDN, and
 # how long a rendered page stays in the server cache (a publish makes it stale at once).
 READER_MAX_AGE = env.int("NEWSROOM_READER_MAX_AGE", default=60)
 READER_CACHE_TIMEOUT = env.int("NEWSROOM_READER_CACHE_TIMEOUT", default=60 * 60)
@@ -522,7 +522,7 @@ LOGGING = {
         "json": JSON_FORMATTER,
     },
     "handlers": {
-        "stdout": {
+        "console": {
             "class": "logging.StreamHandler",
             "stream": f"ext://sys.{LOG_STREAM}",
             "formatter": "json" if LOG_FORMAT == "json" else "plain",
@@ -535,5 +535,5 @@ LOGGING = {
     "loggers": {
         "newsroom.cache": {"filters": ["cache_outage"]},
     },
-    "root": {"handlers": ["stdout"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }

@@ -22,7 +22,7 @@ from stories.models import Picture, Revision
 from stories.reader import pages
 from stories.record.integrity import HASH_VERSION, revision_payload, verify_story
 from tests.adminforms import form_data
-from tests.readerpages import at, make_story, publish, read, text
+from tests.readerpages import STORY_PAGE_QUERIES, at, make_story, publish, read, text
 from tests.tampering import sql
 
 pytestmark = pytest.mark.django_db
@@ -440,7 +440,6 @@ def test_story_page_queries_stay_constant_with_an_image(
     client, story, photographed, editor, django_assert_num_queries
 ):
     from stories.reader import caching
-    from tests.test_reader_caching import STORY_PAGE_QUERIES
 
     publish(story, editor, when=at(0))
     publish(photographed, editor, when=at(1))
@@ -475,8 +474,7 @@ def test_the_export_carries_the_image_and_its_files_hash(photographed, editor):
 
 
 def test_media_are_served_by_the_application_only_on_a_laptop():
-    from tests.envsettings import environment, settings_in
-    from tests.test_production import production
+    from tests.envsettings import environment, production, settings_in
 
     demo = settings_in(environment(NEWSROOM_DEMO="1"), "SERVE_MEDIA", "STORAGES", "MEDIA_URL")
     assert demo["SERVE_MEDIA"] is True and demo["MEDIA_URL"] == "/media/"
@@ -488,8 +486,7 @@ def test_media_are_served_by_the_application_only_on_a_laptop():
 def test_production_media_on_an_s3_compatible_store():
     from django.core.exceptions import ImproperlyConfigured
 
-    from tests.envsettings import settings_in
-    from tests.test_production import production
+    from tests.envsettings import production, settings_in
 
     configured = settings_in(
         production(

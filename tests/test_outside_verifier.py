@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -16,13 +15,11 @@ from stories.content.kinds import RevisionKind
 from stories.models import Story
 from stories.reader import caching
 from stories.record import outside_verifier as verifier
-from stories.record import signing
 from tests import tampering
 from tests.factories import StoryFactory
 from tests.rfc9162 import MAX_LEAVES, entries, reference_mth, reference_path, reference_subproof
+from tests.verifier import SCRIPT, verify
 
-ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "stories" / "record" / "outside_verifier.py"
 LEAVES = entries(MAX_LEAVES)
 
 
@@ -100,28 +97,6 @@ def test_it_needs_nothing_but_python_and_cryptography():
 @pytest.fixture
 def record(live_server, editor):
     return tampering.PublishedRecord.build(editor, StoryFactory)
-
-
-def verify(live_server, *args, state=None):
-    """Run the verifier as an outsider would, in its own process."""
-    command = [
-        sys.executable,
-        "-I",
-        str(SCRIPT),
-        live_server.url,
-        "--public-key",
-        signing.public_key_hex(),
-    ]
-    if state is not None:
-        command += ["--state", str(state)]
-    result = subprocess.run(
-        [*command, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PATH": os.environ.get("PATH", "")},
-    )
-    return result
 
 
 @pytest.mark.django_db(transaction=True)

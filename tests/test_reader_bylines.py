@@ -4,6 +4,7 @@ from the credits (which would change every old version the day the wording chang
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from io import StringIO
 from itertools import count
@@ -17,7 +18,7 @@ from stories.content import credits as credit_lines
 from stories.content.kinds import CreditRole
 from stories.models import Revision, Story
 from stories.reader import pages
-from tests.readerpages import at, make_story, publish
+from tests.readerpages import at, make_story, publish, published_story
 
 BYLINE, CONTRIBUTED = CreditRole.BYLINE, CreditRole.CONTRIBUTED
 
@@ -144,3 +145,24 @@ def test_names_are_found_where_the_line_has_them(line, names, expected):
         assert credit_lines.tagline_spans(line, pairs) == expected
     else:
         assert credit_lines.byline_spans(line, names) == expected
+
+
+def test_a_wire_story_links_every_contributor_in_its_tagline(client, editor):
+    story = published_story(
+        editor,
+        credits=[
+            ("Tomas Reyes", CONTRIBUTED, "the Island Gazette"),
+            ("Ada <Lindqvist>", CONTRIBUTED, "the Coastal Ledger"),
+        ],
+        when=at(0),
+    )
+    credits = {credit.contributor.name: credit.contributor for credit in story.ordered_credits()}
+
+    body = client.get(story.get_absolute_url()).content.decode()
+
+    tagline = re.search(r'<p class="story-tagline fst-italic">(.*?)</p>', body).group(1)
+    assert tagline == (
+        f'<a href="{credits["Tomas Reyes"].get_absolute_url()}">Tomas Reyes</a> of the Island '
+        f'Gazette and <a href="{credits["Ada <Lindqvist>"].get_absolute_url()}">Ada '
+        "&lt;Lindqvist&gt;</a> of the Coastal Ledger contributed to this report."
+    )

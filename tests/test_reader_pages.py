@@ -423,3 +423,10 @@ def test_remembered_addresses_follow_the_script_prefix_they_were_made_under():
     finally:
         set_script_prefix("/")
     assert pages.contributor_url("maria-ortiz") == "/contributors/maria-ortiz/"
+
+
+def test_a_section_nobody_published_in_is_still_not_found(client, editor):
+    make_story([("Maria Ortiz", BYLINE, "")], section=SectionFactory(slug="secret-plans"))
+
+    assert client.get("/sections/secret-plans/").status_code == 404
+    assert client.get("/sections/secret-plans/feeds/rss/").status_code == 404

@@ -96,7 +96,10 @@ def story_record(slug: str, page: int) -> dict:
     # The head is read after the versions: every version read is then inside it.
     head = transparency.latest_head()
     if head is None:
-        raise NotInRecord("The transparency log is empty: run manage.py verify_revisions.")
+        raise NotInRecord(
+            "The transparency log has no signed tree head, so this story's versions cannot be "
+            "proven yet (operators: manage.py verify_revisions reports what is missing)."
+        )
     indexes = [_leaf_index(revision) for revision in revisions]
     proofs = transparency.inclusion_proofs([i for i in indexes if i is not None], head.size)
     path = reverse("reader:story_record", kwargs={"slug": slug})

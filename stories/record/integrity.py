@@ -37,6 +37,9 @@ import hashlib
 import json
 from datetime import UTC
 
+from stories.content.kinds import RevisionKind
+from stories.models import Story
+
 #: The payload version new versions are hashed with.
 HASH_VERSION = 3
 
@@ -131,7 +134,8 @@ def _pointer_problems(story, last) -> list[str]:
             if story.latest_revision_id
             else f"the story points at no version, but it has {last.number}"
         )
-    expected = "withdrawn" if last.kind == "withdrawal" else "published"
+    withdrawn = last.kind == RevisionKind.WITHDRAWAL
+    expected = Story.Status.WITHDRAWN if withdrawn else Story.Status.PUBLISHED
     if story.status != expected:
         problems.append(f"the story's status is {story.status}, its last version says {expected}")
     return problems
