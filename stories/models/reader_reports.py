@@ -115,4 +115,3 @@ class ErrorReport(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
-
