@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 # Webhooks may reach a receiver on this machine (docs/partners.md), as in development.
 DEMO_ENV := NEWSROOM_DEMO=1 NEWSROOM_WEBHOOKS_ALLOW_PRIVATE=1
 
-.PHONY: install run serve worker test e2e lint format bench clean
+.PHONY: install run serve worker edge test e2e lint format bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Newsroom needs Python 3.11 or newer (set PYTHON=...)")'
@@ -41,11 +41,26 @@ serve: install
 	exec env $(SERVE_ENV) PORT=$(PORT) $(BIN)/gunicorn newsroom.wsgi --config newsroom/gunicorn.conf.py
 
 # Production's background worker (django-tasks' database backend): sends the emails to
-# readers and the partners' webhooks that publishing enqueues. Run it beside `make
-# serve`, one or more per site.
+# readers, the partners' webhooks and the edges' purges that publishing enqueues. Run it
+# beside `make serve`, one or more per site. It looks for new tasks every WORKER_INTERVAL
+# seconds: a purge or a webhook leaves that long after the publish at most.
+WORKER_INTERVAL ?= 0.2
 worker: install
 	@test -n "$$DATABASE_URL" || { echo "make worker needs DATABASE_URL, as make serve does (see docs/operations.md)" >&2; exit 2; }
-	exec env $(SERVE_ENV) $(BIN)/python manage.py db_worker --queue-name '*'
+	exec env $(SERVE_ENV) $(BIN)/python manage.py db_worker --queue-name '*' --interval $(WORKER_INTERVAL)
+
+# The demo behind Varnish (deploy/varnish/): the app on PORT, its worker on the database
+# task backend (it sends the purges), Varnish on EDGE_PORT, started and stopped together
+# (Ctrl-C). Debian's varnish and varnish-modules (xkey) are installed when missing and
+# this runs as root, else it says how. DATABASE_URL is honoured, as by `make run`.
+EDGE_PORT ?= 8080
+VARNISH_INSTALLED := { command -v varnishd || test -x /usr/sbin/varnishd; } >/dev/null && ls /usr/lib/*/varnish/vmods/libvmod_xkey.so >/dev/null 2>&1
+
+edge: install
+	@$(VARNISH_INSTALLED) || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq varnish varnish-modules; } || { echo "make edge needs Varnish 7 and its xkey module: apt-get install varnish varnish-modules" >&2; exit 2; }
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEMO_ENV) $(BIN)/python manage.py load_demo
+	$(DEMO_ENV) $(BIN)/python deploy/varnish/edge.py --port $(PORT) --edge-port $(EDGE_PORT)
 
 # Python's bytecode cache is kept for the tests even where PYTHONDONTWRITEBYTECODE is set:
 # without it every run compiles and assertion-rewrites each test module again, in every

@@ -7,18 +7,21 @@ versions and 30 credits) in a throwaway SQLite database, or in ``DATABASE_URL`` 
 ``REDIS_URL`` when they are set (a database and cache prefix of its own, removed after).
 It saves the story page's own HTML as a static file, starts two gunicorn servers on free
 ports (``-w 2``, the default settings; the second with the reader's page cache turned off),
-and loads each target with wrk (Debian's ``wrk`` package), alternating the static copy and
-the page under test in every round so that both see the same machine:
+and loads each target with wrk (Debian's ``wrk`` package), alternating the limits and the
+page under test in every round so that all see the same machine:
 
-- the page's own HTML as a static file (WhiteNoise: the limit);
+- the page's own bytes from a bare WSGI callable in the same gunicorn (``limit_wsgi``:
+  no Django at all; the limit);
+- the page's own HTML as a static file (Django and WhiteNoise: the older limit);
 - ``/robots.txt`` (the framework and its middleware alone);
 - the story page from the reader cache;
 - the story page with the reader cache turned off.
 
-It prints requests/s, p50 and p99 latency and each target's share of the static copy's
-throughput, measured in the same round; the SQL queries of a cache hit; and exits non-zero
-if any answer was not 200. Targets (docs/benchmarks.md): a cache hit at least 0.40 of the
-static copy with 0 queries; the page uncached at least 0.07.
+It prints requests/s, p50 and p99 latency and each target's share of both limits'
+throughput, measured on the same server in the same round; the SQL queries of a cache
+hit; and exits non-zero if any answer was not 200. Targets (docs/benchmarks.md), as
+shares of the bare WSGI limit: the page uncached at least 0.07, a cache hit at least
+0.40 (with 0 queries), on SQLite and on PostgreSQL with Redis.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ import uuid
 from pathlib import Path
 
 from benchdb import ROOT, setup_django
+from limit_wsgi import LIMIT_PATH
 
 STORY_SLUG = "council-weighs-harbor-wall"
 
@@ -116,8 +120,9 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         gunicorn = Path(sys.executable).parent / "gunicorn"
         self.process = subprocess.Popen(
-            [str(gunicorn), "newsroom.wsgi", "--workers", str(workers), "--bind",
-             f"127.0.0.1:{self.port}", "--log-level", "warning"],
+            [str(gunicorn), "limit_wsgi:application", "--pythonpath", str(ROOT / "bench"),
+             "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
+             "--log-level", "warning"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
         deadline = time.monotonic() + 30
@@ -140,10 +145,12 @@ class Server:
             self.process.kill()
 
 
-def wrk(url: str, seconds: int, connections: int, threads: int) -> dict:
+def wrk(url: str, seconds: int, connections: int, threads: int, headers=()) -> dict:
     """One wrk run: requests/s, p50 and p99 in ms, and the count of answers not 2xx/3xx."""
+    extra = [part for header in headers for part in ("-H", header)]
     output = subprocess.run(
-        ["wrk", "--latency", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", url],
+        ["wrk", "--latency", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
+         *extra, url],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     found = re.search(r"Requests/sec:\s+([\d.]+)", output)
@@ -198,6 +205,8 @@ def main() -> None:
     story = build_story(args.versions)
     story_path = story.get_absolute_url()
     (static_root / "bench" / "story.html").write_bytes(page_html(story_path))
+    limit_file = Path(directory) / "limit.html"
+    limit_file.write_bytes(page_html(story_path))
     queries = cache_hit_queries(story_path)
     from django.db import connections
 
@@ -211,6 +220,7 @@ def main() -> None:
         "DJANGO_STATIC_ROOT": str(static_root),
         "CACHE_KEY_PREFIX": prefix,
         "PYTHONPATH": str(ROOT),
+        "NEWSROOM_BENCH_LIMIT_FILE": str(limit_file),
     }
     env.pop("DATABASE_REPLICA_URL", None)
     if not redis_url:
@@ -218,9 +228,11 @@ def main() -> None:
     cached = Server(env, args.workers)
     uncached = Server({**env, "NEWSROOM_READER_CACHE_TIMEOUT": "0"}, args.workers)
     targets = [
+        ("bare WSGI (the limit)", cached, LIMIT_PATH),
         ("static copy", cached, "/static/bench/story.html"),
         ("/robots.txt", cached, "/robots.txt"),
         ("story page, cache hit", cached, story_path),
+        ("bare WSGI (2nd server)", uncached, LIMIT_PATH),
         ("static copy (2nd server)", uncached, "/static/bench/story.html"),
         ("story page, cache off", uncached, story_path),
     ]
@@ -248,22 +260,30 @@ def main() -> None:
             sum(run["bad"] for run in runs),
         )
 
-    limit = {
-        "static copy": summary("static copy")[0],
-        "static copy (2nd server)": summary("static copy (2nd server)")[0],
-    }
+    def limits(server) -> tuple[float, float]:
+        """(bare WSGI, static copy) requests/s on ``server``, in the same rounds."""
+        if server is uncached:
+            return summary("bare WSGI (2nd server)")[0], summary("static copy (2nd server)")[0]
+        return summary("bare WSGI (the limit)")[0], summary("static copy")[0]
+
     print(
         f"story: {args.versions} versions, {len(story.body.split())} words; gunicorn -w "
         f"{args.workers}; wrk -t{args.threads} -c{args.connections} -d{args.seconds}s x "
         f"{args.rounds} rounds; {'PostgreSQL' if 'postgres' in database_url else 'SQLite'}, "
         f"{'Redis' if redis_url else 'local-memory cache'}"
     )
-    print(f"{'target':<26} {'requests/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'share of static':>16}")
+    print(
+        f"{'target':<26} {'requests/s':>11} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'share of bare WSGI':>19} {'share of static':>16}"
+    )
     failures = 0
     for label, server, _ in targets:
         rps, p50, p99, bad = summary(label)
-        static = limit["static copy (2nd server)" if server is uncached else "static copy"]
-        print(f"{label:<26} {rps:>11,.0f} {p50:>8.2f} {p99:>8.2f} {rps / static:>16.3f}")
+        bare, static = limits(server)
+        print(
+            f"{label:<26} {rps:>11,.0f} {p50:>8.2f} {p99:>8.2f} "
+            f"{rps / bare:>19.3f} {rps / static:>16.3f}"
+        )
         failures += bad
     print(f"SQL queries of a story page answered from the cache: {queries}")
     shutil.rmtree(directory, ignore_errors=True)

@@ -61,4 +61,7 @@ def server_error(request, *args, **kwargs):
     """``handler500``: a database outage met outside a view is a 503 too."""
     if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
         return unavailable_response()
-    return defaults.server_error(request, *args, **kwargs)
+    response = defaults.server_error(request, *args, **kwargs)
+    # An error is never kept as the page, by an edge, a CDN or a browser.
+    response["Cache-Control"] = "no-store"
+    return response

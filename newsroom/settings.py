@@ -346,6 +346,21 @@ PUBLICATION_LANGUAGE = env.str("NEWSROOM_PUBLICATION_LANGUAGE", default="en")
 # how long a rendered page stays in the server cache (a publish makes it stale at once).
 READER_MAX_AGE = env.int("NEWSROOM_READER_MAX_AGE", default=60)
 READER_CACHE_TIMEOUT = env.int("NEWSROOM_READER_CACHE_TIMEOUT", default=60 * 60)
+#: Reader pages each process keeps in its own memory in front of Redis (checked against
+#: Redis's generations on every hit, so a publish still reaches every process at once);
+#: 0 turns it off. Pointless without Redis: the local-memory cache is in the process.
+READER_LOCAL_CACHE_ENTRIES = env.int(
+    "NEWSROOM_READER_LOCAL_CACHE_ENTRIES", default=200 if REDIS_URL else 0
+)
+
+# The edge (stories/edge/, deploy/varnish/newsroom.vcl): Varnish servers or a CDN in front
+# of the app servers, keeping public answers for EDGE_MAX_AGE (Cache-Control s-maxage)
+# and told of every change by a soft purge of its surrogate keys, sent by the worker to
+# each of EDGE_PURGE_URLS (none: no edge, nothing is sent).
+EDGE_PURGE_URLS = env.list("NEWSROOM_EDGE_PURGE_URLS", default=[])
+EDGE_MAX_AGE = env.int("NEWSROOM_EDGE_MAX_AGE", default=7 * 24 * 60 * 60)
+#: Seconds a purge waits for an edge's answer before it is retried later.
+EDGE_PURGE_TIMEOUT = env.float("NEWSROOM_EDGE_PURGE_TIMEOUT", default=5.0)
 
 # Reader reports (stories/reporting.py): how many reports one client may send, and
 # where the digest of new reports goes.

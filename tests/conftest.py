@@ -44,6 +44,7 @@ def fresh_reader_cache():
     # must not skip it in the next test.
     caching.health.paused_until = 0.0
     caching.health.missed_invalidations = False
+    caching.local_entries.clear()
     caching.invalidate_all()
     api_caching.invalidate_all()
 

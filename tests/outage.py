@@ -313,6 +313,19 @@ class PostgresTemplate:
             admin.execute(f'DROP DATABASE IF EXISTS "{name or self.name}" WITH (FORCE)')
 
 
+def template_for_this_run(static_root: Path) -> PostgresTemplate:
+    """A template database on the server of this test run's ``DATABASE_URL``, named after
+    the run's own test database (each xdist worker has its own)."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    user = database.get("USER") or "postgres"
+    password = f":{database['PASSWORD']}" if database.get("PASSWORD") else ""
+    server = f"postgres://{user}{password}@{database.get('HOST') or HOST}:{database.get('PORT') or 5432}/postgres"
+    name = f"{database['NAME']}_outage_{uuid.uuid4().hex[:6]}"[:50]
+    return PostgresTemplate(server, name, static_root)
+
+
 def database_url(server_url: str, name: str, port: int | None = None) -> str:
     parts = urlsplit(server_url)
     netloc = parts.netloc
@@ -325,8 +338,12 @@ def database_url(server_url: str, name: str, port: int | None = None) -> str:
 class AppServer:
     """gunicorn with the production settings, its database and cache behind proxies."""
 
-    def __init__(self, template: PostgresTemplate, redis_url: str, log_path: Path):
+    def __init__(
+        self, template: PostgresTemplate, redis_url: str, log_path: Path, **variables: str
+    ):
         self.template = template
+        #: More settings for the server's environment (e.g. the reader cache turned off).
+        self.variables = variables
         self.database = f"{template.name}_{uuid.uuid4().hex[:6]}"
         self.prefix = f"newsroom-outage-{uuid.uuid4().hex[:10]}"
         self.redis_url = redis_url
@@ -348,6 +365,7 @@ class AppServer:
             DJANGO_STATIC_ROOT=str(self.template.static_root),
             NEWSROOM_LOG_SIGNER_STATE=str(self.template.signer_state),
             GUNICORN_BIND=f"{HOST}:{self.port}",
+            **self.variables,
         )
         self._log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop())
         self.process = subprocess.Popen(

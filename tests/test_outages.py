@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 
 import pytest
-from django.conf import settings
 
 from tests import outage
 
@@ -36,12 +34,7 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     """A migrated database with an editor and published stories (one per xdist worker)."""
-    database = settings.DATABASES["default"]
-    user = database.get("USER") or "postgres"
-    password = f":{database['PASSWORD']}" if database.get("PASSWORD") else ""
-    server = f"postgres://{user}{password}@{database.get('HOST') or '127.0.0.1'}:{database.get('PORT') or 5432}/postgres"
-    name = f"{database['NAME']}_outage_{uuid.uuid4().hex[:6]}"[:50]
-    template = outage.PostgresTemplate(server, name, tmp_path_factory.mktemp("static"))
+    template = outage.template_for_this_run(tmp_path_factory.mktemp("static"))
     template.create()
     yield template
     template.drop()

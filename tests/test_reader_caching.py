@@ -12,6 +12,7 @@ from django.utils.crypto import get_random_string
 from django.utils.http import http_date
 
 from stories.content.kinds import CreditRole, RevisionKind
+from stories.edge import headers as edge_headers
 from stories.reader import caching
 from tests.readerpages import (
     HISTORY_PAGE_QUERIES,
@@ -26,6 +27,17 @@ from tests.readerpages import (
 
 def directives(response) -> set[str]:
     return {part.strip() for part in response["Cache-Control"].split(",")}
+
+
+def public_directives(edge_seconds: int | None = None) -> set[str]:
+    """Browsers a minute, edges for long (purged on change), stale copies allowed."""
+    return {
+        "public",
+        f"max-age={settings.READER_MAX_AGE}",
+        f"s-maxage={settings.EDGE_MAX_AGE if edge_seconds is None else edge_seconds}",
+        f"stale-while-revalidate={edge_headers.STALE_WHILE_REVALIDATE}",
+        f"stale-if-error={edge_headers.STALE_IF_ERROR}",
+    }
 
 
 #: "Many" credits and revisions for the story and history query counts: every credit
@@ -134,7 +146,7 @@ def test_story_page_answers_conditional_gets(client, editor):
     assert client.get(url, headers={"if-none-match": etag}).status_code == 304
     assert client.get(url, headers={"if-modified-since": last_modified}).status_code == 304
     not_modified = client.get(url, headers={"if-none-match": etag})
-    assert directives(not_modified) == {"public", f"max-age={caching.reader_max_age()}"}
+    assert directives(not_modified) == public_directives()
 
     publish(story, editor, when=at(1), kind=RevisionKind.MINOR, reason="Typo.")
     changed = client.get(url, headers={"if-none-match": etag})
@@ -169,7 +181,8 @@ def test_reader_pages_send_public_cache_control(client, editor):
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
-        assert directives(response) == {"public", f"max-age={caching.reader_max_age()}"}, url
+        edge_seconds = 600 if url == "/sitemap-news.xml" else None  # its window moves
+        assert directives(response) == public_directives(edge_seconds), url
         assert "Cookie" not in response.get("Vary", ""), url
         assert not response.cookies, url
 
@@ -269,3 +282,79 @@ def test_invalidate_reader_cache_command_makes_cached_pages_stale(client, editor
     assert out.getvalue().strip() == "Reader pages and API answers will be rendered afresh."
 
     assert client.get(url)["X-Reader-Cache"] == "miss"
+
+
+def test_a_process_serves_hits_from_its_own_memory_while_the_generations_agree(
+    client, editor, settings
+):
+    """The local tier in front of Redis: a hit reads the generations from the shared
+    cache and the page from this process's memory, and a publish made anywhere (the
+    shared generation moves) is seen at once."""
+    settings.READER_LOCAL_CACHE_ENTRIES = 10
+    story = published_story(editor, headline="Original headline", when=at(0))
+    url = story.get_absolute_url()
+    assert client.get(url)["X-Reader-Cache"] == "miss"
+
+    cache.delete(caching.story_page(story.slug, url).entry_key)  # gone from the shared cache
+    held = client.get(url)
+    assert held["X-Reader-Cache"] == "hit" and "Original headline" in text(held)
+
+    # Another process publishes: only the shared generations move.
+    publish(story, editor, when=at(1), kind=RevisionKind.CORRECTION, note="Fixed.",
+            headline="Corrected headline")  # fmt: skip
+    fresh = client.get(url)
+    assert fresh["X-Reader-Cache"] == "miss" and "Corrected headline" in text(fresh)
+    caching.invalidate_story(story.slug)
+    assert client.get(url)["X-Reader-Cache"] == "miss", "a stale local copy is never a hit"
+
+
+def test_the_local_tier_keeps_only_its_newest_entries(settings):
+    settings.READER_LOCAL_CACHE_ENTRIES = 2
+    for name in ("a", "b", "c"):
+        caching.local_entries.put(name, {"generation": name}, timeout=60)
+    assert caching.local_entries.get("a") is None
+    assert caching.local_entries.get("c") == {"generation": "c"}
+    settings.READER_LOCAL_CACHE_ENTRIES = 0
+    assert caching.local_entries.get("c") is None, "off means off"
+
+
+# -- the uncached page's own costs -------------------------------------------------------
+
+
+def test_prepared_queries_answer_as_the_orm_does(editor):
+    """A query compiled once (pages.prepared) gives the rows, types included, that the
+    ORM gives for the same values."""
+    from stories.models import Story
+    from stories.reader.pages import prepared, state
+
+    story = published_story(editor, when=at(0))
+    publish(story, editor, when=at(1), kind=RevisionKind.CORRECTION, note="Fixed.")
+    for slug in (story.slug, "no-such-story"):
+        assert state._STATE.rows(slug) == list(state._state_query(slug)), slug
+    row = state._STATE.first(story.slug)
+    assert row["public_id"] == story.public_id and row["latest_revision__published_at"] == at(1)
+
+    wrapped = prepared.PreparedQuery(
+        Story, lambda text: Story.objects.filter(headline__icontains=text).values("pk")
+    )
+    with pytest.raises(ValueError, match="plain value"):
+        wrapped.rows("tide")
+
+
+def test_reader_templates_remember_addresses_per_url_configuration(client, editor):
+    """``{% url %}`` in reader templates reverses once per address, and never serves an
+    address reversed under another script prefix."""
+    from django.urls import clear_script_prefix, set_script_prefix
+
+    from stories.reader import pages
+
+    published_story(editor, when=at(0))
+    page = text(client.get("/"))
+    assert f'href="{reverse("reader:corrections_policy")}"' in page
+    try:
+        set_script_prefix("/news/")
+        assert pages.remembered_reverse("reader:corrections", (), (), None) == "/news/corrections/"
+    finally:
+        clear_script_prefix()
+    assert pages.remembered_reverse("reader:corrections", (), (), None) == "/corrections/"
+    assert pages.history_url("a-story") == reverse("reader:history", args=["a-story"])

@@ -8,6 +8,7 @@ class ReaderConfig(AppConfig):
 
     def ready(self):
         from stories import editing, publishing
+        from stories.edge import purging
         from stories.record import removal
 
         from . import caching
@@ -24,4 +25,16 @@ class ReaderConfig(AppConfig):
         editing.public_profile_changed.connect(
             caching.on_public_profile_changed,
             dispatch_uid="stories.reader.caching.invalidate_profiles",
+        )
+        # The edges in front (stories/edge/): a soft purge of exactly what the change
+        # concerns, on every edge, by the worker. Connected after the in-process cache's
+        # receivers, so an edge that refetches at once gets the new page from it.
+        publishing.revision_published.connect(
+            purging.on_revision_published, dispatch_uid="stories.edge.purge_published"
+        )
+        removal.content_removed.connect(
+            purging.on_content_removed, dispatch_uid="stories.edge.purge_removed"
+        )
+        editing.public_profile_changed.connect(
+            purging.on_public_profile_changed, dispatch_uid="stories.edge.purge_profiles"
         )

@@ -33,6 +33,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import wraps
 
@@ -60,14 +61,8 @@ DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 def page_timeout() -> int:
     """Seconds a rendered page stays in the server-side cache (a publish makes it stale
     at once through the generations; until it expires it is also the copy served when
-    the database is down)."""
+    the database is down). 0 turns the cache off: pages are rendered every time."""
     return getattr(settings, "READER_CACHE_TIMEOUT", 60 * 60)
-
-
-def reader_max_age() -> int:
-    """``Cache-Control: max-age`` for browsers and the CDN in front of the site: short,
-    since a CDN is not told about publishes; with the ETag it revalidates cheaply."""
-    return getattr(settings, "READER_MAX_AGE", 60)
 
 
 def story_generation_key(slug: str) -> str:
@@ -146,16 +141,84 @@ def _start(keys: tuple[str, ...], found: dict) -> str | None:
     return current
 
 
+class _LocalEntries:
+    """A small tier of entries in this process's memory, in front of a shared cache.
+
+    With Redis, a hit fetches and unpickles the whole page from Redis; with an entry
+    held here, it fetches the generations only (a few bytes) and serves the local copy
+    when its generation is the current one. The shared generations stay the only
+    truth, so a publish anywhere makes every process's copies stale at once. Least
+    recently used entries go first; ``READER_LOCAL_CACHE_ENTRIES`` (0: off) bounds them.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[str, tuple[float, dict]] = OrderedDict()
+
+    @staticmethod
+    def size() -> int:
+        return getattr(settings, "READER_LOCAL_CACHE_ENTRIES", 0)
+
+    def get(self, key: str) -> dict | None:
+        if not self.size():
+            return None
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return None
+            expires, entry = found
+            if time.monotonic() >= expires:
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: str, entry: dict, timeout: int) -> None:
+        size = self.size()
+        if not size or timeout <= 0:
+            return
+        with self._lock:
+            self._entries[key] = (time.monotonic() + timeout, entry)
+            self._entries.move_to_end(key)
+            while len(self._entries) > size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+local_entries = _LocalEntries()
+
+
 def _lookup(generation_keys: tuple[str, ...], entry_key: str):
-    """One round trip: ``(entry or None, current generation or None)``."""
+    """``(entry or None, current generation or None)``: one round trip to the cache,
+    which brings the entry too unless this process holds it (``local_entries``)."""
     keys = (EPOCH_KEY, *generation_keys)
+    local = local_entries.get(entry_key)
+    if local is not None:
+        found = cache.get_many(keys)
+        current = _current(found, keys)
+        if current is not None and local["generation"] == current:
+            health.recovered()
+            return local, current
+        # Stale here (or the cache is failing): as if it were not held, the stale copy
+        # kept for when the database fails too.
     found = cache.get_many([*keys, entry_key])
     current = _current(found, keys)
     if current is not None:
         health.recovered()
     else:
         current = _start(keys, found)
-    return found.get(entry_key), current
+    entry = found.get(entry_key)
+    if entry is not None and entry["generation"] == current:
+        local_entries.put(entry_key, entry, page_timeout())
+    return entry if entry is not None else local, current
+
+
+def _store(entry_key: str, entry: dict) -> None:
+    cache.set(entry_key, entry, page_timeout())
+    local_entries.put(entry_key, entry, page_timeout())
 
 
 def reads_from_replica() -> bool:
@@ -178,7 +241,7 @@ def _fresh_enough(generation: str) -> bool:
 
 def cached_value(name: str, compute, *, generation_keys=(SITE_GENERATION_KEY,)):
     """``compute()``, kept in the cache under ``name`` until the generations move on."""
-    if not cache_usable():
+    if not cache_usable() or page_timeout() <= 0:
         return compute()
     key = f"reader:value:{name}"
     entry, generation = _lookup(tuple(generation_keys), key)
@@ -186,7 +249,7 @@ def cached_value(name: str, compute, *, generation_keys=(SITE_GENERATION_KEY,)):
         return entry["value"]
     value = compute()
     if generation is not None and _fresh_enough(generation):
-        cache.set(key, {"generation": generation, "value": value}, page_timeout())
+        _store(key, {"generation": generation, "value": value})
     return value
 
 
@@ -243,12 +306,6 @@ def on_public_profile_changed(sender, instance, fields, **kwargs):
 # -- headers -----------------------------------------------------------------------------
 
 
-def public_cache_headers(response):
-    """Let browsers and a CDN keep a reader page for a short while."""
-    patch_cache_control(response, public=True, max_age=reader_max_age())
-    return response
-
-
 def private_no_store(response):
     """For pages that must never be kept anywhere (previews)."""
     patch_cache_control(response, private=True, no_store=True, no_cache=True, max_age=0)
@@ -289,7 +346,10 @@ def story_page(slug: str, *parts) -> PageKey:
 
 
 #: Headers kept with a cached page: what the answer needs, nothing about one client.
-_STORED_HEADERS = {"content-type", "etag", "last-modified", "content-language", "x-robots-tag"}
+_STORED_HEADERS = {
+    "content-type", "etag", "last-modified", "content-language", "x-robots-tag",
+    "xkey", "surrogate-key",
+}  # fmt: skip
 
 
 def cached_page(page_key):
@@ -306,7 +366,7 @@ def cached_page(page_key):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             key = page_key(request, **kwargs)
-            if key is None or not cache_usable():
+            if key is None or not cache_usable() or page_timeout() <= 0:
                 return _conditional(request, _with_etag(view(request, *args, **kwargs)))
             entry, generation = _lookup(key.generation_keys, key.entry_key)
             if entry is not None and entry["generation"] == generation:
@@ -327,7 +387,7 @@ def cached_page(page_key):
                         if name.lower() in _STORED_HEADERS
                     ]
                     stored = {"generation": generation, "content": response.content}
-                    cache.set(key.entry_key, {**stored, "headers": headers}, page_timeout())
+                    _store(key.entry_key, {**stored, "headers": headers})
                 response["X-Reader-Cache"] = "miss"
             return _conditional(request, response)
 

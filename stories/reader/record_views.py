@@ -20,16 +20,22 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
+from stories.edge import keys as edge_keys
 from stories.record import checkpoints, signing
 from stories.record.outside_verifier import NOTE_MAX_BYTES
 
 from . import caching, record
 from .ratelimit import over_limit
-from .views import page_number, public
+from .views import fixed_keys, page_number, public, story_keys, tagged
+
+#: Seconds an edge keeps the tree heads and the checkpoint: they change with every
+#: re-signing and cosignature too, which purge nothing, and verifiers check freshness.
+LOG_HEAD_EDGE_SECONDS = 60
 
 
-def json_view(key_parts=None):
-    """A JSON view of the record: public, CORS-open, and cached under ``key_parts``
+def json_view(key_parts, keys, *, edge_seconds: int | None = None):
+    """A JSON view of the record: public with the surrogate keys ``keys``
+    (``views.tagged``), CORS-open, and kept in the server's cache under ``key_parts``
     (``None``: read afresh each time)."""
 
     def decorator(view):
@@ -42,9 +48,10 @@ def json_view(key_parts=None):
             response["Access-Control-Allow-Origin"] = "*"
             return response
 
+        answer = tagged(keys)(answer)
         if key_parts is not None:
             answer = caching.cached_page(key_parts)(answer)
-        return require_safe(public(answer))
+        return require_safe(public(answer, edge_seconds=edge_seconds))
 
     return decorator
 
@@ -82,18 +89,19 @@ def _immutable_key(request, **kwargs):
     return caching.site_page(request.path)
 
 
-@json_view()
+@json_view(None, fixed_keys(edge_keys.LOG), edge_seconds=LOG_HEAD_EDGE_SECONDS)
 def tree_head(request):
     return record.tree_head(_milliseconds(request, "at"))
 
 
-@json_view()
+@json_view(None, fixed_keys(edge_keys.LOG), edge_seconds=LOG_HEAD_EDGE_SECONDS)
 def tree_heads(request):
     return record.tree_heads(_milliseconds(request, "until"))
 
 
 @require_safe
-@public
+@public(edge_seconds=LOG_HEAD_EDGE_SECONDS)
+@tagged(fixed_keys(edge_keys.LOG))
 def checkpoint(request):
     """The newest head as a C2SP checkpoint (a signed note), with its cosignatures."""
     try:
@@ -131,12 +139,12 @@ def _plain(status: int, message: str, headers=None) -> HttpResponse:
     return response
 
 
-@json_view(_immutable_key)
+@json_view(_immutable_key, fixed_keys())  # never changes: purged with the whole site only
 def consistency(request, first, second):
     return record.consistency(first, second)
 
 
-@json_view(_site_key)
+@json_view(_site_key, fixed_keys(edge_keys.LOG))
 def entries(request):
     raw = request.GET.get("start", "0")
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
@@ -144,7 +152,9 @@ def entries(request):
     return record.entries(int(raw))
 
 
-@json_view(_story_key)
+# A story's record holds its versions' proofs against the tree head of when it was
+# rendered: they stay valid as the log grows, so only the story's own changes purge it.
+@json_view(_story_key, story_keys)
 def story_record(request, slug):
     return record.story_record(slug, page_number(request))
 

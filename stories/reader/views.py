@@ -18,9 +18,11 @@ from django.utils import timezone
 from django.views.decorators.http import condition, require_safe
 
 from stories import publishing
+from stories.edge import headers as edge_headers
+from stories.edge import keys as edge_keys
 from stories.models import Story
 
-from . import caching, pages, ratelimit, search, sitemaps, structured_data
+from . import caching, feeds, pages, ratelimit, search, sitemaps, structured_data
 
 PREVIEW_PERMISSION = "stories.change_story"
 
@@ -77,17 +79,54 @@ def _site_key(request, **kwargs):
     return caching.site_page(request.path, page_number(request))
 
 
-def public(view):
-    """Cache-Control for browsers and the CDN on reader answers (200, 304 and 410)."""
+def public(view=None, *, edge_seconds: int | None = None):
+    """Cache-Control for browsers and edges on reader answers (200, 304 and 410), and the
+    surrogate keys every page shares: the site's, and the section menu's on HTML pages
+    (stories.edge). ``edge_seconds`` shortens the edge's keep (``s-maxage``)."""
+    if view is None:
+        return lambda view: public(view, edge_seconds=edge_seconds)
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
         if response.status_code in (200, 304, 410):
-            caching.public_cache_headers(response)
+            menu = [edge_keys.SECTION_MENU] if _is_html(response) else []
+            edge_headers.public(response, menu, edge_seconds=edge_seconds)
         return response
 
     return wrapper
+
+
+def _is_html(response) -> bool:
+    return response.get("Content-Type", "").startswith("text/html")
+
+
+def tagged(keys):
+    """An answer's own surrogate keys, ``keys(request, **kwargs)``. Inside the reader
+    cache (``cached_page``), which stores them with the page: a hit carries them with no
+    query."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            response = view(request, *args, **kwargs)
+            if response.status_code in edge_headers.TAGGED_STATUSES:
+                edge_headers.tag(response, keys(request, **kwargs))
+            return response
+
+        return wrapper
+
+    return decorator
+
+
+def fixed_keys(*names: str):
+    return lambda request, **kwargs: list(names)
+
+
+def story_keys(request, slug, **kwargs) -> list[str]:
+    """A story's answers: its permanent id (read with the story's state, on a miss only)."""
+    state = _state(request, slug)
+    return [edge_keys.story(state.public_id)] if state and state.public_id else []
 
 
 def story_view(view=None, *, key=_story_key):
@@ -96,12 +135,17 @@ def story_view(view=None, *, key=_story_key):
     if view is None:
         return lambda view: story_view(view, key=key)
     view = condition(etag_func=_story_etag, last_modified_func=_story_last_modified)(view)
-    return require_safe(public(caching.cached_page(key)(view)))
+    return require_safe(public(caching.cached_page(key)(tagged(story_keys)(view))))
 
 
-def site_view(view):
-    """A page that lists stories: cached until the next publish anywhere."""
-    return require_safe(public(caching.cached_page(_site_key)(view)))
+def site_view(keys):
+    """A page that lists stories: cached until the next publish anywhere; ``keys`` are
+    the lists it shows (``tagged``)."""
+
+    def decorator(view):
+        return require_safe(public(caching.cached_page(_site_key)(tagged(keys)(view))))
+
+    return decorator
 
 
 def withdrawn(request, error: pages.StoryWithdrawn):
@@ -132,13 +176,13 @@ def withdrawn_aware(view):
 # -- lists -----------------------------------------------------------------------------
 
 
-@site_view
+@site_view(fixed_keys(edge_keys.LATEST))
 def home(request):
     listing = pages.home_page(page_number(request))
     return render(request, "reader/home.html", {"listing": listing})
 
 
-@site_view
+@site_view(lambda request, slug, **kwargs: [edge_keys.section(slug)])
 def section(request, slug):
     page = pages.section_page(slug, page_number(request))
     return render(
@@ -146,7 +190,7 @@ def section(request, slug):
     )
 
 
-@site_view
+@site_view(lambda request, slug, **kwargs: [edge_keys.contributor(slug)])
 def contributor(request, slug):
     page = pages.contributor_page(slug, page_number(request))
     return render(
@@ -167,6 +211,7 @@ def _corrections_key(request, **kwargs):
 @require_safe
 @public
 @caching.cached_page(_corrections_key)
+@tagged(fixed_keys(edge_keys.CORRECTIONS))
 def corrections(request):
     page = pages.corrections_page(
         page_number(request), reader_prompted_only=_reader_prompted_only(request)
@@ -285,7 +330,20 @@ def robots_txt(request):
 
 def feed(feed_view):
     """A syndication feed, cached until the next publish, with public Cache-Control."""
-    return require_safe(public(caching.cached_page(_feed_key)(feed_view)))
+    return require_safe(
+        public(caching.cached_page(_feed_key)(tagged(_feed_keys(feed_view))(feed_view)))
+    )
+
+
+def _feed_keys(feed_view):
+    """A section's feeds show its stories; the others, the latest stories or corrections."""
+    if isinstance(feed_view, feeds.CorrectionsAtom):
+        return fixed_keys(edge_keys.CORRECTIONS)
+
+    def keys(request, slug=None, **kwargs):
+        return [edge_keys.section(slug) if slug else edge_keys.LATEST]
+
+    return keys
 
 
 def _feed_key(request, **kwargs):
@@ -303,6 +361,7 @@ def _sitemap_key(request, **kwargs):
 @require_safe
 @public
 @caching.cached_page(_sitemap_key)
+@tagged(fixed_keys(edge_keys.SITEMAPS))
 def sitemap(request):
     # Our template writes lastmod as a full time (Django's writes the date only).
     return sitemap_views.sitemap(
@@ -310,9 +369,12 @@ def sitemap(request):
     )
 
 
+# The news sitemap's 48-hour window moves with the clock, which purges nothing: edges keep
+# it as long as the reader cache does (``_sitemap_key``).
 @require_safe
-@public
+@public(edge_seconds=600)
 @caching.cached_page(_sitemap_key)
+@tagged(fixed_keys(edge_keys.SITEMAPS))
 def news_sitemap(request):
     return sitemap_views.sitemap(
         request, sitemaps=sitemaps.NEWS_SITEMAPS, template_name="reader/sitemap_news.xml"
@@ -337,6 +399,7 @@ def _search_rate() -> str:
 @require_safe
 @public
 @caching.cached_page(_search_key)
+@tagged(fixed_keys(edge_keys.SEARCH))
 @ratelimit.rate_limited(
     "search",
     rate=_search_rate,

@@ -74,7 +74,14 @@ from .story import (
     revision_page,
     story_page,
 )
-from .urls import absolute_url, contributor_url, history_url, section_url, story_url
+from .urls import (
+    absolute_url,
+    contributor_url,
+    history_url,
+    remembered_reverse,
+    section_url,
+    story_url,
+)
 
 __all__ = [
     "CARD_FIELDS",
@@ -121,6 +128,7 @@ __all__ = [
     "paginate",
     "preview_page",
     "public_section",
+    "remembered_reverse",
     "revision_page",
     "section_links",
     "section_page",

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 from django.db.models import OuterRef, Subquery
 
 from stories.models import ContentRemoval, Story
+
+from .prepared import PreparedQuery
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,8 @@ class StoryState:
     modified_at: datetime | None
     #: The last legal removal of a version's content: pages kept before it are stale.
     removed_at: datetime | None = None
+    #: The story's permanent id: its pages' surrogate key at the edge.
+    public_id: UUID | None = None
 
     @property
     def has_published_version(self) -> bool:
@@ -40,26 +45,34 @@ class StoryState:
         return self.modified_at
 
 
-def story_state(slug: str) -> StoryState | None:
+def _state_query(slug):
     last_removal = (
         ContentRemoval.objects.filter(revision__story=OuterRef("pk"))
         .order_by("-removed_at")
         .values("removed_at")[:1]
     )
-    row = (
+    return (
         Story.objects.filter(slug=slug)
         .annotate(removed_at=Subquery(last_removal))
         .values(
             "pk",
+            "public_id",
             "status",
             "latest_revision_id",
             "latest_revision__number",
             "latest_revision__content_hash",
             "latest_revision__published_at",
             "removed_at",
-        )
-        .first()
+        )[:1]
     )
+
+
+#: Run on every uncached story page: compiled once (``prepared``).
+_STATE = PreparedQuery(Story, _state_query)
+
+
+def story_state(slug: str) -> StoryState | None:
+    row = _STATE.first(slug)
     if row is None:
         return None
     return StoryState(
@@ -70,4 +83,5 @@ def story_state(slug: str) -> StoryState | None:
         content_hash=row["latest_revision__content_hash"] or "",
         modified_at=row["latest_revision__published_at"],
         removed_at=row["removed_at"],
+        public_id=row["public_id"],
     )

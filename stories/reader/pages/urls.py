@@ -21,36 +21,36 @@ def absolute_url(path: str) -> str:
 
 
 def story_url(slug: str) -> str:
-    return _slug_url("reader:story", slug)
+    return _remembered("reader:story", slug=slug)
 
 
 def contributor_url(slug: str) -> str:
-    return _slug_url("reader:contributor", slug)
+    return _remembered("reader:contributor", slug=slug)
 
 
 def section_url(slug: str) -> str:
-    return _slug_url("reader:section", slug)
+    return _remembered("reader:section", slug=slug)
 
 
 def history_url(slug: str) -> str:
-    return reverse("reader:history", kwargs={"slug": slug})
+    return _remembered("reader:history", slug=slug)
 
 
 def revision_url(slug: str, number: int) -> str:
-    return reverse("reader:revision", kwargs={"slug": slug, "number": number})
+    return _remembered("reader:revision", slug=slug, number=number)
 
 
 def compare_url(slug: str, old: int, new: int) -> str:
-    return reverse("reader:compare", kwargs={"slug": slug, "old": old, "new": new})
+    return _remembered("reader:compare", slug=slug, old=old, new=new)
 
 
 def record_url(slug: str) -> str:
     """The story's public record, as JSON: every version with its hash and proof."""
-    return reverse("reader:story_record", kwargs={"slug": slug})
+    return _remembered("reader:story_record", slug=slug)
 
 
 def report_url(slug: str) -> str:
-    return reverse("reader:report", kwargs={"slug": slug})
+    return _remembered("reader:report", slug=slug)
 
 
 def with_query(path: str, *pairs: tuple[str, object]) -> str:
@@ -58,15 +58,29 @@ def with_query(path: str, *pairs: tuple[str, object]) -> str:
     return f"{path}?{urlencode(pairs)}" if pairs else path
 
 
-def _slug_url(name: str, slug: str) -> str:
-    """The address of a page named by a slug, reversed once and then remembered: a story
-    page links each of its (up to dozens of) contributors, and Django's ``reverse`` costs
-    more than everything else in building a credit (about a third of an uncached story
-    page with 30 credits). Keyed by the script prefix and URLconf in force, so an address
-    is never served from another configuration."""
-    return _remembered_reverse(name, slug, get_script_prefix(), get_urlconf())
+def _remembered(name: str, **kwargs) -> str:
+    """The address of a reader page, reversed once and then remembered: a story page
+    links each of its (up to dozens of) contributors and its notes' comparisons, and
+    Django's ``reverse`` costs more than everything else in building a credit (about a
+    third of an uncached story page with 30 credits). Keyed by the script prefix and
+    URLconf in force, so an address is never served from another configuration."""
+    arguments = tuple(sorted(kwargs.items()))
+    return _remembered_reverse(name, arguments, get_script_prefix(), get_urlconf())
 
 
 @lru_cache(maxsize=8192)
-def _remembered_reverse(name: str, slug: str, script_prefix: str, urlconf) -> str:
-    return reverse(name, kwargs={"slug": slug}, urlconf=urlconf)
+def _remembered_reverse(name: str, arguments: tuple, script_prefix: str, urlconf) -> str:
+    return reverse(name, kwargs=dict(arguments), urlconf=urlconf)
+
+
+def remembered_reverse(name: str, args: tuple, kwargs: tuple, current_app: str | None) -> str:
+    """``reverse`` for the ``{% url %}`` of reader templates (``templatetags.reader``),
+    remembered in the same way; ``kwargs`` as sorted (name, value) pairs."""
+    return _remembered_any(name, args, kwargs, current_app, get_script_prefix(), get_urlconf())
+
+
+@lru_cache(maxsize=1024)
+def _remembered_any(name, args, kwargs, current_app, script_prefix, urlconf) -> str:
+    return reverse(
+        name, args=list(args), kwargs=dict(kwargs), current_app=current_app, urlconf=urlconf
+    )

@@ -6,7 +6,10 @@ import json
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
-from django.utils.html import format_html, format_html_join
+from django.template import defaulttags
+from django.template.defaulttags import URLNode
+from django.urls import NoReverseMatch
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from stories.content.credits import join_names
@@ -14,6 +17,43 @@ from stories.reader import pages
 from stories.reader.times import display_time, iso_time
 
 register = template.Library()
+
+
+class RememberedURLNode(URLNode):
+    """Django's ``{% url %}``, with each address reversed once per process
+    (``pages.urls.remembered_reverse``): a story page has a dozen, and ``reverse`` was a
+    fifth of its rendering. Templates that load ``reader`` get it in place of Django's."""
+
+    def render(self, context):
+        args = tuple(arg.resolve(context) for arg in self.args)
+        kwargs = tuple(
+            sorted((name, value.resolve(context)) for name, value in self.kwargs.items())
+        )
+        request = getattr(context, "request", None)
+        current_app = getattr(request, "current_app", None) or getattr(
+            getattr(request, "resolver_match", None), "namespace", None
+        )
+        try:
+            url = pages.remembered_reverse(
+                self.view_name.resolve(context), args, kwargs, current_app
+            )
+        except TypeError:  # an argument that cannot be a key: reversed every time
+            return super().render(context)
+        except NoReverseMatch:
+            if self.asvar is None:
+                raise
+            url = ""
+        if self.asvar:
+            context[self.asvar] = url
+            return ""
+        return conditional_escape(url) if context.autoescape else url
+
+
+@register.tag("url")
+def remembered_url(parser, token):
+    node = defaulttags.url(parser, token)
+    return RememberedURLNode(node.view_name, node.args, node.kwargs, node.asvar)
+
 
 #: Characters escaped inside <script> so no text can close the element (as json_script).
 _SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
