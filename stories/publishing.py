@@ -108,6 +108,25 @@ def pending_changes(story: Story) -> SnapshotDiff:
     return compare_snapshots(live, content_snapshot(snapshot_story(story)))
 
 
+def content_errors(story: Story) -> dict[str, list[str]]:
+    """What a version needs before readers see it: a headline and a body with text in it.
+
+    Checked on every publish, the first and every later one, and when a story is
+    scheduled: an empty story never reaches readers, and emptying a live one is not how
+    its text comes down (a withdrawal is). A body whose Markdown renders to no text (only
+    a script or a comment, which the sanitiser drops) counts as empty.
+    """
+    errors = {}
+    if not clean_text(story.headline).strip():
+        errors["headline"] = ["A story needs a headline before it can be published."]
+    if not html_text(render_markdown(clean_text(story.body, multiline=True))).strip():
+        errors["body"] = [
+            "The body is empty: write the story before publishing it. To take a published "
+            "story's text down, withdraw it."
+        ]
+    return errors
+
+
 def publish_errors(
     story: Story, kind: str | None, public_note: str, internal_reason: str
 ) -> dict[str, list[str]]:
@@ -115,6 +134,12 @@ def publish_errors(
     the shape ``editing``'s errors have."""
     if not story.can_publish:
         return {"__all__": ["This story has been withdrawn; it cannot be published again."]}
+    return {**content_errors(story), **_kind_errors(story, kind, public_note, internal_reason)}
+
+
+def _kind_errors(
+    story: Story, kind: str | None, public_note: str, internal_reason: str
+) -> dict[str, list[str]]:
     if not story.has_published_version:
         if kind not in (None, "", RevisionKind.FIRST):
             return {
@@ -315,8 +340,11 @@ def schedule(story: Story, *, user, at: datetime, expected_edit: int | None = No
             raise ValidationError("Only a story that has never been published can be scheduled.")
         if expected_edit is not None and locked.edit_number != expected_edit:
             raise ValidationError(_changed_since_opened(locked))
+        errors = content_errors(locked)
         if at <= timezone.now():
-            raise ValidationError({"scheduled_at": "Choose a time in the future, or publish now."})
+            errors["scheduled_at"] = ["Choose a time in the future, or publish now."]
+        if errors:
+            raise ValidationError(errors)
         locked.status = Story.Status.SCHEDULED
         locked.scheduled_at = at
         locked.scheduled_edit = locked.edit_number

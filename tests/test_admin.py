@@ -676,3 +676,25 @@ def test_save_and_publish_carries_the_reason_to_the_publish_page(
     assert response.status_code == 302
     page = client.get(response.url)
     assert page.context["form"]["internal_reason"].value() == "Sharper headline"
+
+
+def test_save_and_publish_of_an_empty_body_is_refused_at_the_field(client_for, editor, story):
+    client = client_for(editor)
+
+    response = edit(client, story, body="", _publish="Save and publish…")
+
+    assert response.status_code == 200
+    assert "The body is empty" in errors(response)["body"][0]
+    assert Story.objects.get(pk=story.pk).body == story.body  # nothing saved, nothing lost
+
+
+def test_the_publish_page_says_why_an_empty_story_cannot_be_published(client_for, editor, story):
+    story.body = ""
+    story.save()
+    client = client_for(editor)
+
+    response = client.post(publish_url(story), publish_form(story))
+
+    assert response.status_code == 200
+    assert "The body is empty" in response.context["form"].non_field_errors()[0]
+    assert not Story.objects.get(pk=story.pk).has_published_version

@@ -260,3 +260,62 @@ def test_a_draft_may_change_its_slug(story):
     story.full_clean()
     story.save()
     assert Story.objects.get(pk=story.pk).slug == "a-better-address"
+
+
+# -- an empty story never reaches readers ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["", "   \n\n  ", "<script>alert(1)</script>", "<!-- a note to the desk -->"],
+    ids=["empty", "blank", "only-a-script", "only-a-comment"],
+)
+def test_a_first_publication_without_body_text_is_refused_at_the_body(story, editor, body):
+    story.body = body
+    story.save()
+
+    with pytest.raises(ValidationError) as excinfo:
+        publishing.publish(story, user=editor)
+
+    assert "The body is empty" in errors_of(excinfo)["body"][0]
+    assert "withdraw" in errors_of(excinfo)["body"][0]
+    assert story.revisions.count() == 0
+    assert Story.objects.get(pk=story.pk).status == Story.Status.DRAFT
+
+
+def test_a_later_version_cannot_empty_the_body_or_the_headline(story, editor):
+    publishing.publish(story, user=editor)
+    story.refresh_from_db()
+    story.body, story.headline = "", "   "
+    story.save()
+
+    with pytest.raises(ValidationError) as excinfo:
+        publishing.publish(
+            story, user=editor, kind=RevisionKind.UPDATE, public_note="Text removed."
+        )
+
+    assert set(errors_of(excinfo)) == {"body", "headline"}
+    assert "needs a headline" in errors_of(excinfo)["headline"][0]
+    assert story.revisions.count() == 1
+
+
+def test_an_empty_story_cannot_be_scheduled(story, editor):
+    story.body = ""
+    story.save()
+
+    with pytest.raises(ValidationError) as excinfo:
+        publishing.schedule(story, user=editor, at=timezone.now() + timedelta(hours=1))
+
+    assert "The body is empty" in errors_of(excinfo)["body"][0]
+    assert Story.objects.get(pk=story.pk).status == Story.Status.DRAFT
+
+
+def test_a_withdrawal_is_how_text_comes_down(story, editor):
+    publishing.publish(story, user=editor)
+    story.refresh_from_db()
+    story.body = ""
+    story.save()
+
+    revision = publishing.withdraw(story, user=editor, public_note="Withdrawn for legal review.")
+
+    assert revision.kind == RevisionKind.WITHDRAWAL

@@ -12,10 +12,13 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
-from stories import editing
+from stories import editing, publishing
 from stories.content.kinds import REPUBLISH_KINDS
 from stories.media import images, pictures
 from stories.models import Contributor, Picture, Section, Story
+
+#: The name of the change form's "Save and publish…" button.
+PUBLISH_BUTTON = "_publish"
 
 
 def _reason_field(help_text: str) -> forms.CharField:
@@ -26,6 +29,11 @@ def _reason_field(help_text: str) -> forms.CharField:
         widget=forms.TextInput(attrs={"size": 80}),
         help_text=help_text,
     )
+
+
+def service_errors(error: ValidationError) -> dict[str, list[str]]:
+    """A service's ``ValidationError`` as ``{field: [messages]}``, keyed or not."""
+    return error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
 
 
 def add_service_errors(form, errors: dict[str, list[str]], only=None) -> None:
@@ -160,6 +168,10 @@ class StoryAdminForm(PublicSlugForm):
         )
         # Credits are checked, and shown, by the credits formset.
         errors.pop("credits", None)
+        if PUBLISH_BUTTON in self.data:
+            # "Save and publish…" of a story that could not be published: said at the
+            # field now, rather than on the publish page after the save.
+            errors = {**publishing.content_errors(self.instance), **errors}
         add_service_errors(self, errors)
 
 

@@ -26,12 +26,15 @@ from stories.roles import PUBLISH_STORY, WITHDRAW_STORY, require_permission
 
 from .base import AuditedAdmin, numeric_id
 from .forms import (
+    PUBLISH_BUTTON,
     ContributorAutocomplete,
     CreditInlineFormSet,
     PublishForm,
     StoryAdminForm,
     WithdrawForm,
+    add_service_errors,
     credit_lines,
+    service_errors,
 )
 
 #: What the admin says of a scheduled story whose working copy moved after an editor
@@ -278,12 +281,12 @@ class StoryAdmin(AuditedAdmin):
         return super().history_view(request, object_id, extra_context)
 
     def response_add(self, request, obj, post_url_continue=None):
-        if "_publish" in request.POST:
+        if PUBLISH_BUTTON in request.POST:
             return self._to_publish_page(request, obj)
         return super().response_add(request, obj, post_url_continue)
 
     def response_change(self, request, obj):
-        if "_publish" in request.POST:
+        if PUBLISH_BUTTON in request.POST:
             return self._to_publish_page(request, obj)
         return super().response_change(request, obj)
 
@@ -367,7 +370,8 @@ class StoryAdmin(AuditedAdmin):
                 self._publish(request, story, form.cleaned_data)
                 return HttpResponseRedirect(reverse("admin:stories_story_change", args=[story.pk]))
         except ValidationError as error:
-            form.add_error(None, error)
+            # Rules about fields this form does not have (an empty body) show above it.
+            add_service_errors(form, service_errors(error))
         except PermissionDenied as error:
             return self._refused(request, story, error)
         story.refresh_from_db()
