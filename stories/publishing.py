@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import router, transaction
@@ -376,12 +376,27 @@ def _save_schedule(locked: Story, user, reason: str) -> None:
     locked.save()
 
 
+#: A scheduled story still unpublished this long after its time is overdue: whatever runs
+#: ``publish_due`` (cron every minute in production, the demo server every few seconds)
+#: has stopped. Stories held back because they changed after scheduling are not overdue.
+OVERDUE_AFTER = timedelta(minutes=2)
+
+
+def is_overdue(story: Story, now: datetime | None = None) -> bool:
+    """Scheduled, approved as it is, and not published well after its time."""
+    if not story.is_scheduled or story.changed_since_scheduled or story.scheduled_at is None:
+        return False
+    return story.scheduled_at + OVERDUE_AFTER < (now or timezone.now())
+
+
 @dataclass
 class ScheduledRun:
     published: list[Revision] = field(default_factory=list)
     failed: list[tuple[Story, str]] = field(default_factory=list)
     #: Due stories whose working copy moved after they were scheduled: left scheduled.
     changed: list[Story] = field(default_factory=list)
+    #: The time each published version was scheduled for, by revision id.
+    due_at: dict[int, datetime] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -418,8 +433,10 @@ def publish_due(*, user=None, now: datetime | None = None) -> ScheduledRun:
                 # Published when it actually went live (late if cron was down), so the
                 # public times and the news sitemap stay honest; exactly the approved
                 # edit (``publish`` re-checks it under the same lock).
+                due_at = locked.scheduled_at
                 revision = publish(locked, user=user, at=now, expected_edit=locked.scheduled_edit)
                 run.published.append(revision)
+                run.due_at[revision.pk] = due_at
         except (ValidationError, PermissionDenied) as error:
             run.failed.append((story, "; ".join(_messages(error))))
     return run

@@ -1,6 +1,8 @@
 """Management commands: demo data, scheduled publishing, chain verification, roles."""
 
+import threading
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -32,7 +34,7 @@ def test_load_demo_refuses_outside_demo_mode(db, settings):
 def test_load_demo_publishes_through_the_service_and_is_idempotent(db, settings):
     settings.DEMO_MODE = True
     out, _ = run("load_demo")
-    assert "Loaded 3 demo stories." in out
+    assert "Loaded 4 demo stories." in out
     assert "editor / newsroom-demo  (editor: drafts, publishes and withdraws)" in out
     assert "reporter / newsroom-demo  (reporter: drafts only)" in out
 
@@ -43,7 +45,9 @@ def test_load_demo_publishes_through_the_service_and_is_idempotent(db, settings)
         RevisionKind.CORRECTION,
         RevisionKind.MINOR,
     } <= kinds
-    for story in Story.objects.all():
+    # Three stories are published; the fourth waits for its time (see below).
+    assert Story.objects.public().count() == 3
+    for story in Story.objects.public():
         assert verify_story(story) == []
         assert story.credits.count() == 4
         # Every demo story has a lead image, credited to its photographer.
@@ -63,7 +67,7 @@ def test_load_demo_publishes_through_the_service_and_is_idempotent(db, settings)
 
     out, _ = run("load_demo")
     assert "already loaded" in out
-    assert Story.objects.count() == 3
+    assert Story.objects.count() == 4
 
 
 def test_demo_users_have_their_roles(db, settings):
@@ -117,3 +121,62 @@ def test_log_public_key_prints_the_key_that_signs_the_tree_heads(story, editor):
     publishing.publish(story, user=editor)
     out, _ = run("log_public_key", "--tree-head")
     assert out.splitlines()[1].startswith("tree head: 1 entries, root ")
+
+
+def test_the_demo_schedules_a_story_that_publishes_on_time(db, settings):
+    settings.DEMO_MODE = True
+    out, _ = run("load_demo", "--schedule-in", "90")
+
+    scheduled = Story.objects.get(status=Story.Status.SCHEDULED)
+    assert "Loaded 4 demo stories." in out
+    assert f"“{scheduled.headline}” is scheduled for " in out
+    due = scheduled.scheduled_at
+    assert timedelta(seconds=85) < due - timezone.now() <= timedelta(seconds=90)
+
+    assert publishing.publish_due(now=due - timedelta(seconds=1)).published == []
+    run_at_due = publishing.publish_due(now=due)
+
+    assert [revision.story_id for revision in run_at_due.published] == [scheduled.pk]
+    assert run_at_due.published[0].published_at == due
+
+
+def test_the_demo_server_runs_the_scheduler_in_its_own_process(db, monkeypatch):
+    from django.core.management.commands import runserver
+
+    from stories.management.commands.serve_demo import Command
+
+    served = []
+    monkeypatch.setattr(runserver.Command, "inner_run", lambda self, *a, **o: served.append(o))
+    before = set(threading.enumerate())
+    out = StringIO()
+
+    Command(stdout=out).inner_run(publish_every=30.0, use_threading=True)
+
+    started = [thread for thread in threading.enumerate() if thread not in before]
+    try:
+        assert [thread.name for thread in started] == ["newsroom-scheduler"]
+        assert started[0].daemon, "it ends with the server's process"
+        assert served, "then it serves, as runserver does"
+        assert "Publishing scheduled stories when they are due (every 30 seconds)." in (
+            out.getvalue()
+        )
+    finally:
+        for thread in started:
+            thread.stop()
+            thread.join(timeout=10)
+
+
+def test_the_scheduler_publishes_what_is_due_and_says_so(story, editor):
+    from stories.management.scheduler import Scheduler
+
+    publishing.schedule(story, user=editor, at=timezone.now() + timedelta(hours=1))
+    said = []
+    scheduler = Scheduler(every=60, say=said.append)
+
+    assert scheduler.run_once().published == [] and said == []
+    Story.objects.filter(pk=story.pk).update(scheduled_at=timezone.now() - timedelta(seconds=5))
+    run_due = scheduler.run_once()
+
+    assert [revision.story_id for revision in run_due.published] == [story.pk]
+    assert len(said) == 1 and said[0].startswith(f"Published “{story.headline}” at ")
+    assert "(due at " in said[0]

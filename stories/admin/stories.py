@@ -6,6 +6,8 @@ these classes turn requests into service calls and service errors into form erro
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -15,6 +17,7 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.dateformat import format as format_time
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
@@ -45,6 +48,44 @@ CHANGED_AFTER_SCHEDULING = "changed after scheduling: review and schedule again"
 def schedule_warning(story: Story) -> str:
     """The warning shown with a scheduled story held back (empty when there is none)."""
     return CHANGED_AFTER_SCHEDULING if story.changed_since_scheduled else ""
+
+
+def editor_time(value) -> str:
+    """A time as the admin's sentences say it: "3:41 a.m. EST on Dec. 6, 2026"."""
+    return format_time(timezone.localtime(value), r"P T \o\n N j, Y")
+
+
+@dataclass(frozen=True)
+class ScheduleState:
+    """What the change form says of a scheduled story, in the editor's words."""
+
+    text: str
+    warning: bool = False
+
+
+def schedule_state(story: Story) -> ScheduleState | None:
+    if not story.is_scheduled:
+        return None
+    due = editor_time(story.scheduled_at)
+    if story.changed_since_scheduled:
+        return ScheduleState(
+            f"Scheduled for {due}, but {CHANGED_AFTER_SCHEDULING}. The working copy has "
+            "changed since an editor approved it, so it will not be published as it is: an "
+            "editor must review the changes and schedule it again (“Save and publish…”).",
+            warning=True,
+        )
+    if publishing.is_overdue(story):
+        return ScheduleState(
+            f"Overdue: this story was due to be published at {due} and has not been. "
+            "Scheduled stories are published automatically, and that has stopped: tell "
+            "whoever runs the site, or publish it now (“Save and publish…”).",
+            warning=True,
+        )
+    return ScheduleState(
+        f"Scheduled: this story will be published at {due}, as an editor approved it "
+        f"(edit {story.scheduled_edit}). Saving it again holds it back until an editor "
+        "approves it again."
+    )
 
 
 #: Versions listed on a story's change form; the rest are one link away.
@@ -163,6 +204,8 @@ class StoryAdmin(AuditedAdmin):
             status = f"Scheduled for {timezone.localtime(obj.scheduled_at):%Y-%m-%d %H:%M %Z}"
             if obj.changed_since_scheduled:
                 status += f" ({schedule_warning(obj)})"
+            elif publishing.is_overdue(obj):
+                status += " (overdue: not published)"
             return status
         return obj.get_status_display()
 
@@ -172,6 +215,13 @@ class StoryAdmin(AuditedAdmin):
             return format_html(
                 '<span class="story-warning">Scheduled: {}</span>', schedule_warning(obj)
             )
+        if publishing.is_overdue(obj):
+            return format_html(
+                '<span class="story-warning">Overdue: due at {}, not published</span>',
+                editor_time(obj.scheduled_at),
+            )
+        if obj.is_scheduled:
+            return f"Scheduled for {editor_time(obj.scheduled_at)}"
         return obj.get_status_display()
 
     @admin.display(description="Latest versions")
@@ -219,7 +269,7 @@ class StoryAdmin(AuditedAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
-            context["schedule_warning"] = schedule_warning(obj)
+            context["schedule_state"] = schedule_state(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # -- saving the working copy -------------------------------------------------
@@ -399,7 +449,11 @@ class StoryAdmin(AuditedAdmin):
             internal_reason=data.get("internal_reason", ""),
         )
         if done.revision is None:
-            self.message_user(request, f"“{story.headline}” is scheduled.", messages.SUCCESS)
+            self.message_user(
+                request,
+                f"“{story.headline}” will be published at {editor_time(done.scheduled_at)}.",
+                messages.SUCCESS,
+            )
             return
         revision = done.revision
         self.message_user(

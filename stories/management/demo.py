@@ -120,9 +120,17 @@ def _apply(story: Story, change: dict):
     story.body = "\n\n".join(paragraphs)
 
 
+#: When the demo's scheduled story is due, after the demo is loaded (``--schedule-in``).
+SCHEDULE_IN = timedelta(minutes=3)
+
+
 @transaction.atomic
-def load_demo(path: Path = DEMO_FILE) -> list[Story]:
-    """Create the demo newsroom unless it already has stories; returns the stories created."""
+def load_demo(path: Path = DEMO_FILE, *, schedule_in: timedelta = SCHEDULE_IN) -> list[Story]:
+    """Create the demo newsroom unless it already has stories; returns the stories created.
+
+    A story marked ``scheduled`` is approved by the demo's editor for ``schedule_in``
+    from now, so a new user watches the scheduler publish it on time.
+    """
     if Story.objects.exists():
         return []
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -156,6 +164,10 @@ def load_demo(path: Path = DEMO_FILE) -> list[Story]:
             for position, credit in enumerate(entry["credits"])
         ]
         editing.save_story(story, user=editor, reason="Demo story drafted", credits=credits)
+        if entry.get("scheduled"):
+            publishing.schedule(story, user=editor, at=now + schedule_in)
+            created.append(story)
+            continue
         publishing.publish(
             story, user=editor, at=now - timedelta(hours=entry["published_hours_ago"])
         )
