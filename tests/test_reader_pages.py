@@ -322,12 +322,31 @@ def test_corrections_page_lists_corrections_and_clarifications_newest_first(clie
     response = client.get(reverse("reader:corrections"))
 
     body = text(response)
-    assert read(response).h1 == ["Corrections and clarifications"]
+    assert read(response).h1 == ["Corrections, clarifications and withdrawals"]
     assert body.index("The vote was 6-3.") < body.index("The wing is 4,000 square feet.")
     assert "Updated with the vote count." not in body
     assert f'href="{story.get_absolute_url()}"' in body
     assert reverse("reader:compare", args=[story.slug, 1, 2]) in body
     assert reverse("reader:corrections_policy") in body
+
+
+def test_a_withdrawal_is_listed_on_the_corrections_page_with_its_note(
+    client, editor, django_capture_on_commit_callbacks
+):
+    story = published_story(editor, headline="Pier collapse blamed on contractor", when=at(0))
+    publish(story, editor, when=at(1), kind=RevisionKind.CORRECTION, note="Fixed a name.")
+    with django_capture_on_commit_callbacks(execute=True):
+        publishing.withdraw(
+            story, user=editor, public_note="We could not confirm the contractor was at fault."
+        )
+
+    body = text(client.get(reverse("reader:corrections")))
+
+    assert "<strong>Withdrawal:</strong> We could not confirm the contractor was at fault." in body
+    assert body.index("Withdrawal:") < body.index("Fixed a name.")
+    history = reverse("reader:history", args=[story.slug])
+    assert body.count(f'href="{history}"') == 2  # the withdrawal and the earlier correction
+    assert body.count("Story withdrawn since") == 1  # said of the correction, not the withdrawal
 
 
 def test_corrections_policy_page(client, db):
