@@ -19,7 +19,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from stories.content.diffing import SnapshotDiff, compare_snapshots, diff_snapshot
-from stories.content.kinds import REPUBLISH_KINDS, RevisionKind
+from stories.content.kinds import REPUBLISH_KINDS, RevisionKind, without_label
 from stories.content.rendering import html_text, render_markdown
 from stories.content.text import clean_text
 from stories.models import Revision, Story, image_snapshot
@@ -208,7 +208,8 @@ def _write_revision(
         story=story,
         number=previous.number + 1 if previous else 1,
         kind=kind,
-        public_note=clean_text(public_note.strip(), multiline=True),
+        # The label readers see in front of the note is the site's ("Correction:").
+        public_note=without_label(clean_text(public_note.strip(), multiline=True), kind),
         internal_reason=clean_text(internal_reason.strip(), multiline=True),
         published_at=at,
         published_by=user,

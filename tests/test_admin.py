@@ -1,5 +1,6 @@
 """The editors' admin: saving, lost-edit protection, publishing and the audit trail."""
 
+import html
 import re
 
 import pytest
@@ -698,3 +699,18 @@ def test_the_publish_page_says_why_an_empty_story_cannot_be_published(client_for
     assert response.status_code == 200
     assert "The body is empty" in response.context["form"].non_field_errors()[0]
     assert not Story.objects.get(pk=story.pk).has_published_version
+
+
+def test_the_withdrawal_form_says_the_label_is_added_and_readers_see_it_once(
+    client_for, client, editor, published_story
+):
+    url = reverse("admin:stories_story_withdraw", args=[published_story.pk])
+    editors = client_for(editor)
+
+    form = editors.get(url).content.decode()
+    editors.post(url, {"public_note": "Editor's note: Withdrawn pending a legal review."})
+    gone = client.get(published_story.get_absolute_url())
+
+    assert "after the label “Editor's note:”, which the site adds" in html.unescape(form)
+    assert gone.status_code == 410
+    assert html.unescape(gone.content.decode()).count("Editor's note") == 1

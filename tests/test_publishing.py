@@ -319,3 +319,46 @@ def test_a_withdrawal_is_how_text_comes_down(story, editor):
     revision = publishing.withdraw(story, user=editor, public_note="Withdrawn for legal review.")
 
     assert revision.kind == RevisionKind.WITHDRAWAL
+
+
+# -- the label readers see in front of a note is the site's -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Editor's note: This story was withdrawn pending a legal review.",
+        "EDITOR’S NOTE - This story was withdrawn pending a legal review.",
+        "Withdrawal: Editor's note: This story was withdrawn pending a legal review.",
+    ],
+)
+def test_a_withdrawal_note_loses_the_label_readers_see_in_front_of_it(story, editor, typed):
+    publishing.publish(story, user=editor)
+
+    revision = publishing.withdraw(story, user=editor, public_note=typed)
+
+    assert revision.public_note == "This story was withdrawn pending a legal review."
+
+
+def test_a_correction_note_loses_a_leading_correction_label_only(story, editor):
+    publishing.publish(story, user=editor)
+    story.refresh_from_db()
+    story.body += "\n\nA corrected line."
+    story.save()
+
+    revision = publishing.publish(
+        story,
+        user=editor,
+        kind=RevisionKind.CORRECTION,
+        public_note="correction: Corrections desk figures misstated the toll.",
+    )
+
+    assert revision.public_note == "Corrections desk figures misstated the toll."
+
+
+def test_a_note_that_is_only_a_label_is_kept_as_typed(story, editor):
+    publishing.publish(story, user=editor)
+
+    revision = publishing.withdraw(story, user=editor, public_note="Editor's note:")
+
+    assert revision.public_note == "Editor's note:"

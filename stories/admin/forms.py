@@ -313,7 +313,9 @@ class PublishForm(forms.Form):
         label="Public note",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
-        help_text="Shown to readers, e.g. “This story has been updated to include comments from the mayor.”",
+        help_text="Shown to readers, e.g. “An earlier version of this story misstated the "
+        "date of the vote.” The site writes the kind in front of it (“Correction:”), so "
+        "leave the label out: a leading one is removed.",
     )
     internal_reason = forms.CharField(
         label="Internal reason",
@@ -348,7 +350,9 @@ class WithdrawForm(forms.Form):
     public_note = forms.CharField(
         label="Editor's note",
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
-        help_text="Shown to readers at the story's address, which will answer “410 Gone”.",
+        help_text="Shown to readers at the story's address, which will answer “410 Gone”, "
+        "after the label “Editor's note:”, which the site adds: start with the note itself "
+        "(a leading “Editor's note:” is removed).",
     )
     internal_reason = forms.CharField(
         label="Internal reason",
