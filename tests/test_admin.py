@@ -714,3 +714,51 @@ def test_the_withdrawal_form_says_the_label_is_added_and_readers_see_it_once(
     assert "after the label “Editor's note:”, which the site adds" in html.unescape(form)
     assert gone.status_code == 410
     assert html.unescape(gone.content.decode()).count("Editor's note") == 1
+
+
+def test_saving_a_body_that_publishing_would_change_warns_what_it_will_lose(
+    client_for, editor, story
+):
+    client = client_for(editor)
+
+    response = edit(
+        client,
+        story,
+        body="Watch [the clip](javascript:play()).\n\n<iframe src='https://video.example'></iframe>",
+        _continue="Save draft",
+    )
+    page = client.get(response.url)
+    publish_page = client.get(publish_url(story))
+
+    said = [(message.level_tag, str(message)) for message in page.context["messages"]]
+    assert said[0] == (
+        "warning",
+        "When this story is published, its body will lose: the link on “the clip” (a "
+        "javascript: address): its text stays, unlinked; a <iframe> element (the text inside "
+        "it stays). The saved text keeps them; change the body if readers should see "
+        "something else.",
+    )
+    assert "Publishing will leave these out of the body" in publish_page.content.decode()
+
+
+def test_a_clean_body_saves_without_a_warning(client_for, editor, story):
+    client = client_for(editor)
+
+    response = edit(client, story, body="Plain text.", _continue="Save draft")
+
+    levels = [message.level_tag for message in client.get(response.url).context["messages"]]
+    assert levels == ["success"]
+
+
+def test_the_headline_input_counts_instead_of_cutting(client_for, editor, story):
+    client = client_for(editor)
+    too_long = "Harbor " * 40  # 280 characters, over the limit of 200
+
+    form = client.get(change_url(story)).content.decode()
+    response = edit(client, story, headline=too_long.strip())
+
+    headline_input = re.search(r'<input[^>]*name="headline"[^>]*>', form).group(0)
+    assert 'data-character-limit="200"' in headline_input and "maxlength" not in headline_input
+    assert "stories/character-count.js" in form
+    assert "at most 200 characters (it has 279)" in errors(response)["headline"][0]
+    assert response.context["adminform"].form["headline"].value() == too_long.strip()

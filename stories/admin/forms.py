@@ -47,6 +47,23 @@ def add_service_errors(form, errors: dict[str, list[str]], only=None) -> None:
             form.add_error(target, message)
 
 
+class CountedTextInput(forms.TextInput):
+    """A line of text with a limit, counted as the editor types
+    (static/stories/character-count.js: "230 of 200 characters: 30 too many") instead of
+    the browser's ``maxlength``, which cut a pasted headline short without a word. A text
+    over the limit is let in whole, and the form refuses it at the field, keeping it."""
+
+    class Media:
+        js = ["stories/character-count.js"]
+
+    def build_attrs(self, base_attrs, extra_attrs=None):
+        attrs = super().build_attrs(base_attrs, extra_attrs)
+        limit = attrs.pop("maxlength", None)
+        if limit is not None:
+            attrs["data-character-limit"] = limit
+        return attrs
+
+
 class PublicSlugForm(forms.ModelForm):
     """A slug that published versions link to is shown, fixed, as stored.
 
@@ -107,10 +124,10 @@ class StoryAdminForm(PublicSlugForm):
             "image_caption",
         ]
         widgets = {
-            "headline": forms.TextInput(attrs={"class": "vLargeTextField"}),
-            "dek": forms.TextInput(attrs={"class": "vLargeTextField"}),
-            "image_alt": forms.TextInput(attrs={"class": "vLargeTextField"}),
-            "image_caption": forms.TextInput(attrs={"class": "vLargeTextField"}),
+            "headline": CountedTextInput(attrs={"class": "vLargeTextField"}),
+            "dek": CountedTextInput(attrs={"class": "vLargeTextField"}),
+            "image_alt": CountedTextInput(attrs={"class": "vLargeTextField"}),
+            "image_caption": CountedTextInput(attrs={"class": "vLargeTextField"}),
             "body": forms.Textarea(attrs={"rows": 20, "cols": 100}),
         }
 

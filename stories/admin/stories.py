@@ -22,6 +22,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from stories import editing, publishing, releasing, reporting
+from stories.content import rendering
 from stories.content.kinds import RevisionKind
 from stories.media import pictures
 from stories.models import Credit, Revision, Story
@@ -85,6 +86,15 @@ def schedule_state(story: Story) -> ScheduleState | None:
         f"Scheduled: this story will be published at {due}, as an editor approved it "
         f"(edit {story.scheduled_edit}). Saving it again holds it back until an editor "
         "approves it again."
+    )
+
+
+def removal_warning(removed: list[str]) -> str:
+    """What the editor is told when the body holds what publishing will leave out."""
+    return (
+        "When this story is published, its body will lose: "
+        + "; ".join(removed)
+        + ". The saved text keeps them; change the body if readers should see something else."
     )
 
 
@@ -292,13 +302,16 @@ class StoryAdmin(AuditedAdmin):
             credits.changed_objects = edit.changed
 
     def _save(self, request, story, form, *, credits):
-        return editing.save_story(
+        edit = editing.save_story(
             story,
             user=request.user,
             reason=form.cleaned_data.get("change_reason", ""),
             expected_edit=form.cleaned_data.get("loaded_edit"),
             credits=credits,
         )
+        if removed := rendering.removed_on_publication(story.body):
+            self.message_user(request, removal_warning(removed), messages.WARNING)
+        return edit
 
     def delete_view(self, request, object_id, extra_context=None):
         story = Story.objects.filter(pk=numeric_id(object_id)).first()
@@ -434,6 +447,7 @@ class StoryAdmin(AuditedAdmin):
             form=form,
             first_publication=first,
             diffs=diffs,
+            removals=rendering.removed_on_publication(story.body),
             **self._pictures(story),
         )
 

@@ -281,3 +281,24 @@ def test_a_reader_report_becomes_a_correction(page, live_server, editor, correct
     )
     expect(top.locator(".story-note").first).to_contain_text("Prompted by a reader report")
     expect(page.locator(".story-body")).to_contain_text("three feet")
+
+
+def test_a_headline_pasted_too_long_is_counted_not_cut(page, live_server, editor, corrected_story):
+    pasted = "King tide swamps Pier Road " * 8  # 216 characters; the limit is 200
+    log_in(page, live_server, editor)
+    page.goto(change_page(live_server, corrected_story))
+    headline = page.get_by_label("Headline:")
+    expect(page.locator("#id_headline-character-count")).to_have_text("26 of 200 characters")
+
+    headline.fill(pasted)
+
+    expect(headline).to_have_value(pasted)
+    expect(page.locator("#id_headline-character-count")).to_have_text(
+        "216 of 200 characters: 16 too many"
+    )
+    page.get_by_label("Reason for this change").fill("A longer headline.")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.locator(".field-headline .errorlist")).to_contain_text(
+        "at most 200 characters (it has 215)"
+    )
+    expect(page.get_by_label("Headline:")).to_have_value(pasted)  # as the editor typed it
