@@ -12,12 +12,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import reduce
+from operator import or_
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import router, transaction
+from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
 
+from stories.content.credits import join_names
 from stories.content.diffing import SnapshotDiff, compare_snapshots, diff_snapshot
 from stories.content.kinds import REPUBLISH_KINDS, RevisionKind, without_label
 from stories.content.rendering import html_text, render_markdown
@@ -106,6 +110,114 @@ def pending_changes(story: Story) -> SnapshotDiff:
     """What readers would see change if the working copy were published now."""
     live = story.latest_revision.snapshot() if story.latest_revision else {}
     return compare_snapshots(live, content_snapshot(snapshot_story(story)))
+
+
+@dataclass(frozen=True)
+class UnpublishedEdit:
+    """One save of the working copy since the live version was published."""
+
+    number: int
+    author_id: int | None
+    author: str
+    at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class UnpublishedEdits:
+    """The saves of a live story's working copy that readers have not seen yet: what the
+    next publish sends out with whatever the publisher changed (a correction published
+    from a reader's report carries a colleague's unpublished draft line with it)."""
+
+    edits: tuple[UnpublishedEdit, ...] = ()
+
+    @property
+    def count(self) -> int:
+        return len(self.edits)
+
+    @property
+    def authors(self) -> list[str]:
+        """Who made them, each once, in the order of their first edit."""
+        return list(dict.fromkeys(edit.author for edit in self.edits))
+
+    def up_to(self, edit_number: int | None) -> UnpublishedEdits:
+        """The edits up to ``edit_number`` (all of them for ``None``): those a page saw."""
+        if edit_number is None:
+            return self
+        return UnpublishedEdits(tuple(edit for edit in self.edits if edit.number <= edit_number))
+
+    def others_than(self, user) -> list[str]:
+        """The authors of edits that ``user`` did not make."""
+        others = (edit.author for edit in self.edits if edit.author_id != user.pk)
+        return list(dict.fromkeys(others))
+
+    @property
+    def summary(self) -> str:
+        """ "2 edits by Rui Santos", "3 edits by Rui Santos and Elena Marsh" ("" if none)."""
+        if not self.edits:
+            return ""
+        return f"{self.count} edit{'' if self.count == 1 else 's'} by {join_names(self.authors)}"
+
+    @property
+    def marker(self) -> str:
+        """How lists and forms mark a story with them: "changes not yet published: ..."."""
+        return f"changes not yet published: {self.summary}" if self.edits else ""
+
+
+def unpublished_edits(story: Story) -> UnpublishedEdits:
+    return unpublished_edits_of([story]).get(story.pk, UnpublishedEdits())
+
+
+def unpublished_edits_of(stories) -> dict[int, UnpublishedEdits]:
+    """The unpublished edits of each live story among ``stories``, in one query.
+
+    A publish saves the story with its new live version, so the first audit row naming
+    that version is the publish; every later row naming it is an edit readers have not
+    seen. Reads only those rows (a few per story, however long its record). A withdrawn
+    story has none: it cannot be published again.
+    """
+    live = {story.pk: story.latest_revision_id for story in stories if story.is_public}
+    if not live:
+        return {}
+    rows = (
+        Story.history.filter(
+            reduce(or_, (Q(id=pk, latest_revision_id=revision) for pk, revision in live.items()))
+        )
+        .order_by("id", "edit_number", "history_date")
+        .values(
+            "id",
+            "edit_number",
+            "history_type",
+            "history_date",
+            "history_change_reason",
+            "history_user_id",
+            "history_user__username",
+            "history_user__first_name",
+            "history_user__last_name",
+        )
+    )
+    published_at_edit: dict[int, int] = {}
+    edits: dict[int, list[UnpublishedEdit]] = {}
+    for row in rows:
+        story_id = row["id"]
+        if story_id not in published_at_edit:
+            published_at_edit[story_id] = row["edit_number"]  # the publish's own save
+            continue
+        if row["history_type"] != "~" or row["edit_number"] <= published_at_edit[story_id]:
+            continue
+        name = " ".join(
+            filter(None, [row["history_user__first_name"], row["history_user__last_name"]])
+        )
+        edits.setdefault(story_id, []).append(
+            UnpublishedEdit(
+                number=row["edit_number"],
+                author_id=row["history_user_id"],
+                author=name or row["history_user__username"] or "someone unknown",
+                at=row["history_date"],
+                reason=row["history_change_reason"] or "",
+            )
+        )
+    return {pk: UnpublishedEdits(tuple(found)) for pk, found in edits.items()}
 
 
 def content_errors(story: Story) -> dict[str, list[str]]:

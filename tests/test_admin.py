@@ -762,3 +762,84 @@ def test_the_headline_input_counts_instead_of_cutting(client_for, editor, story)
     assert "stories/character-count.js" in form
     assert "at most 200 characters (it has 279)" in errors(response)["headline"][0]
     assert response.context["adminform"].form["headline"].value() == too_long.strip()
+
+
+# -- changes not yet published, and whose they are ----------------------------------------------
+
+
+def reporter_adds_a_line(client_for, reporter, story):
+    response = edit(
+        client_for(reporter, fresh=True),
+        story,
+        body=story.body + "\n\nDraft: the board meets again on Tuesday.",
+        change_reason="Draft line for the next update.",
+    )
+    assert response.status_code == 302
+
+
+def test_stories_with_unpublished_edits_are_marked_in_the_list_and_on_the_form(
+    client_for, editor, reporter, published_story
+):
+    reporter_adds_a_line(client_for, reporter, published_story)
+    client = client_for(editor)
+
+    listing = client.get(reverse("admin:stories_story_changelist")).content.decode()
+    form = client.get(change_url(published_story)).content.decode()
+
+    assert "changes not yet published: 1 edit by Rui Reporter" in listing
+    assert (
+        "Readers have not seen these yet: changes not yet published: 1 edit by Rui Reporter."
+        in form
+    )
+
+
+def test_the_publish_page_lists_each_pending_edit_with_its_author_above_the_button(
+    client_for, editor, reporter, published_story
+):
+    reporter_adds_a_line(client_for, reporter, published_story)
+
+    page = client_for(editor).get(publish_url(published_story)).content.decode()
+
+    listed = page.index('id="unpublished-edits"')
+    assert listed < page.index('<form method="post"') < page.index('value="Publish update"')
+    edit_number = Story.objects.get(pk=published_story.pk).edit_number
+    assert f"Edit {edit_number} by Rui Reporter" in page
+    assert "Draft line for the next update." in page
+    assert "I have reviewed the edits by Rui Reporter listed above" in page
+
+
+def test_publishing_someone_elses_edits_needs_an_explicit_confirmation(
+    client_for, editor, reporter, published_story
+):
+    reporter_adds_a_line(client_for, reporter, published_story)
+    client = client_for(editor)
+    fields = {"kind": "update", "public_note": "The board meets on Tuesday."}
+
+    refused = client.post(publish_url(published_story), publish_form(published_story, **fields))
+    confirmed = client.post(
+        publish_url(published_story),
+        publish_form(published_story, others_edits_confirmed="on", **fields),
+    )
+
+    assert (
+        "include edits by Rui Reporter"
+        in refused.context["form"].errors["others_edits_confirmed"][0]
+    )
+    assert confirmed.status_code == 302
+    assert "Draft: the board meets" in published_story.revisions.latest().body
+
+
+def test_an_editor_publishing_only_their_own_edits_is_not_asked(
+    client_for, editor, published_story
+):
+    client = client_for(editor)
+    edit(client, published_story, dek="A sharper dek.", change_reason="Style.")
+
+    page = client.get(publish_url(published_story)).content.decode()
+    response = client.post(
+        publish_url(published_story),
+        publish_form(published_story, kind="update", public_note="A sharper summary."),
+    )
+
+    assert "I have reviewed the edits" not in page
+    assert response.status_code == 302

@@ -362,3 +362,69 @@ def test_a_note_that_is_only_a_label_is_kept_as_typed(story, editor):
     revision = publishing.withdraw(story, user=editor, public_note="Editor's note:")
 
     assert revision.public_note == "Editor's note:"
+
+
+# -- the edits an update would publish, and who made them ---------------------------------------
+
+
+def edit_as(story, user, reason, **fields):
+    from stories import editing
+
+    fresh = Story.objects.get(pk=story.pk)
+    for name, value in fields.items():
+        setattr(fresh, name, value)
+    editing.save_story(fresh, user=user, reason=reason)
+    return fresh
+
+
+def test_a_live_storys_unpublished_edits_name_their_authors(story, editor, reporter):
+    publishing.publish(story, user=editor)
+    edit_as(story, reporter, "Draft line.", body=story.body + "\n\nA draft line.")
+    edited = edit_as(story, editor, "Style.", dek="A sharper dek.")
+
+    unpublished = publishing.unpublished_edits(edited)
+
+    assert [(edit.author, edit.reason) for edit in unpublished.edits] == [
+        ("Rui Reporter", "Draft line."),
+        (editor.get_full_name(), "Style."),
+    ]
+    assert unpublished.summary == f"2 edits by Rui Reporter and {editor.get_full_name()}"
+    assert unpublished.marker == f"changes not yet published: {unpublished.summary}"
+    assert unpublished.others_than(editor) == ["Rui Reporter"]
+    assert unpublished.up_to(unpublished.edits[0].number).count == 1
+
+
+def test_publishing_the_update_leaves_no_unpublished_edits(story, editor, reporter):
+    publishing.publish(story, user=editor)
+    edited = edit_as(story, reporter, "Draft line.", body=story.body + "\n\nA draft line.")
+
+    publishing.publish(edited, user=editor, kind=RevisionKind.UPDATE, public_note="New line.")
+
+    assert publishing.unpublished_edits(Story.objects.get(pk=story.pk)).count == 0
+
+
+def test_drafts_and_withdrawn_stories_have_no_unpublished_edits(story, editor, reporter):
+    draft = edit_as(story, reporter, "Draft.", dek="A draft dek.")
+    assert publishing.unpublished_edits(draft).edits == ()
+
+    publishing.publish(story, user=editor)
+    publishing.withdraw(story, user=editor, public_note="Withdrawn.")
+    withdrawn = edit_as(story, reporter, "After.", dek="After the withdrawal.")
+    assert publishing.unpublished_edits(withdrawn).edits == ()
+
+
+def test_the_unpublished_edits_of_a_page_of_stories_take_one_query(
+    editor, reporter, django_assert_num_queries
+):
+    stories = [StoryFactory() for _ in range(5)]
+    for story in stories:
+        publishing.publish(story, user=editor)
+        edit_as(story, reporter, "Draft line.", dek="Changed.")
+    stories = list(Story.objects.filter(pk__in=[story.pk for story in stories]))
+
+    with django_assert_num_queries(1):
+        found = publishing.unpublished_edits_of(stories)
+
+    assert {pk: edits.summary for pk, edits in found.items()} == {
+        story.pk: "1 edit by Rui Reporter" for story in stories
+    }

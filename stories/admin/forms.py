@@ -12,7 +12,8 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
-from stories import editing, publishing
+from stories import editing, publishing, releasing
+from stories.content.credits import join_names
 from stories.content.kinds import REPUBLISH_KINDS
 from stories.media import images, pictures
 from stories.models import Contributor, Picture, Section, Story
@@ -341,8 +342,18 @@ class PublishForm(forms.Form):
         help_text="For the audit trail only. Required for a minor edit.",
     )
 
-    def __init__(self, *args, first_publication: bool, open_reports=None, **kwargs):
+    def __init__(
+        self, *args, first_publication: bool, open_reports=None, others_edits=(), **kwargs
+    ):
         super().__init__(*args, **kwargs)
+        if others_edits:
+            # Publishing sends out every unpublished edit, a colleague's too: said, and
+            # confirmed, before the button (``releasing`` refuses it unconfirmed).
+            self.fields[releasing.CONFIRM_OTHERS_EDITS] = forms.BooleanField(
+                label=f"I have reviewed the edits by {join_names(others_edits)} listed above "
+                "and want to publish them with mine",
+                required=False,
+            )
         if open_reports is not None and not first_publication:
             self.fields["reports"] = ReportChoiceField(
                 queryset=open_reports,

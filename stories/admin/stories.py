@@ -232,7 +232,22 @@ class StoryAdmin(AuditedAdmin):
             )
         if obj.is_scheduled:
             return f"Scheduled for {editor_time(obj.scheduled_at)}"
+        unpublished = getattr(obj, "unpublished_edits", None)
+        if unpublished and unpublished.count:
+            return format_html(
+                '{}<br><span class="story-warning">{}</span>',
+                obj.get_status_display(),
+                unpublished.marker,
+            )
         return obj.get_status_display()
+
+    def get_changelist_instance(self, request):
+        """The page of stories, each with its unpublished edits (one query for the page)."""
+        changelist = super().get_changelist_instance(request)
+        found = publishing.unpublished_edits_of(changelist.result_list)
+        for story in changelist.result_list:
+            story.unpublished_edits = found.get(story.pk)
+        return changelist
 
     @admin.display(description="Latest versions")
     def published_versions(self, obj):
@@ -280,6 +295,7 @@ class StoryAdmin(AuditedAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context["schedule_state"] = schedule_state(obj)
+            context["unpublished_edits"] = publishing.unpublished_edits(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # -- saving the working copy -------------------------------------------------
@@ -416,10 +432,12 @@ class StoryAdmin(AuditedAdmin):
         story = self._story_or_404(request, object_id)
         first = not story.has_published_version
         reports = reporting.open_reports(story).select_related("seen_revision")
+        unpublished = publishing.unpublished_edits(story)
         form = PublishForm(
             request.POST if request.method == "POST" else None,
             first_publication=first,
             open_reports=reports if reports.exists() else None,
+            others_edits=unpublished.others_than(request.user),
             initial={
                 "loaded_edit": story.edit_number,
                 "internal_reason": request.GET.get("reason", "")[:1000],
@@ -448,6 +466,7 @@ class StoryAdmin(AuditedAdmin):
             first_publication=first,
             diffs=diffs,
             removals=rendering.removed_on_publication(story.body),
+            unpublished=unpublished,
             **self._pictures(story),
         )
 
@@ -461,6 +480,7 @@ class StoryAdmin(AuditedAdmin):
             kind=data.get("kind"),
             public_note=data.get("public_note", ""),
             internal_reason=data.get("internal_reason", ""),
+            others_edits_confirmed=data.get(releasing.CONFIRM_OTHERS_EDITS, False),
         )
         if done.revision is None:
             self.message_user(
