@@ -307,6 +307,9 @@ STORAGES = {
 # without DEBUG: readers see the site's own error pages).
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
+# Files browsers ask for at the site's root, served there by WhiteNoise: /favicon.ico
+# (the reader site's and the admin's tab icon; robots.txt is a view).
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

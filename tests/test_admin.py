@@ -843,3 +843,11 @@ def test_an_editor_publishing_only_their_own_edits_is_not_asked(
 
     assert "I have reviewed the edits" not in page
     assert response.status_code == 302
+
+
+def test_the_admin_is_titled_with_the_publications_name(client_for, editor, settings):
+    page = client_for(editor).get(reverse("admin:index")).content.decode()
+
+    assert f"{settings.PUBLICATION_NAME}: the newsroom" in page
+    assert f"| {settings.PUBLICATION_NAME} newsroom</title>" in page
+    assert "Django administration" not in page and "Django site admin" not in page
