@@ -851,3 +851,46 @@ def test_the_admin_is_titled_with_the_publications_name(client_for, editor, sett
     assert f"{settings.PUBLICATION_NAME}: the newsroom" in page
     assert f"| {settings.PUBLICATION_NAME} newsroom</title>" in page
     assert "Django administration" not in page and "Django site admin" not in page
+
+
+# -- credits on the story form -------------------------------------------------------------------
+
+
+def test_the_credits_come_before_the_audit_fields(client_for, editor, story):
+    page = client_for(editor).get(change_url(story)).content.decode()
+
+    credits, audit = page.index('id="credits-group"'), page.index(">Audit</h2>")
+    assert page.index(">Lead image</h2>") < credits < audit
+
+
+def test_new_credit_rows_start_without_a_position_and_keep_their_order(client_for, editor):
+    client = client_for(editor)
+    add_page = client.get(reverse("admin:stories_story_add"))
+    first, second = ContributorFactory(name="Ada Ames"), ContributorFactory(name="Bo Brandt")
+    section = SectionFactory()
+    data = {
+        "headline": "Two writers",
+        "slug": "two-writers",
+        "section": section.pk,
+        "body": "Text.",
+        "credits-TOTAL_FORMS": 2,
+        "credits-INITIAL_FORMS": 0,
+        "credits-0-contributor": first.pk,
+        "credits-0-role": "byline",
+        "credits-0-position": "",
+        "credits-1-contributor": second.pk,
+        "credits-1-role": "byline",
+        "credits-1-position": "",
+    }
+
+    empty_row = add_page.context["inline_admin_formsets"][0].formset.empty_form
+    response = client.post(reverse("admin:stories_story_add"), data)
+
+    assert empty_row["position"].value() is None
+    assert response.status_code == 302
+    story = Story.objects.get(slug="two-writers")
+    assert [(c.contributor.name, c.position) for c in story.ordered_credits()] == [
+        ("Ada Ames", 0),
+        ("Bo Brandt", 1),
+    ]
+    assert story.byline() == "By Ada Ames and Bo Brandt"

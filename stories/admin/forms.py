@@ -194,18 +194,26 @@ class StoryAdminForm(PublicSlugForm):
 
 
 def credit_lines(formset) -> list[editing.CreditLine]:
-    """The credits a validated formset asks for: every row kept, none of the empty ones."""
+    """The credits a validated formset asks for: every row kept, none of the empty ones.
+
+    A row whose position is left empty comes after the rows above it (one more than the
+    highest position so far), so credits added one under another keep that order.
+    """
     lines = []
+    highest = -1
     for form in formset.forms:
         data = getattr(form, "cleaned_data", None)
         if not data or form in formset.deleted_forms or not data.get("contributor"):
             continue
+        position = data.get("position")
+        position = highest + 1 if position is None else position
+        highest = max(highest, position)
         lines.append(
             editing.CreditLine(
                 contributor=data["contributor"],
                 role=data["role"],
                 affiliation=data.get("affiliation", ""),
-                position=data.get("position") or 0,
+                position=position,
             )
         )
     return lines
@@ -251,6 +259,15 @@ class CreditInlineFormSet(BaseInlineFormSet):
             inner = getattr(widget, "widget", widget)
             if isinstance(inner, ContributorAutocomplete):
                 inner.known = known
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        # A new row's position starts empty, not at 0 like every other new row: empty
+        # means after the rows above it (``credit_lines``).
+        position = form.fields.get("position")
+        if position is not None and form.instance.pk is None:
+            position.required, position.initial = False, None
+            form.initial.pop("position", None)
 
     def clean(self):
         super().clean()

@@ -98,6 +98,8 @@ def removal_warning(removed: list[str]) -> str:
     )
 
 
+#: The story form's fieldsets shown after the credits (the rest come before them).
+FIELDSETS_AFTER_CREDITS = ("Audit", "Published versions", "Publication")
 #: Versions listed on a story's change form; the rest are one link away.
 LATEST_VERSIONS_SHOWN = 10
 #: The query parameter of the credits' page on a story's History page.
@@ -293,6 +295,7 @@ class StoryAdmin(AuditedAdmin):
         return f"{summary}. Notes in the file: {notes}" if notes else summary
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["fieldsets_after_credits"] = FIELDSETS_AFTER_CREDITS
         if obj is not None:
             context["schedule_state"] = schedule_state(obj)
             context["unpublished_edits"] = publishing.unpublished_edits(obj)
