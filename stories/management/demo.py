@@ -134,7 +134,8 @@ def load_demo(path: Path = DEMO_FILE, *, schedule_in: timedelta = SCHEDULE_IN) -
     if Story.objects.exists():
         return []
     data = json.loads(path.read_text(encoding="utf-8"))
-    editor = ensure_demo_users()["editor"]
+    users = ensure_demo_users()
+    editor = users["editor"]
     now = timezone.now()
     created = []
     sections = {}
@@ -188,8 +189,12 @@ def load_demo(path: Path = DEMO_FILE, *, schedule_in: timedelta = SCHEDULE_IN) -
                 at=now - timedelta(hours=revision["hours_ago"]),
             )
         if "draft_changes" in entry:
+            # A reporter's line for the next update: an editor publishing anything else
+            # on this story is shown it, and asked to confirm it goes out too.
             _apply(story, entry["draft_changes"])
-            editing.save_story(story, user=editor, reason="Unpublished draft edit")
+            editing.save_story(
+                story, user=users["reporter"], reason="Draft line for the next update"
+            )
         created.append(story)
     # A reader's report waiting in the desk's queue (Reader reports, in the admin).
     for report in data.get("reports", []):
