@@ -894,3 +894,15 @@ def test_new_credit_rows_start_without_a_position_and_keep_their_order(client_fo
         ("Bo Brandt", 1),
     ]
     assert story.byline() == "By Ada Ames and Bo Brandt"
+
+
+def test_a_first_publications_internal_reason_is_not_said_to_be_required(
+    client_for, editor, published_story
+):
+    client = client_for(editor)
+
+    first = client.get(publish_url(StoryFactory())).context["form"]
+    update = client.get(publish_url(published_story)).context["form"]
+
+    assert first.fields["internal_reason"].help_text == "For the audit trail only; optional."
+    assert "Required for a minor edit" in update.fields["internal_reason"].help_text

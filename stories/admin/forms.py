@@ -383,6 +383,8 @@ class PublishForm(forms.Form):
         if first_publication:
             del self.fields["kind"]
             del self.fields["public_note"]
+            # A first publication has no kind, so nothing here is required.
+            self.fields["internal_reason"].help_text = "For the audit trail only; optional."
             self.fields["scheduled_at"] = forms.DateTimeField(
                 label="Publish at",
                 required=False,
