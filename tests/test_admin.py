@@ -906,3 +906,20 @@ def test_a_first_publications_internal_reason_is_not_said_to_be_required(
 
     assert first.fields["internal_reason"].help_text == "For the audit trail only; optional."
     assert "Required for a minor edit" in update.fields["internal_reason"].help_text
+
+
+def test_the_history_shows_the_save_counter_as_edits_not_versions(
+    client_for, editor, published_story
+):
+    client = client_for(editor)
+    before = Story.objects.get(pk=published_story.pk).edit_number
+    edit(client, published_story, dek="A new dek", change_reason="Sharper dek")
+
+    page = html.unescape(
+        client.get(
+            reverse("admin:stories_story_history", args=[published_story.pk])
+        ).content.decode()
+    )
+
+    assert re.search(rf"Working copy:</strong>\s*edit {before}\s*→\s*edit {before + 1}\b", page)
+    assert "Edit:</strong>" not in page and "Version:</strong>" not in page
