@@ -272,7 +272,11 @@ def test_compare_working_copy_with_live(client_for, editor, published_story):
     )
 
     assert response.status_code == 200
-    assert "<ins>A brand new closing paragraph.</ins>" in response.content.decode()
+    page = response.content.decode()
+    assert "<ins>A brand new closing paragraph.</ins>" in page
+    # One diff, said as one: no "Left" and "Right" columns that are not there.
+    assert "Left:" not in page and "Right:" not in page
+    assert "text struck through is in version 1 and not in the working copy" in page
 
 
 def test_history_view_shows_fields_users_reasons_and_credits(client_for, editor, published_story):
