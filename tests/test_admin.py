@@ -305,6 +305,7 @@ def test_revert_restores_fields_but_never_publishing_state(client_for, editor, p
     response = client.post(url, data)
 
     assert response.status_code == 302
+    assert response.url == change_url(published_story), "back on the story, not the list"
     story = Story.objects.get(pk=published_story.pk)
     assert story.headline == draft_row.headline
     assert story.status == Story.Status.PUBLISHED
@@ -374,6 +375,7 @@ def test_revert_of_a_section_restores_it(client_for, editor):
     response = client.post(url, form_data(client.get(url)))
 
     assert response.status_code == 302
+    assert response.url == reverse("admin:stories_section_change", args=[section.pk])
     section.refresh_from_db()
     assert (section.name, section.slug) == ("Local", "local")
     assert section.history.count() == 3
