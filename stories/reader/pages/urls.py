@@ -53,6 +53,11 @@ def report_url(slug: str) -> str:
     return reverse("reader:report", kwargs={"slug": slug})
 
 
+def edit_url(story_pk: int) -> str:
+    """The story's form in the admin: where the staff-only preview leads back to."""
+    return reverse("admin:stories_story_change", args=[story_pk])
+
+
 def with_query(path: str, *pairs: tuple[str, object]) -> str:
     """``path?name=value&...`` for the pairs given (none: the path alone)."""
     return f"{path}?{urlencode(pairs)}" if pairs else path
