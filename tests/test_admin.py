@@ -429,7 +429,14 @@ def test_the_same_contributor_twice_in_one_role_is_a_form_error(client_for, edit
 
     assert response.status_code == 200
     formset = response.context["inline_admin_formsets"][0].formset
-    assert "duplicate data for contributor and role" in " ".join(formset.non_form_errors())
+    # Said at the row, naming who and in which role, not in Django's stock words above.
+    assert list(formset.non_form_errors()) == []
+    repeated = formset.forms[-1].errors["contributor"]
+    first_row = [form.instance.pk for form in formset.forms].index(byline.pk) + 1
+    assert repeated == [
+        f"{byline.contributor.name} is already credited as “Byline” in row {first_row}. "
+        "Choose another role or contributor, or delete this row."
+    ]
     assert story.credits.count() == 2
 
 

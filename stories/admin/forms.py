@@ -14,7 +14,7 @@ from django.forms.models import BaseInlineFormSet
 
 from stories import editing, publishing, releasing
 from stories.content.credits import join_names
-from stories.content.kinds import REPUBLISH_KINDS
+from stories.content.kinds import REPUBLISH_KINDS, CreditRole
 from stories.media import images, pictures
 from stories.models import Contributor, Picture, Section, Story
 
@@ -259,6 +259,30 @@ class CreditInlineFormSet(BaseInlineFormSet):
             inner = getattr(widget, "widget", widget)
             if isinstance(inner, ContributorAutocomplete):
                 inner.known = known
+
+    def validate_unique(self):
+        """A story credits a contributor once per role: a second row of the same pair is
+        refused at that row, naming the contributor, the role and the row it repeats.
+
+        Replaces the formset's own check, whose stock message ("Please correct the
+        duplicate data for contributor and role") sat above the table naming neither;
+        that pair is the credit's only unique constraint.
+        """
+        first_row: dict[tuple[int, str], int] = {}
+        for number, form in enumerate(self.forms, start=1):
+            data = getattr(form, "cleaned_data", None)
+            if not data or self._should_delete_form(form) or not data.get("contributor"):
+                continue
+            contributor, role = data["contributor"], data.get("role")
+            key = (contributor.pk, role)
+            if key not in first_row:
+                first_row[key] = number
+                continue
+            form.add_error(
+                "contributor",
+                f"{contributor.name} is already credited as “{CreditRole(role).label}” in row "
+                f"{first_row[key]}. Choose another role or contributor, or delete this row.",
+            )
 
     def add_fields(self, form, index):
         super().add_fields(form, index)
