@@ -95,13 +95,14 @@ def test_story_page_tagline_from_credits(client, editor, credits, tagline):
 
 
 def test_published_and_updated_times_in_the_newsroom_time_zone(client, editor, settings):
+    """Readers read New York time, named; machines read UTC."""
     settings.TIME_ZONE = "America/New_York"
     story = published_story(editor, when=at(0))  # 14:30 UTC = 9:30 EST
 
     response = client.get(story.get_absolute_url())
     body = text(response)
     assert (
-        'Published <time datetime="2025-03-04T09:30:00-05:00">March 4, 2025, 9:30 a.m. EST</time>'
+        'Published <time datetime="2025-03-04T14:30:00+00:00">March 4, 2025, 9:30 a.m. EST</time>'
         in body
     )
     assert "Updated" not in body
@@ -115,7 +116,7 @@ def test_published_and_updated_times_in_the_newsroom_time_zone(client, editor, s
     response = client.get(story.get_absolute_url())
     body = text(response)
     assert (
-        'Updated <time datetime="2025-03-04T12:30:00-05:00">March 4, 2025, 12:30 p.m. EST</time>'
+        'Updated <time datetime="2025-03-04T17:30:00+00:00">March 4, 2025, 12:30 p.m. EST</time>'
         in body
     )
     # Both times stand between the headline and the body.
@@ -442,3 +443,21 @@ def test_remembered_addresses_follow_the_script_prefix_they_were_made_under():
     finally:
         set_script_prefix("/")
     assert pages.contributor_url("maria-ortiz") == "/contributors/maria-ortiz/"
+
+
+@pytest.mark.parametrize(
+    ("zone", "shown"),
+    [
+        ("Europe/Lisbon", "March 4, 2025, 2:30 p.m. WET"),
+        ("Asia/Kolkata", "March 4, 2025, 8 p.m. IST"),
+        ("America/Sao_Paulo", "March 4, 2025, 11:30 a.m. UTC-03"),
+        ("UTC", "March 4, 2025, 2:30 p.m. UTC"),
+    ],
+)
+def test_every_zone_is_named_and_machines_read_utc(client, editor, settings, zone, shown):
+    settings.TIME_ZONE = zone
+    story = published_story(editor, when=at(0))  # 14:30 UTC
+
+    body = text(client.get(story.get_absolute_url()))
+
+    assert f'<time datetime="2025-03-04T14:30:00+00:00">{shown}</time>' in body

@@ -170,6 +170,8 @@ def test_make_run_publishes_the_demos_scheduled_story_on_time(demo, page):
     times = page.locator(".story-times")
     expect(times).to_contain_text("Published")
     expect(times).to_contain_text(f"{_to_the_minute(published.group(1))} {zone}")
+    # Readers read the newsroom's zone, named; machines read UTC.
+    expect(times.locator("time").first).to_have_attribute("datetime", re.compile(r"\+00:00$"))
 
     # Ctrl-C stops the server and its scheduler: nothing of the demo keeps running.
     demo.interrupt()
