@@ -17,6 +17,8 @@ urlpatterns = [
         views.compare,
         name="compare",
     ),
+    # The history's form: any two versions, as ?old=&new=, sent on to the comparison.
+    path("stories/<slug:slug>/history/compare/", views.compare_choice, name="compare_choice"),
     path("stories/<slug:slug>/preview/", views.preview, name="preview"),
     path("stories/<slug:slug>/record.json", record_views.story_record, name="story_record"),
     # Readers report errors (private: the desk reads reports in the admin).

@@ -227,6 +227,18 @@ def compare(request, slug, old, new):
     return _compare(request, slug=slug, old=old, new=new)
 
 
+@require_safe
+@withdrawn_aware
+def compare_choice(request, slug):
+    """The history's compare form, without script: on to the comparison of the two
+    versions given, or the form again (400) saying what is wrong with each number."""
+    choice = pages.compare_choice(slug, request.GET.get("old"), request.GET.get("new"))
+    if choice.url:
+        return redirect(choice.url)
+    status = 400 if choice.form.errors else 200
+    return render(request, "reader/compare_choice.html", {"choice": choice}, status=status)
+
+
 @story_view
 @withdrawn_aware
 def _compare(request, slug, old, new):

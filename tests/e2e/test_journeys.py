@@ -355,3 +355,19 @@ def test_a_correction_from_a_report_shows_and_confirms_a_colleagues_unpublished_
     assert (
         "Draft: the council meets" in Story.objects.get(pk=corrected_story.pk).latest_revision.body
     )
+
+
+def test_a_reader_compares_any_two_versions_without_javascript(
+    browser, live_server, corrected_story
+):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/stories/{corrected_story.slug}/history/")
+
+    page.get_by_label("Compare version").fill("3")
+    page.get_by_label("with version").fill("1")
+    page.get_by_role("button", name="Compare").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Changes between versions 1 and 3")
+    expect(page.locator(".story-diff section ins").first).to_have_text("Sunday")
+    context.close()

@@ -44,6 +44,11 @@ def compare_url(slug: str, old: int, new: int) -> str:
     return reverse("reader:compare", kwargs={"slug": slug, "old": old, "new": new})
 
 
+def compare_choice_url(slug: str) -> str:
+    """Where the history's form sends two version numbers (``?old=&new=``)."""
+    return reverse("reader:compare_choice", kwargs={"slug": slug})
+
+
 def record_url(slug: str) -> str:
     """The story's public record, as JSON: every version with its hash and proof."""
     return reverse("reader:story_record", kwargs={"slug": slug})
