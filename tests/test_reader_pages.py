@@ -461,3 +461,36 @@ def test_every_zone_is_named_and_machines_read_utc(client, editor, settings, zon
     body = text(client.get(story.get_absolute_url()))
 
     assert f'<time datetime="2025-03-04T14:30:00+00:00">{shown}</time>' in body
+
+
+# -- how a reader checks the record -----------------------------------------------------------
+
+
+def test_the_footer_and_the_corrections_policy_lead_to_how_to_check_the_record(client, db):
+    guide = reverse("reader:verify")
+
+    for url in ("/", reverse("reader:corrections_policy")):
+        assert f'href="{guide}"' in text(client.get(url)), url
+
+
+def test_the_record_is_explained_in_plain_words_with_the_technical_page_a_click_away(
+    client, db, settings
+):
+    from stories.record import signing
+
+    settings.PUBLICATION_URL = "https://news.example"
+    response = client.get(reverse("reader:verify"))
+
+    assert response.status_code == 200
+    body = text(response)
+    assert read(response).h1 == ["How to check our record"]
+    assert "What the fingerprints prove" in body and "What the fingerprints do not prove" in body
+    key = signing.public_key_hex()
+    assert (
+        f"python3 outside_verifier.py https://news.example --public-key {key} "
+        "--state newsroom-record.json"
+    ) in body
+    technical = reverse("reader:verify_technical")
+    assert f'href="{technical}"' in body
+    technical_page = text(client.get(technical))
+    assert reverse("reader:log_head") in technical_page and "RFC 9162" in technical_page

@@ -46,6 +46,9 @@ urlpatterns = [
     path("feeds/corrections/atom/", views.feed(feeds.CorrectionsAtom()), name="corrections_feed"),
     # Full-text search over the live stories.
     path("search/", views.search_page, name="search"),
+    # How a reader checks the record: in plain words, then technically.
+    path("record/", views.verify, name="verify"),
+    path("record/technical/", views.verify_technical, name="verify_technical"),
     # The transparency log, for outsiders' verifiers (docs/transparency.md).
     path("log/tree-head.json", record_views.tree_head, name="log_head"),
     path(

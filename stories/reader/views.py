@@ -180,6 +180,20 @@ def corrections_policy(request):
     return render(request, "reader/corrections_policy.html")
 
 
+@require_safe
+@public
+def verify(request):
+    """How to check the record, in plain words."""
+    return render(request, "reader/verify.html", {"page": pages.verification_page()})
+
+
+@require_safe
+@public
+def verify_technical(request):
+    """The same, for those who will read the JSON and the verifier themselves."""
+    return render(request, "reader/verify_technical.html", {"page": pages.verification_page()})
+
+
 # -- one story -------------------------------------------------------------------------
 
 

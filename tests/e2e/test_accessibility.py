@@ -21,6 +21,9 @@ def reader_pages(story) -> dict[str, str]:
         "corrections": "/corrections/",
         "error report": f"/stories/{story.slug}/report/",
         "report thanks": f"/stories/{story.slug}/report/thanks/",
+        "compare choice": f"/stories/{story.slug}/history/compare/",
+        "record guide": "/record/",
+        "record technical": "/record/technical/",
     }
 
 
@@ -35,6 +38,9 @@ def reader_pages(story) -> dict[str, str]:
         "corrections",
         "error report",
         "report thanks",
+        "compare choice",
+        "record guide",
+        "record technical",
     ],
 )
 def test_no_serious_or_critical_accessibility_violations(page, live_server, corrected_story, name):
@@ -66,7 +72,18 @@ def serious_violations(page) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("name", ["story", "history", "compare", "error report", "report thanks"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "story",
+        "history",
+        "compare",
+        "error report",
+        "report thanks",
+        "record guide",
+        "record technical",
+    ],
+)
 def test_no_horizontal_scrolling_on_a_phone(browser, live_server, corrected_story, name):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()

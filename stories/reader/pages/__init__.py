@@ -7,6 +7,7 @@ pages:
 - ``corrections``: the site's corrections page and feed;
 - ``profiles``: sections and contributors;
 - ``state``: the cheap state behind a story page's ETag and cache key;
+- ``verification``: how a reader checks the site's record;
 - ``urls``: the addresses pages link to.
 
 Views, feeds, sitemaps, search and the structured-data builder call these builders and
@@ -78,6 +79,7 @@ from .story import (
     story_page,
 )
 from .urls import absolute_url, contributor_url, history_url, section_url, story_url
+from .verification import VerificationPage, verification_page
 
 __all__ = [
     "CARD_FIELDS",
@@ -107,6 +109,7 @@ __all__ = [
     "StoryPage",
     "StoryState",
     "StoryWithdrawn",
+    "VerificationPage",
     "Version",
     "absolute_url",
     "cached_section_links",
@@ -136,4 +139,5 @@ __all__ = [
     "story_page",
     "story_state",
     "story_url",
+    "verification_page",
 ]
