@@ -82,3 +82,16 @@ def test_a_body_publication_keeps_whole_needs_no_warning():
     body = "Plain *text*, a [link](https://example.org), a [mail](mailto:desk@example.org).\n\n> A quote."
 
     assert removed_on_publication(body) == []
+
+
+def test_the_rendered_body_has_typographic_quotes_the_markdown_keeps_straight_ones():
+    text = "\"We put sandbags out at six,\" said Odile Fenn. It's the fish market's 'worst' night -- since 1990's...\n\nShe said `\"raw\"`."
+
+    html = render_markdown(text)
+
+    assert (
+        "<p>“We put sandbags out at six,” said Odile Fenn. It’s the fish market’s ‘worst’" in html
+    )
+    # Dashes and ellipses stay as typed; code keeps its straight quotes.
+    assert "night -- since 1990’s...</p>" in html
+    assert '<code>"raw"</code>' in html

@@ -20,8 +20,26 @@ URL_SCHEMES = {"http", "https", "mailto"}
 DROPPED_WITH_CONTENT = {"script", "style"}
 
 
+#: Python-Markdown's extensions: lists as editors mean them, and typographic quotes
+#: ("smarty", quotes only: dashes and ellipses stay as typed). Editors type straight
+#: quotes and keep them in the stored Markdown; readers get “curly” ones and apostrophes.
+EXTENSIONS = ["sane_lists", "smarty"]
+EXTENSION_CONFIGS = {
+    "smarty": {"smart_dashes": False, "smart_ellipses": False, "smart_angled_quotes": False}
+}
+
+
+def _markdown_html(text: str) -> str:
+    return markdown.markdown(
+        text or "",
+        extensions=EXTENSIONS,
+        extension_configs=EXTENSION_CONFIGS,
+        output_format="html",
+    )
+
+
 def render_markdown(text: str) -> str:
-    html = markdown.markdown(text or "", extensions=["sane_lists"], output_format="html")
+    html = _markdown_html(text)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -86,7 +104,7 @@ def removed_on_publication(text: str) -> list[str]:
     elements and attributes the sanitiser does not allow, and links whose address is
     not a web or mail address. Editors are told when they save, not surprised later."""
     parser = _Removals()
-    parser.feed(markdown.markdown(text or "", extensions=["sane_lists"], output_format="html"))
+    parser.feed(_markdown_html(text))
     parser.close()
     return [what if count == 1 else f"{what} (×{count})" for what, count in parser.found.items()]
 
