@@ -7,9 +7,15 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 # The demo runs without DEBUG, so readers meet the site's own 404 and 500 pages, as in
-# production; static files come from the source folders (WhiteNoise, settings.py).
-# Webhooks may reach a receiver on this machine (docs/partners.md), as in development.
-DEMO_ENV := NEWSROOM_DEMO=1 NEWSROOM_WEBHOOKS_ALLOW_PRIVATE=1
+# production; static files come from the source folders (WhiteNoise, settings.py). Its
+# newsroom keeps a real time zone, so reader pages name it (docs/settings.md), and webhooks
+# may reach a receiver on this machine (docs/partners.md), as in development.
+DEMO_TIME_ZONE ?= America/New_York
+DEMO_ENV := NEWSROOM_DEMO=1 NEWSROOM_TIME_ZONE=$(DEMO_TIME_ZONE) NEWSROOM_WEBHOOKS_ALLOW_PRIVATE=1
+# The demo's scheduled story is due this many seconds after the demo is loaded, and the
+# server publishes what is due this often (seconds): `make run DEMO_SCHEDULE_IN=30`.
+DEMO_SCHEDULE_IN ?= 180
+PUBLISH_EVERY ?= 10
 
 .PHONY: install run serve worker edge test e2e lint format bench clean
 
@@ -22,11 +28,13 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# serve_demo is runserver with the scheduler on a thread of its own process, so
+# scheduled stories are published on time and stop being published when it stops.
 run: install
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
-	$(DEMO_ENV) $(BIN)/python manage.py load_demo --site http://127.0.0.1:$(PORT)
+	$(DEMO_ENV) $(BIN)/python manage.py load_demo --site http://127.0.0.1:$(PORT) --schedule-in $(DEMO_SCHEDULE_IN)
 	@echo "Serving the demo on http://127.0.0.1:$(PORT)/ (admin: http://127.0.0.1:$(PORT)/admin/)"
-	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	$(DEMO_ENV) $(BIN)/python manage.py serve_demo 127.0.0.1:$(PORT) --publish-every $(PUBLISH_EVERY)
 
 # Production: gunicorn with DJANGO_ENV=production against DATABASE_URL (docs/operations.md).
 # Needs DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS too; settings fail fast without them.
@@ -59,7 +67,7 @@ VARNISH_INSTALLED := { command -v varnishd || test -x /usr/sbin/varnishd; } >/de
 edge: install
 	@$(VARNISH_INSTALLED) || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq varnish varnish-modules; } || { echo "make edge needs Varnish 7 and its xkey module: apt-get install varnish varnish-modules" >&2; exit 2; }
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
-	$(DEMO_ENV) $(BIN)/python manage.py load_demo
+	$(DEMO_ENV) $(BIN)/python manage.py load_demo --site http://127.0.0.1:$(EDGE_PORT)
 	$(DEMO_ENV) $(BIN)/python deploy/varnish/edge.py --port $(PORT) --edge-port $(EDGE_PORT)
 
 # Python's bytecode cache is kept for the tests even where PYTHONDONTWRITEBYTECODE is set:

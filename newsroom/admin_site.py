@@ -127,6 +127,16 @@ class EnrolmentForm(forms.Form):
 class NewsroomAdminSite(admin.AdminSite):
     login_form = SecondFactorLoginForm
     login_template = "admin/newsroom_login.html"
+    # The publication's name, not "Django administration", on every admin page and tab.
+    index_title = "Stories, credits and the record"
+
+    @property
+    def site_header(self):
+        return f"{settings.PUBLICATION_NAME}: the newsroom"
+
+    @property
+    def site_title(self):
+        return f"{settings.PUBLICATION_NAME} newsroom"
 
     def has_permission(self, request):
         user = request.user

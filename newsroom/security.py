@@ -1,11 +1,13 @@
 """The Content-Security-Policy of each part of the site (django-csp).
 
-Reader pages get ``CONTENT_SECURITY_POLICY``: no script at all (the JSON-LD block is
-data, which browsers never execute, so it needs no permission), styles and images from
-the site only. The admin runs Django's own scripts from the site, so it gets
-``ADMIN_CONTENT_SECURITY_POLICY``; Django 5.2's admin needs no inline script or style,
-so neither allows them. django-csp's documented extension point, ``get_policy_parts``,
-picks the policy by path.
+Reader pages get ``CONTENT_SECURITY_POLICY``: scripts, styles and images from the site
+only, nothing inline (the JSON-LD block is data, which browsers never execute, so it
+needs no permission). The admin runs Django's own scripts from the site and its
+autocomplete asks the site for contributors, so it gets ``ADMIN_CONTENT_SECURITY_POLICY``
+(``connect-src 'self'`` too); Django 5.2's admin needs no inline script or style, so
+neither allows them. django-csp's documented extension point, ``get_policy_parts``,
+picks the policy by path. ``tests/e2e/test_content_security.py`` loads every page that
+runs a script in Chromium and fails on any violation the browser reports.
 """
 
 from __future__ import annotations

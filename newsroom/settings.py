@@ -319,6 +319,9 @@ STORAGES = {
 # without DEBUG: readers see the site's own error pages).
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
+# Files browsers ask for at the site's root, served there by WhiteNoise: /favicon.ico
+# (the reader site's and the admin's tab icon; robots.txt is a view).
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -506,14 +509,17 @@ RATELIMIT_FAIL_OPEN = True
 READER_SEARCH_RATE = env.str("NEWSROOM_SEARCH_RATE", default="20/m")
 
 # Content-Security-Policy (django-csp) and Permissions-Policy on every answer. Reader
-# pages carry no script and no inline style at all; the JSON-LD is a data block
-# (type="application/ld+json"), which browsers never execute, so script-src 'none'
-# does not touch it. The admin needs its own scripts and, for a few widgets, inline
-# style attributes (newsroom/security.py picks the policy by path).
+# pages run the site's own script files only ('self': the story page's "Report an
+# error" link carries the passage a reader selected, static/stories/report-selection.js)
+# and no inline script or style at all; the JSON-LD is a data block
+# (type="application/ld+json"), which browsers never execute and script-src does not
+# govern. 'self' rather than nonces: reader pages are cached whole (server cache, CDN),
+# and a nonce in a cached page would be the same for every reader. The admin also
+# fetches from the site (its autocomplete); newsroom/security.py picks the policy by path.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'none'"],
-        "script-src": ["'none'"],
+        "script-src": ["'self'"],
         "style-src": ["'self'"],
         # Pictures come from the site, or from the media address (object store, CDN).
         "img-src": ["'self'", "data:", *([MEDIA_URL] if MEDIA_IS_REMOTE else [])],
@@ -526,8 +532,7 @@ CONTENT_SECURITY_POLICY = {
 ADMIN_CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         **CONTENT_SECURITY_POLICY["DIRECTIVES"],
-        # Django's admin scripts, from the site only, and their autocomplete requests.
-        "script-src": ["'self'"],
+        # Django's admin scripts (as reader pages), and their autocomplete requests.
         "connect-src": ["'self'"],
     }
 }

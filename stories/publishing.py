@@ -12,15 +12,19 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import reduce
+from operator import or_
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import router, transaction
+from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
 
+from stories.content.credits import join_names
 from stories.content.diffing import SnapshotDiff, compare_snapshots, diff_snapshot
-from stories.content.kinds import REPUBLISH_KINDS, RevisionKind
+from stories.content.kinds import REPUBLISH_KINDS, RevisionKind, without_label
 from stories.content.rendering import html_text, render_markdown
 from stories.content.text import clean_text
 from stories.models import Revision, Story, image_snapshot
@@ -112,6 +116,133 @@ def pending_changes(story: Story) -> SnapshotDiff:
     return compare_snapshots(live, content_snapshot(snapshot_story(story)))
 
 
+@dataclass(frozen=True)
+class UnpublishedEdit:
+    """One save of the working copy since the live version was published."""
+
+    number: int
+    author_id: int | None
+    author: str
+    at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class UnpublishedEdits:
+    """The saves of a live story's working copy that readers have not seen yet: what the
+    next publish sends out with whatever the publisher changed (a correction published
+    from a reader's report carries a colleague's unpublished draft line with it)."""
+
+    edits: tuple[UnpublishedEdit, ...] = ()
+
+    @property
+    def count(self) -> int:
+        return len(self.edits)
+
+    @property
+    def authors(self) -> list[str]:
+        """Who made them, each once, in the order of their first edit."""
+        return list(dict.fromkeys(edit.author for edit in self.edits))
+
+    def up_to(self, edit_number: int | None) -> UnpublishedEdits:
+        """The edits up to ``edit_number`` (all of them for ``None``): those a page saw."""
+        if edit_number is None:
+            return self
+        return UnpublishedEdits(tuple(edit for edit in self.edits if edit.number <= edit_number))
+
+    def others_than(self, user) -> list[str]:
+        """The authors of edits that ``user`` did not make."""
+        others = (edit.author for edit in self.edits if edit.author_id != user.pk)
+        return list(dict.fromkeys(others))
+
+    @property
+    def summary(self) -> str:
+        """ "2 edits by Rui Santos", "3 edits by Rui Santos and Elena Marsh" ("" if none)."""
+        if not self.edits:
+            return ""
+        return f"{self.count} edit{'' if self.count == 1 else 's'} by {join_names(self.authors)}"
+
+    @property
+    def marker(self) -> str:
+        """How lists and forms mark a story with them: "changes not yet published: ..."."""
+        return f"changes not yet published: {self.summary}" if self.edits else ""
+
+
+def unpublished_edits(story: Story) -> UnpublishedEdits:
+    return unpublished_edits_of([story]).get(story.pk, UnpublishedEdits())
+
+
+def unpublished_edits_of(stories) -> dict[int, UnpublishedEdits]:
+    """The unpublished edits of each live story among ``stories``, in one query.
+
+    A publish saves the story with its new live version, so the first audit row naming
+    that version is the publish; every later row naming it is an edit readers have not
+    seen. Reads only those rows (a few per story, however long its record). A withdrawn
+    story has none: it cannot be published again.
+    """
+    live = {story.pk: story.latest_revision_id for story in stories if story.is_public}
+    if not live:
+        return {}
+    rows = (
+        Story.history.filter(
+            reduce(or_, (Q(id=pk, latest_revision_id=revision) for pk, revision in live.items()))
+        )
+        .order_by("id", "edit_number", "history_date")
+        .values(
+            "id",
+            "edit_number",
+            "history_type",
+            "history_date",
+            "history_change_reason",
+            "history_user_id",
+            "history_user__username",
+            "history_user__first_name",
+            "history_user__last_name",
+        )
+    )
+    published_at_edit: dict[int, int] = {}
+    edits: dict[int, list[UnpublishedEdit]] = {}
+    for row in rows:
+        story_id = row["id"]
+        if story_id not in published_at_edit:
+            published_at_edit[story_id] = row["edit_number"]  # the publish's own save
+            continue
+        if row["history_type"] != "~" or row["edit_number"] <= published_at_edit[story_id]:
+            continue
+        name = " ".join(
+            filter(None, [row["history_user__first_name"], row["history_user__last_name"]])
+        )
+        edits.setdefault(story_id, []).append(
+            UnpublishedEdit(
+                number=row["edit_number"],
+                author_id=row["history_user_id"],
+                author=name or row["history_user__username"] or "someone unknown",
+                at=row["history_date"],
+                reason=row["history_change_reason"] or "",
+            )
+        )
+    return {pk: UnpublishedEdits(tuple(found)) for pk, found in edits.items()}
+
+
+def content_errors(story: Story) -> dict[str, list[str]]:
+    """What a version needs before readers see it: a headline and a body with text in it.
+
+    Checked on every publish, the first and every later one, and when a story is
+    scheduled: an empty story never reaches readers, and emptying a live one is not how
+    its text comes down (a withdrawal is). A body whose Markdown renders to no text (only
+    a script or a comment, which the sanitiser drops) counts as empty.
+    """
+    errors = {}
+    if not clean_text(story.headline).strip():
+        errors["headline"] = ["A story needs a headline before it can be published."]
+    if not html_text(render_markdown(clean_text(story.body, multiline=True))).strip():
+        errors["body"] = [
+            "The body is empty: write the story before publishing it. To take a published "
+            "story's text down, withdraw it."
+        ]
+    return errors
+
+
 def publish_errors(
     story: Story, kind: str | None, public_note: str, internal_reason: str
 ) -> dict[str, list[str]]:
@@ -119,6 +250,12 @@ def publish_errors(
     the shape ``editing``'s errors have."""
     if not story.can_publish:
         return {"__all__": ["This story has been withdrawn; it cannot be published again."]}
+    return {**content_errors(story), **_kind_errors(story, kind, public_note, internal_reason)}
+
+
+def _kind_errors(
+    story: Story, kind: str | None, public_note: str, internal_reason: str
+) -> dict[str, list[str]]:
     if not story.has_published_version:
         if kind not in (None, "", RevisionKind.FIRST):
             return {
@@ -207,7 +344,8 @@ def _write_revision(
         story=story,
         number=previous.number + 1 if previous else 1,
         kind=kind,
-        public_note=clean_text(public_note.strip(), multiline=True),
+        # The label readers see in front of the note is the site's ("Correction:").
+        public_note=without_label(clean_text(public_note.strip(), multiline=True), kind),
         internal_reason=clean_text(internal_reason.strip(), multiline=True),
         published_at=at,
         published_by=user,
@@ -340,8 +478,11 @@ def schedule(story: Story, *, user, at: datetime, expected_edit: int | None = No
             raise ValidationError("Only a story that has never been published can be scheduled.")
         if expected_edit is not None and locked.edit_number != expected_edit:
             raise ValidationError(_changed_since_opened(locked))
+        errors = content_errors(locked)
         if at <= timezone.now():
-            raise ValidationError({"scheduled_at": "Choose a time in the future, or publish now."})
+            errors["scheduled_at"] = ["Choose a time in the future, or publish now."]
+        if errors:
+            raise ValidationError(errors)
         locked.status = Story.Status.SCHEDULED
         locked.scheduled_at = at
         locked.scheduled_edit = locked.edit_number
@@ -373,12 +514,27 @@ def _save_schedule(locked: Story, user, reason: str) -> None:
     locked.save()
 
 
+#: A scheduled story still unpublished this long after its time is overdue: whatever runs
+#: ``publish_due`` (cron every minute in production, the demo server every few seconds)
+#: has stopped. Stories held back because they changed after scheduling are not overdue.
+OVERDUE_AFTER = timedelta(minutes=2)
+
+
+def is_overdue(story: Story, now: datetime | None = None) -> bool:
+    """Scheduled, approved as it is, and not published well after its time."""
+    if not story.is_scheduled or story.changed_since_scheduled or story.scheduled_at is None:
+        return False
+    return story.scheduled_at + OVERDUE_AFTER < (now or timezone.now())
+
+
 @dataclass
 class ScheduledRun:
     published: list[Revision] = field(default_factory=list)
     failed: list[tuple[Story, str]] = field(default_factory=list)
     #: Due stories whose working copy moved after they were scheduled: left scheduled.
     changed: list[Story] = field(default_factory=list)
+    #: The time each published version was scheduled for, by revision id.
+    due_at: dict[int, datetime] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -415,8 +571,10 @@ def publish_due(*, user=None, now: datetime | None = None) -> ScheduledRun:
                 # Published when it actually went live (late if cron was down), so the
                 # public times and the news sitemap stay honest; exactly the approved
                 # edit (``publish`` re-checks it under the same lock).
+                due_at = locked.scheduled_at
                 revision = publish(locked, user=user, at=now, expected_edit=locked.scheduled_edit)
                 run.published.append(revision)
+                run.due_at[revision.pk] = due_at
         except (ValidationError, PermissionDenied) as error:
             run.failed.append((story, "; ".join(_messages(error))))
     signer.announce_pending()  # a refusal met inside this loop's transactions

@@ -1,5 +1,6 @@
 """The editors' admin: saving, lost-edit protection, publishing and the audit trail."""
 
+import html
 import re
 
 import pytest
@@ -271,7 +272,11 @@ def test_compare_working_copy_with_live(client_for, editor, published_story):
     )
 
     assert response.status_code == 200
-    assert "<ins>A brand new closing paragraph.</ins>" in response.content.decode()
+    page = response.content.decode()
+    assert "<ins>A brand new closing paragraph.</ins>" in page
+    # One diff, said as one: no "Left" and "Right" columns that are not there.
+    assert "Left:" not in page and "Right:" not in page
+    assert "text struck through is in version 1 and not in the working copy" in page
 
 
 def test_history_view_shows_fields_users_reasons_and_credits(client_for, editor, published_story):
@@ -300,6 +305,7 @@ def test_revert_restores_fields_but_never_publishing_state(client_for, editor, p
     response = client.post(url, data)
 
     assert response.status_code == 302
+    assert response.url == change_url(published_story), "back on the story, not the list"
     story = Story.objects.get(pk=published_story.pk)
     assert story.headline == draft_row.headline
     assert story.status == Story.Status.PUBLISHED
@@ -369,6 +375,7 @@ def test_revert_of_a_section_restores_it(client_for, editor):
     response = client.post(url, form_data(client.get(url)))
 
     assert response.status_code == 302
+    assert response.url == reverse("admin:stories_section_change", args=[section.pk])
     section.refresh_from_db()
     assert (section.name, section.slug) == ("Local", "local")
     assert section.history.count() == 3
@@ -422,7 +429,14 @@ def test_the_same_contributor_twice_in_one_role_is_a_form_error(client_for, edit
 
     assert response.status_code == 200
     formset = response.context["inline_admin_formsets"][0].formset
-    assert "duplicate data for contributor and role" in " ".join(formset.non_form_errors())
+    # Said at the row, naming who and in which role, not in Django's stock words above.
+    assert list(formset.non_form_errors()) == []
+    repeated = formset.forms[-1].errors["contributor"]
+    first_row = [form.instance.pk for form in formset.forms].index(byline.pk) + 1
+    assert repeated == [
+        f"{byline.contributor.name} is already credited as “Byline” in row {first_row}. "
+        "Choose another role or contributor, or delete this row."
+    ]
     assert story.credits.count() == 2
 
 
@@ -676,3 +690,249 @@ def test_save_and_publish_carries_the_reason_to_the_publish_page(
     assert response.status_code == 302
     page = client.get(response.url)
     assert page.context["form"]["internal_reason"].value() == "Sharper headline"
+
+
+def test_save_and_publish_of_an_empty_body_is_refused_at_the_field(client_for, editor, story):
+    client = client_for(editor)
+
+    response = edit(client, story, body="", _publish="Save and publish…")
+
+    assert response.status_code == 200
+    assert "The body is empty" in errors(response)["body"][0]
+    assert Story.objects.get(pk=story.pk).body == story.body  # nothing saved, nothing lost
+
+
+def test_the_publish_page_says_why_an_empty_story_cannot_be_published(client_for, editor, story):
+    story.body = ""
+    story.save()
+    client = client_for(editor)
+
+    response = client.post(publish_url(story), publish_form(story))
+
+    assert response.status_code == 200
+    assert "The body is empty" in response.context["form"].non_field_errors()[0]
+    assert not Story.objects.get(pk=story.pk).has_published_version
+
+
+def test_the_withdrawal_form_says_the_label_is_added_and_readers_see_it_once(
+    client_for, client, editor, published_story
+):
+    url = reverse("admin:stories_story_withdraw", args=[published_story.pk])
+    editors = client_for(editor)
+
+    form = editors.get(url).content.decode()
+    editors.post(url, {"public_note": "Editor's note: Withdrawn pending a legal review."})
+    gone = client.get(published_story.get_absolute_url())
+
+    assert "after the label “Editor's note:”, which the site adds" in html.unescape(form)
+    assert gone.status_code == 410
+    assert html.unescape(gone.content.decode()).count("Editor's note") == 1
+
+
+def test_saving_a_body_that_publishing_would_change_warns_what_it_will_lose(
+    client_for, editor, story
+):
+    client = client_for(editor)
+
+    response = edit(
+        client,
+        story,
+        body="Watch [the clip](javascript:play()).\n\n<iframe src='https://video.example'></iframe>",
+        _continue="Save draft",
+    )
+    page = client.get(response.url)
+    publish_page = client.get(publish_url(story))
+
+    said = [(message.level_tag, str(message)) for message in page.context["messages"]]
+    assert said[0] == (
+        "warning",
+        "When this story is published, its body will lose: the link on “the clip” (a "
+        "javascript: address): its text stays, unlinked; a <iframe> element (the text inside "
+        "it stays). The saved text keeps them; change the body if readers should see "
+        "something else.",
+    )
+    assert "Publishing will leave these out of the body" in publish_page.content.decode()
+
+
+def test_a_clean_body_saves_without_a_warning(client_for, editor, story):
+    client = client_for(editor)
+
+    response = edit(client, story, body="Plain text.", _continue="Save draft")
+
+    levels = [message.level_tag for message in client.get(response.url).context["messages"]]
+    assert levels == ["success"]
+
+
+def test_the_headline_input_counts_instead_of_cutting(client_for, editor, story):
+    client = client_for(editor)
+    too_long = "Harbor " * 40  # 280 characters, over the limit of 200
+
+    form = client.get(change_url(story)).content.decode()
+    response = edit(client, story, headline=too_long.strip())
+
+    headline_input = re.search(r'<input[^>]*name="headline"[^>]*>', form).group(0)
+    assert 'data-character-limit="200"' in headline_input and "maxlength" not in headline_input
+    assert "stories/character-count.js" in form
+    assert "at most 200 characters (it has 279)" in errors(response)["headline"][0]
+    assert response.context["adminform"].form["headline"].value() == too_long.strip()
+
+
+# -- changes not yet published, and whose they are ----------------------------------------------
+
+
+def reporter_adds_a_line(client_for, reporter, story):
+    response = edit(
+        client_for(reporter, fresh=True),
+        story,
+        body=story.body + "\n\nDraft: the board meets again on Tuesday.",
+        change_reason="Draft line for the next update.",
+    )
+    assert response.status_code == 302
+
+
+def test_stories_with_unpublished_edits_are_marked_in_the_list_and_on_the_form(
+    client_for, editor, reporter, published_story
+):
+    reporter_adds_a_line(client_for, reporter, published_story)
+    client = client_for(editor)
+
+    listing = client.get(reverse("admin:stories_story_changelist")).content.decode()
+    form = client.get(change_url(published_story)).content.decode()
+
+    assert "changes not yet published: 1 edit by Rui Reporter" in listing
+    assert (
+        "Readers have not seen these yet: changes not yet published: 1 edit by Rui Reporter."
+        in form
+    )
+
+
+def test_the_publish_page_lists_each_pending_edit_with_its_author_above_the_button(
+    client_for, editor, reporter, published_story
+):
+    reporter_adds_a_line(client_for, reporter, published_story)
+
+    page = client_for(editor).get(publish_url(published_story)).content.decode()
+
+    listed = page.index('id="unpublished-edits"')
+    assert listed < page.index('<form method="post"') < page.index('value="Publish update"')
+    edit_number = Story.objects.get(pk=published_story.pk).edit_number
+    assert f"Edit {edit_number} by Rui Reporter" in page
+    assert "Draft line for the next update." in page
+    assert "I have reviewed the edits by Rui Reporter listed above" in page
+
+
+def test_publishing_someone_elses_edits_needs_an_explicit_confirmation(
+    client_for, editor, reporter, published_story
+):
+    reporter_adds_a_line(client_for, reporter, published_story)
+    client = client_for(editor)
+    fields = {"kind": "update", "public_note": "The board meets on Tuesday."}
+
+    refused = client.post(publish_url(published_story), publish_form(published_story, **fields))
+    confirmed = client.post(
+        publish_url(published_story),
+        publish_form(published_story, others_edits_confirmed="on", **fields),
+    )
+
+    assert (
+        "include edits by Rui Reporter"
+        in refused.context["form"].errors["others_edits_confirmed"][0]
+    )
+    assert confirmed.status_code == 302
+    assert "Draft: the board meets" in published_story.revisions.latest().body
+
+
+def test_an_editor_publishing_only_their_own_edits_is_not_asked(
+    client_for, editor, published_story
+):
+    client = client_for(editor)
+    edit(client, published_story, dek="A sharper dek.", change_reason="Style.")
+
+    page = client.get(publish_url(published_story)).content.decode()
+    response = client.post(
+        publish_url(published_story),
+        publish_form(published_story, kind="update", public_note="A sharper summary."),
+    )
+
+    assert "I have reviewed the edits" not in page
+    assert response.status_code == 302
+
+
+def test_the_admin_is_titled_with_the_publications_name(client_for, editor, settings):
+    page = client_for(editor).get(reverse("admin:index")).content.decode()
+
+    assert f"{settings.PUBLICATION_NAME}: the newsroom" in page
+    assert f"| {settings.PUBLICATION_NAME} newsroom</title>" in page
+    assert "Django administration" not in page and "Django site admin" not in page
+
+
+# -- credits on the story form -------------------------------------------------------------------
+
+
+def test_the_credits_come_before_the_audit_fields(client_for, editor, story):
+    page = client_for(editor).get(change_url(story)).content.decode()
+
+    credits, audit = page.index('id="credits-group"'), page.index(">Audit</h2>")
+    assert page.index(">Lead image</h2>") < credits < audit
+
+
+def test_new_credit_rows_start_without_a_position_and_keep_their_order(client_for, editor):
+    client = client_for(editor)
+    add_page = client.get(reverse("admin:stories_story_add"))
+    first, second = ContributorFactory(name="Ada Ames"), ContributorFactory(name="Bo Brandt")
+    section = SectionFactory()
+    data = {
+        "headline": "Two writers",
+        "slug": "two-writers",
+        "section": section.pk,
+        "body": "Text.",
+        "credits-TOTAL_FORMS": 2,
+        "credits-INITIAL_FORMS": 0,
+        "credits-0-contributor": first.pk,
+        "credits-0-role": "byline",
+        "credits-0-position": "",
+        "credits-1-contributor": second.pk,
+        "credits-1-role": "byline",
+        "credits-1-position": "",
+    }
+
+    empty_row = add_page.context["inline_admin_formsets"][0].formset.empty_form
+    response = client.post(reverse("admin:stories_story_add"), data)
+
+    assert empty_row["position"].value() is None
+    assert response.status_code == 302
+    story = Story.objects.get(slug="two-writers")
+    assert [(c.contributor.name, c.position) for c in story.ordered_credits()] == [
+        ("Ada Ames", 0),
+        ("Bo Brandt", 1),
+    ]
+    assert story.byline() == "By Ada Ames and Bo Brandt"
+
+
+def test_a_first_publications_internal_reason_is_not_said_to_be_required(
+    client_for, editor, published_story
+):
+    client = client_for(editor)
+
+    first = client.get(publish_url(StoryFactory())).context["form"]
+    update = client.get(publish_url(published_story)).context["form"]
+
+    assert first.fields["internal_reason"].help_text == "For the audit trail only; optional."
+    assert "Required for a minor edit" in update.fields["internal_reason"].help_text
+
+
+def test_the_history_shows_the_save_counter_as_edits_not_versions(
+    client_for, editor, published_story
+):
+    client = client_for(editor)
+    before = Story.objects.get(pk=published_story.pk).edit_number
+    edit(client, published_story, dek="A new dek", change_reason="Sharper dek")
+
+    page = html.unescape(
+        client.get(
+            reverse("admin:stories_story_history", args=[published_story.pk])
+        ).content.decode()
+    )
+
+    assert re.search(rf"Working copy:</strong>\s*edit {before}\s*→\s*edit {before + 1}\b", page)
+    assert "Edit:</strong>" not in page and "Version:</strong>" not in page

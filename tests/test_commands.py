@@ -1,6 +1,7 @@
 """Management commands: demo data, scheduled publishing, chain verification, roles."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -32,7 +33,7 @@ def test_load_demo_refuses_outside_demo_mode(db, settings):
 def test_load_demo_publishes_through_the_service_and_is_idempotent(db, settings):
     settings.DEMO_MODE = True
     out, _ = run("load_demo")
-    assert "Loaded 3 demo stories." in out
+    assert "Loaded 4 demo stories." in out
     assert "editor / newsroom-demo  (editor: drafts, publishes and withdraws)" in out
     assert "reporter / newsroom-demo  (reporter: drafts only)" in out
 
@@ -43,18 +44,23 @@ def test_load_demo_publishes_through_the_service_and_is_idempotent(db, settings)
         RevisionKind.CORRECTION,
         RevisionKind.MINOR,
     } <= kinds
-    for story in Story.objects.all():
+    # Three stories are published; the fourth waits for its time (see below).
+    assert Story.objects.public().count() == 3
+    for story in Story.objects.public():
         assert verify_story(story) == []
         assert story.credits.count() == 4
         # Every demo story has a lead image, credited to its photographer.
         assert story.latest_revision.image["credit"] == "Ana Ruiz / Coastal Ledger"
-        assert {row.history_user.username for row in story.history.all()} == {"editor"}
+        drafted = {"reporter"} if story.slug == "ferry-trims-winter-evening-sailings" else set()
+        assert {row.history_user.username for row in story.history.all()} == {"editor", *drafted}
     # A reader's report waits in the desk's queue.
     report = ErrorReport.objects.get()
     assert (report.story.slug, report.status) == ("eastside-library-expansion-approved", "new")
     ferry = Story.objects.get(slug="ferry-trims-winter-evening-sailings")
     assert "Draft: the board meets again" in ferry.body
     assert "Draft: the board meets again" not in ferry.latest_revision.body
+    # The reporter's draft line waits, marked, for the next update.
+    assert publishing.unpublished_edits(ferry).summary == "1 edit by Rui Santos"
 
     # One story's photo was replaced after publication: its comparison shows it.
     tide = Story.objects.get(slug="king-tide-swamps-pier-road")
@@ -63,7 +69,7 @@ def test_load_demo_publishes_through_the_service_and_is_idempotent(db, settings)
 
     out, _ = run("load_demo")
     assert "already loaded" in out
-    assert Story.objects.count() == 3
+    assert Story.objects.count() == 4
 
 
 def test_the_demo_has_a_partner_key_and_says_how_to_call_the_api(db, settings, client):
@@ -138,3 +144,62 @@ def test_log_public_key_prints_the_key_that_signs_the_tree_heads(story, editor):
     publishing.publish(story, user=editor)
     out, _ = run("log_public_key", "--tree-head")
     assert out.splitlines()[1].startswith("tree head: 1 entries, root ")
+
+
+def test_the_demo_schedules_a_story_that_publishes_on_time(db, settings):
+    settings.DEMO_MODE = True
+    before = timezone.now()
+    out, _ = run("load_demo", "--schedule-in", "90")
+    after = timezone.now()
+
+    scheduled = Story.objects.get(status=Story.Status.SCHEDULED)
+    assert "Loaded 4 demo stories." in out
+    assert f"“{scheduled.headline}” is scheduled for " in out
+    due = scheduled.scheduled_at
+    assert before + timedelta(seconds=90) <= due <= after + timedelta(seconds=90)
+
+    assert publishing.publish_due(now=due - timedelta(seconds=1)).published == []
+    run_at_due = publishing.publish_due(now=due)
+
+    assert [revision.story_id for revision in run_at_due.published] == [scheduled.pk]
+    assert run_at_due.published[0].published_at == due
+
+
+def test_the_demo_server_runs_the_scheduler_in_its_own_process(db, monkeypatch):
+    """serve_demo starts the scheduler in the process that serves, then serves. The
+    thread is not started here: on its own connection it would write to the test
+    database outside the test's transaction (the make run journey runs it for real)."""
+    from django.core.management.commands import runserver
+
+    from stories.management import scheduler
+    from stories.management.commands.serve_demo import Command
+
+    events = []
+    monkeypatch.setattr(
+        runserver.Command, "inner_run", lambda self, *a, **o: events.append("serve")
+    )
+    monkeypatch.setattr(scheduler.Scheduler, "start", lambda thread: events.append(thread))
+    out = StringIO()
+
+    Command(stdout=out).inner_run(publish_every=30.0, use_threading=True)
+
+    started, served = events
+    assert isinstance(started, scheduler.Scheduler) and served == "serve", "first the scheduler"
+    assert started.every == 30.0 and started.daemon, "it ends with the server's process"
+    assert "Publishing scheduled stories when they are due (every 30 seconds)." in out.getvalue()
+
+
+def test_the_scheduler_publishes_what_is_due_and_says_so(story, editor):
+    from stories.management.scheduler import Scheduler
+
+    publishing.schedule(story, user=editor, at=timezone.now() + timedelta(hours=1))
+    said = []
+    scheduler = Scheduler(every=60, say=said.append)
+
+    assert scheduler.run_once().published == [] and said == []
+    Story.objects.filter(pk=story.pk).update(scheduled_at=timezone.now() - timedelta(seconds=5))
+    run_due = scheduler.run_once()
+
+    assert [revision.story_id for revision in run_due.published] == [story.pk]
+    assert len(said) == 1 and said[0].startswith(f"Published “{story.headline}” at ")
+    assert "(due at " in said[0]

@@ -327,3 +327,162 @@ def test_schedule_returns_the_callers_story_in_its_new_state(story, editor):
         None,
         None,
     )
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["", "   \n\n  ", "<script>alert(1)</script>", "<!-- a note to the desk -->"],
+    ids=["empty", "blank", "only-a-script", "only-a-comment"],
+)
+def test_a_first_publication_without_body_text_is_refused_at_the_body(story, editor, body):
+    story.body = body
+    story.save()
+
+    with pytest.raises(ValidationError) as excinfo:
+        publishing.publish(story, user=editor)
+
+    assert "The body is empty" in errors_of(excinfo)["body"][0]
+    assert "withdraw" in errors_of(excinfo)["body"][0]
+    assert story.revisions.count() == 0
+    assert Story.objects.get(pk=story.pk).status == Story.Status.DRAFT
+
+
+def test_a_later_version_cannot_empty_the_body_or_the_headline(story, editor):
+    publishing.publish(story, user=editor)
+    story.refresh_from_db()
+    story.body, story.headline = "", "   "
+    story.save()
+
+    with pytest.raises(ValidationError) as excinfo:
+        publishing.publish(
+            story, user=editor, kind=RevisionKind.UPDATE, public_note="Text removed."
+        )
+
+    assert set(errors_of(excinfo)) == {"body", "headline"}
+    assert "needs a headline" in errors_of(excinfo)["headline"][0]
+    assert story.revisions.count() == 1
+
+
+def test_an_empty_story_cannot_be_scheduled(story, editor):
+    story.body = ""
+    story.save()
+
+    with pytest.raises(ValidationError) as excinfo:
+        publishing.schedule(story, user=editor, at=timezone.now() + timedelta(hours=1))
+
+    assert "The body is empty" in errors_of(excinfo)["body"][0]
+    assert Story.objects.get(pk=story.pk).status == Story.Status.DRAFT
+
+
+def test_a_withdrawal_is_how_text_comes_down(story, editor):
+    publishing.publish(story, user=editor)
+    story.refresh_from_db()
+    story.body = ""
+    story.save()
+
+    revision = publishing.withdraw(story, user=editor, public_note="Withdrawn for legal review.")
+
+    assert revision.kind == RevisionKind.WITHDRAWAL
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Editor's note: This story was withdrawn pending a legal review.",
+        "EDITOR’S NOTE - This story was withdrawn pending a legal review.",
+        "Withdrawal: Editor's note: This story was withdrawn pending a legal review.",
+    ],
+)
+def test_a_withdrawal_note_loses_the_label_readers_see_in_front_of_it(story, editor, typed):
+    publishing.publish(story, user=editor)
+
+    revision = publishing.withdraw(story, user=editor, public_note=typed)
+
+    assert revision.public_note == "This story was withdrawn pending a legal review."
+
+
+def test_a_correction_note_loses_a_leading_correction_label_only(story, editor):
+    publishing.publish(story, user=editor)
+    story.refresh_from_db()
+    story.body += "\n\nA corrected line."
+    story.save()
+
+    revision = publishing.publish(
+        story,
+        user=editor,
+        kind=RevisionKind.CORRECTION,
+        public_note="correction: Corrections desk figures misstated the toll.",
+    )
+
+    assert revision.public_note == "Corrections desk figures misstated the toll."
+
+
+def test_a_note_that_is_only_a_label_is_kept_as_typed(story, editor):
+    publishing.publish(story, user=editor)
+
+    revision = publishing.withdraw(story, user=editor, public_note="Editor's note:")
+
+    assert revision.public_note == "Editor's note:"
+
+
+def edit_as(story, user, reason, **fields):
+    from stories import editing
+
+    fresh = Story.objects.get(pk=story.pk)
+    for name, value in fields.items():
+        setattr(fresh, name, value)
+    editing.save_story(fresh, user=user, reason=reason)
+    return fresh
+
+
+def test_a_live_storys_unpublished_edits_name_their_authors(story, editor, reporter):
+    publishing.publish(story, user=editor)
+    edit_as(story, reporter, "Draft line.", body=story.body + "\n\nA draft line.")
+    edited = edit_as(story, editor, "Style.", dek="A sharper dek.")
+
+    unpublished = publishing.unpublished_edits(edited)
+
+    assert [(edit.author, edit.reason) for edit in unpublished.edits] == [
+        ("Rui Reporter", "Draft line."),
+        (editor.get_full_name(), "Style."),
+    ]
+    assert unpublished.summary == f"2 edits by Rui Reporter and {editor.get_full_name()}"
+    assert unpublished.marker == f"changes not yet published: {unpublished.summary}"
+    assert unpublished.others_than(editor) == ["Rui Reporter"]
+    assert unpublished.up_to(unpublished.edits[0].number).count == 1
+
+
+def test_publishing_the_update_leaves_no_unpublished_edits(story, editor, reporter):
+    publishing.publish(story, user=editor)
+    edited = edit_as(story, reporter, "Draft line.", body=story.body + "\n\nA draft line.")
+
+    publishing.publish(edited, user=editor, kind=RevisionKind.UPDATE, public_note="New line.")
+
+    assert publishing.unpublished_edits(Story.objects.get(pk=story.pk)).count == 0
+
+
+def test_drafts_and_withdrawn_stories_have_no_unpublished_edits(story, editor, reporter):
+    draft = edit_as(story, reporter, "Draft.", dek="A draft dek.")
+    assert publishing.unpublished_edits(draft).edits == ()
+
+    publishing.publish(story, user=editor)
+    publishing.withdraw(story, user=editor, public_note="Withdrawn.")
+    withdrawn = edit_as(story, reporter, "After.", dek="After the withdrawal.")
+    assert publishing.unpublished_edits(withdrawn).edits == ()
+
+
+def test_the_unpublished_edits_of_a_page_of_stories_take_one_query(
+    editor, reporter, django_assert_num_queries
+):
+    stories = [StoryFactory() for _ in range(5)]
+    for story in stories:
+        publishing.publish(story, user=editor)
+        edit_as(story, reporter, "Draft line.", dek="Changed.")
+    stories = list(Story.objects.filter(pk__in=[story.pk for story in stories]))
+
+    with django_assert_num_queries(1):
+        found = publishing.unpublished_edits_of(stories)
+
+    assert {pk: edits.summary for pk, edits in found.items()} == {
+        story.pk: "1 edit by Rui Reporter" for story in stories
+    }

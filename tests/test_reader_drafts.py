@@ -286,6 +286,8 @@ def test_preview_shows_the_working_copy_to_editors(client, editor, live_story_wi
     assert SECRET_NAME in body and "SECRETVILLE" in body
     assert "An earlier version misstated the day." in body, "published notes are kept"
     assert "Readers currently see" in body
+    edit_url = reverse("admin:stories_story_change", args=[story.pk])
+    assert f'href="{edit_url}">← Back to editing</a>' in body
     assert '<meta name="robots" content="noindex">' in body
     assert response["X-Robots-Tag"] == "noindex, nofollow"
     directives = {part.strip() for part in response["Cache-Control"].split(",")}

@@ -156,15 +156,22 @@ def test_withdrawn_stories_leave_the_story_feeds_not_the_corrections_feed(
     assert atom_links(client, "/feeds/corrections/atom/") == corrections_before
 
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.withdraw(story, user=editor, public_note="Withdrawn.")
+        withdrawn = publishing.withdraw(story, user=editor, public_note="Withdrawn.")
+    withdrawal_tag = (
+        f"tag:news.example,{withdrawn.published_at:%Y-%m-%d}:story/{story.pk}/version/3"
+    )
 
     for url, links in story_feeds.items():
         assert links(client, url) == {other_tag: stories_before[other_tag]}, url
-    # Its correction stays on the record, linking to the history that stays public.
+    # The withdrawal is an entry of its own, and its correction stays on the record, both
+    # linking to the history that stays public.
     assert atom_links(client, "/feeds/corrections/atom/") == {
+        withdrawal_tag: f"{base}/stories/{story.slug}/history/",
         f"{story_tag}/version/2": f"{base}/stories/{story.slug}/history/",
         f"{other_tag}/version/2": corrections_before[f"{other_tag}/version/2"],
     }
+    withdrawal = atom_entries(client, "/feeds/corrections/atom/")["Withdrawal: Withdrawn story"]
+    assert withdrawal.findtext(f"{ATOM}summary") == "Withdrawn."
 
 
 # -- updates and corrections -------------------------------------------------------------

@@ -286,3 +286,67 @@ def test_compare_reversed_pair_redirects_oldest_first(client, editor):
 
 def test_compare_unknown_story_is_404(client, db):
     assert client.get("/stories/no-such-story/history/1/compare/2/").status_code == 404
+
+
+# -- comparing any two versions, without script -------------------------------------------------
+
+
+@pytest.fixture
+def four_versions(editor):
+    story = published_story(editor, when=at(0), body="One.")
+    for hour, body in ((1, "Two."), (2, "Three."), (3, "Four.")):
+        publish(story, editor, when=at(hour), kind=RevisionKind.UPDATE, note="More.", body=body)
+    return story
+
+
+def test_the_history_offers_a_form_to_compare_any_two_versions(client, four_versions):
+    body = text(client.get(history_url(four_versions)))
+
+    action = reverse("reader:compare_choice", args=[four_versions.slug])
+    assert '<form class="compare-form' in body and f'method="get" action="{action}"' in body
+    assert re.search(r'name="old" min="1" max="4" value="3"', body)
+    assert re.search(r'name="new" min="1" max="4" value="4"', body)
+    assert "<script" not in body.split("<body", 1)[1], "it needs no script"
+
+
+@pytest.mark.parametrize(("old", "new"), [("1", "3"), ("3", "1")])
+def test_the_form_leads_to_the_comparison_oldest_first(client, four_versions, old, new):
+    url = reverse("reader:compare_choice", args=[four_versions.slug])
+
+    response = client.get(url, {"old": old, "new": new})
+
+    assert response.status_code == 302
+    assert response.url == compare_url(four_versions, 1, 3)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        ("two", "4", "The first version: a whole number from 1 to 4."),
+        ("1", "9", "The second version: a whole number from 1 to 4."),
+        ("2", "2", "Choose two different versions"),
+    ],
+)
+def test_numbers_that_cannot_be_compared_come_back_with_the_form_and_why(
+    client, four_versions, old, new, said
+):
+    url = reverse("reader:compare_choice", args=[four_versions.slug])
+
+    response = client.get(url, {"old": old, "new": new})
+
+    assert response.status_code == 400
+    body = text(response)
+    assert said in body and 'class="compare-form' in body
+    assert f'name="old" min="1" max="4" value="{old}"' in body
+
+
+def test_a_story_with_one_version_offers_no_comparison(client, editor):
+    story = published_story(editor, when=at(0))
+
+    page = text(client.get(history_url(story)))
+    choice = client.get(
+        reverse("reader:compare_choice", args=[story.slug]), {"old": "1", "new": "1"}
+    )
+
+    assert 'class="compare-form' not in page
+    assert choice.status_code == 404

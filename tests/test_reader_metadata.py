@@ -60,8 +60,8 @@ def test_json_ld_news_article_matches_the_page(client, corrected_story):
     assert data["@context"] == "https://schema.org"
     assert data["@type"] == "NewsArticle"
     assert data["headline"] == page.h1[0] == "Library wing approved"
-    assert data["datePublished"] == published == "2025-03-04T09:30:00-05:00"
-    assert data["dateModified"] == updated == "2025-03-04T11:30:00-05:00", "minor edits excluded"
+    assert data["datePublished"] == published == "2025-03-04T14:30:00+00:00"
+    assert data["dateModified"] == updated == "2025-03-04T16:30:00+00:00", "minor edits excluded"
     assert data["description"] == "The plan adds a children's wing."
     assert data["dateline"] == "PORT HAVEN"
     assert data["articleSection"] == corrected_story.section.name
@@ -86,10 +86,10 @@ def test_json_ld_news_article_matches_the_page(client, corrected_story):
         {
             "@type": "CorrectionComment",
             "text": "The wing is 4,000 square feet.",
-            "datePublished": "2025-03-04T10:30:00-05:00",
+            "datePublished": "2025-03-04T15:30:00+00:00",
         }
     ]
-    assert "2025-03-04T10:30:00-05:00" in page.times, "the correction's visible time matches"
+    assert "2025-03-04T15:30:00+00:00" in page.times, "the correction's visible time matches"
 
 
 def test_json_ld_of_a_story_never_updated(client, editor):
@@ -111,8 +111,8 @@ def test_open_graph_and_twitter_tags(client, corrected_story):
     assert page.meta["og:url"] == f"https://news.example{corrected_story.get_absolute_url()}"
     assert page.meta["og:site_name"] == "The Harbor Herald"
     assert page.meta["og:description"] == "The plan adds a children's wing."
-    assert page.meta["article:published_time"] == "2025-03-04T09:30:00-05:00"
-    assert page.meta["article:modified_time"] == "2025-03-04T11:30:00-05:00"
+    assert page.meta["article:published_time"] == "2025-03-04T14:30:00+00:00"
+    assert page.meta["article:modified_time"] == "2025-03-04T16:30:00+00:00"
     assert page.meta["twitter:card"] == "summary"
     assert page.meta["twitter:title"] == "Library wing approved"
     assert page.has("link", rel="canonical", href=page.meta["og:url"])

@@ -95,13 +95,14 @@ def test_story_page_tagline_from_credits(client, editor, credits, tagline):
 
 
 def test_published_and_updated_times_in_the_newsroom_time_zone(client, editor, settings):
+    """Readers read New York time, named; machines read UTC."""
     settings.TIME_ZONE = "America/New_York"
     story = published_story(editor, when=at(0))  # 14:30 UTC = 9:30 EST
 
     response = client.get(story.get_absolute_url())
     body = text(response)
     assert (
-        'Published <time datetime="2025-03-04T09:30:00-05:00">March 4, 2025, 9:30 a.m. EST</time>'
+        'Published <time datetime="2025-03-04T14:30:00+00:00">March 4, 2025, 9:30 a.m. EST</time>'
         in body
     )
     assert "Updated" not in body
@@ -115,7 +116,7 @@ def test_published_and_updated_times_in_the_newsroom_time_zone(client, editor, s
     response = client.get(story.get_absolute_url())
     body = text(response)
     assert (
-        'Updated <time datetime="2025-03-04T12:30:00-05:00">March 4, 2025, 12:30 p.m. EST</time>'
+        'Updated <time datetime="2025-03-04T17:30:00+00:00">March 4, 2025, 12:30 p.m. EST</time>'
         in body
     )
     # Both times stand between the headline and the body.
@@ -322,7 +323,7 @@ def test_corrections_page_lists_corrections_and_clarifications_newest_first(clie
     response = client.get(reverse("reader:corrections"))
 
     body = text(response)
-    assert read(response).h1 == ["Corrections and clarifications"]
+    assert read(response).h1 == ["Corrections, clarifications and withdrawals"]
     assert body.index("The vote was 6-3.") < body.index("The wing is 4,000 square feet.")
     assert "Updated with the vote count." not in body
     assert f'href="{story.get_absolute_url()}"' in body
@@ -430,3 +431,70 @@ def test_a_section_nobody_published_in_is_still_not_found(client, editor):
 
     assert client.get("/sections/secret-plans/").status_code == 404
     assert client.get("/sections/secret-plans/feeds/rss/").status_code == 404
+
+
+def test_a_withdrawal_is_listed_on_the_corrections_page_with_its_note(
+    client, editor, django_capture_on_commit_callbacks
+):
+    story = published_story(editor, headline="Pier collapse blamed on contractor", when=at(0))
+    publish(story, editor, when=at(1), kind=RevisionKind.CORRECTION, note="Fixed a name.")
+    with django_capture_on_commit_callbacks(execute=True):
+        publishing.withdraw(
+            story, user=editor, public_note="We could not confirm the contractor was at fault."
+        )
+
+    body = text(client.get(reverse("reader:corrections")))
+
+    assert "<strong>Withdrawal:</strong> We could not confirm the contractor was at fault." in body
+    assert body.index("Withdrawal:") < body.index("Fixed a name.")
+    history = reverse("reader:history", args=[story.slug])
+    assert body.count(f'href="{history}"') == 2  # the withdrawal and the earlier correction
+    assert body.count("Story withdrawn since") == 1  # said of the correction, not the withdrawal
+
+
+@pytest.mark.parametrize(
+    ("zone", "shown"),
+    [
+        ("Europe/Lisbon", "March 4, 2025, 2:30 p.m. WET"),
+        ("Asia/Kolkata", "March 4, 2025, 8 p.m. IST"),
+        ("America/Sao_Paulo", "March 4, 2025, 11:30 a.m. UTC-03"),
+        ("UTC", "March 4, 2025, 2:30 p.m. UTC"),
+    ],
+)
+def test_every_zone_is_named_and_machines_read_utc(client, editor, settings, zone, shown):
+    settings.TIME_ZONE = zone
+    story = published_story(editor, when=at(0))  # 14:30 UTC
+
+    body = text(client.get(story.get_absolute_url()))
+
+    assert f'<time datetime="2025-03-04T14:30:00+00:00">{shown}</time>' in body
+
+
+def test_the_footer_and_the_corrections_policy_lead_to_how_to_check_the_record(client, db):
+    guide = reverse("reader:verify")
+
+    for url in ("/", reverse("reader:corrections_policy")):
+        assert f'href="{guide}"' in text(client.get(url)), url
+
+
+def test_the_record_is_explained_in_plain_words_with_the_technical_page_a_click_away(
+    client, db, settings
+):
+    from stories.record import signing
+
+    settings.PUBLICATION_URL = "https://news.example"
+    response = client.get(reverse("reader:verify"))
+
+    assert response.status_code == 200
+    body = text(response)
+    assert read(response).h1 == ["How to check our record"]
+    assert "What the fingerprints prove" in body and "What the fingerprints do not prove" in body
+    key = signing.public_key_hex()
+    assert (
+        f"python3 outside_verifier.py https://news.example --public-key {key} "
+        "--state newsroom-record.json"
+    ) in body
+    technical = reverse("reader:verify_technical")
+    assert f'href="{technical}"' in body
+    technical_page = text(client.get(technical))
+    assert reverse("reader:log_head") in technical_page and "RFC 9162" in technical_page

@@ -75,7 +75,11 @@ def test_a_withdrawn_storys_corrections_stay_on_the_record(client, withdrawn_sto
 
     feed = ET.fromstring(client.get("/feeds/corrections/atom/").content)
     entries = feed.findall(f"{ATOM}entry")
-    assert [entry.findtext(f"{ATOM}summary") for entry in entries] == ["The suit was filed Monday."]
+    # The withdrawal is on the record too, newest first, with its editor's note.
+    assert [entry.findtext(f"{ATOM}summary") for entry in entries] == [
+        "Withdrawn on legal advice.",
+        "The suit was filed Monday.",
+    ]
 
 
 def test_the_410_page_names_the_story_that_was_withdrawn(client, withdrawn_story):

@@ -6,7 +6,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stories.content.rendering import escape_markdown, render_markdown
+from stories.content.rendering import escape_markdown, removed_on_publication, render_markdown
 
 
 def visible_text(rendered: str) -> str:
@@ -55,3 +55,43 @@ def test_a_line_of_equals_signs_is_not_a_heading_underline():
 def test_text_that_looks_like_a_character_reference_stays_text():
     for line in ("AT&T", "&#1", "&copy 2024", "R&amp;D"):
         assert visible_text(render_markdown(escape_markdown(line))) == line
+
+
+# -- what publishing leaves out, said before it does ------------------------------------------
+
+
+def test_what_publication_removes_is_listed_in_words():
+    body = (
+        "Read [the statement](javascript:alert(1)) and the [report](https://example.org).\n\n"
+        "<iframe src='https://video.example'>The video</iframe>\n\n"
+        "<script>track()</script> <script>again()</script>\n\n"
+        '<p onclick="steal()">Tap here.</p>\n\n'
+        "![Harbor](https://example.org/harbor.jpg)"
+    )
+
+    assert removed_on_publication(body) == [
+        "the link on “the statement” (a javascript: address): its text stays, unlinked",
+        "a <iframe> element (the text inside it stays)",
+        "a <script> element, with everything inside it (×2)",
+        "the onclick attribute of a <p>",
+        "a picture in the text (a story's picture is its lead image)",
+    ]
+
+
+def test_a_body_publication_keeps_whole_needs_no_warning():
+    body = "Plain *text*, a [link](https://example.org), a [mail](mailto:desk@example.org).\n\n> A quote."
+
+    assert removed_on_publication(body) == []
+
+
+def test_the_rendered_body_has_typographic_quotes_the_markdown_keeps_straight_ones():
+    text = "\"We put sandbags out at six,\" said Odile Fenn. It's the fish market's 'worst' night -- since 1990's...\n\nShe said `\"raw\"`."
+
+    html = render_markdown(text)
+
+    assert (
+        "<p>“We put sandbags out at six,” said Odile Fenn. It’s the fish market’s ‘worst’" in html
+    )
+    # Dashes and ellipses stay as typed; code keeps its straight quotes.
+    assert "night -- since 1990’s...</p>" in html
+    assert '<code>"raw"</code>' in html

@@ -185,3 +185,66 @@ def test_the_admin_schedules_the_edit_its_publish_page_showed(
     assert response.status_code == 200
     assert "changed the working copy after you opened" in response.content.decode()
     assert Story.objects.get(pk=story.pk).status == Story.Status.DRAFT
+
+
+# -- in the editor's words, and overdue when nothing published it ------------------------------
+
+
+def change_page(client, story) -> str:
+    return client.get(reverse("admin:stories_story_change", args=[story.pk])).content.decode()
+
+
+def test_a_scheduled_story_is_described_in_the_editors_words(scheduled, client_for, editor):
+    page = change_page(client_for(editor), scheduled)
+
+    assert "Scheduled: this story will be published at" in page
+    assert f"(edit {scheduled.scheduled_edit})" in page
+    assert "publish_scheduled" not in page
+    assert "m.." not in page  # "a.m.." was the time's full stop and the sentence's
+
+
+def test_scheduling_through_the_admin_says_when_it_will_be_published(
+    story, editor, client_for, when
+):
+    client = client_for(editor)
+    shown = form_data(client.get(reverse("admin:stories_story_change", args=[story.pk])))
+
+    response = client.post(
+        reverse("admin:stories_story_publish", args=[story.pk]),
+        {
+            "loaded_edit": shown["loaded_edit"],
+            "scheduled_at": timezone.localtime(when).strftime("%Y-%m-%dT%H:%M"),
+        },
+        follow=True,
+    )
+
+    said = [str(message) for message in response.context["messages"]]
+    assert len(said) == 1 and said[0].startswith(f"“{story.headline}” will be published at ")
+    assert ".." not in said[0]
+
+
+def test_a_schedule_is_overdue_once_its_time_is_well_past(scheduled, when):
+    assert not publishing.is_overdue(scheduled, now=when)
+    assert not publishing.is_overdue(scheduled, now=when + publishing.OVERDUE_AFTER)
+    assert publishing.is_overdue(scheduled, now=when + publishing.OVERDUE_AFTER + timedelta(1))
+
+
+def test_a_story_held_back_for_changes_is_not_called_overdue(scheduled, reporter, when):
+    held = reporter_edits(scheduled, reporter, body="Unapproved.")
+
+    assert not publishing.is_overdue(held, now=when + timedelta(hours=2))
+
+
+def test_the_admin_flags_an_overdue_schedule_in_the_list_and_on_its_page(
+    scheduled, client_for, editor, when, monkeypatch
+):
+    client = client_for(editor)
+    monkeypatch.setattr(timezone, "now", lambda: when + timedelta(minutes=30))
+
+    listing = client.get(reverse("admin:stories_story_changelist")).content.decode()
+    page = change_page(client, scheduled)
+
+    assert '<span class="story-warning">Overdue: due at' in listing
+    assert "Overdue: this story was due to be published at" in page
+    assert "tell whoever runs the site, or publish it now" in page
+    assert "publish_scheduled" not in page

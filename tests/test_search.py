@@ -16,7 +16,7 @@ from django.utils.crypto import get_random_string
 from stories.models import Revision
 from stories.publishing import publish, publish_due, schedule, withdraw
 from stories.reader import caching, search
-from tests.factories import StoryFactory
+from tests.factories import ContributorFactory, CreditFactory, StoryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -381,13 +381,16 @@ def test_the_gin_index_exists_on_the_stored_search_document():
 @pytest.mark.postgres
 def test_the_document_is_computed_when_a_revision_is_written(editor):
     story = published(editor, slug="kelp", headline="Kelp farm", dek="Seaweed", body="Ropes.")
+    assert stored_document(story) == "'farm':2A 'kelp':1A 'rope':4C 'seawe':3B"
+
+
+def stored_document(story) -> str:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT search_document::text FROM stories_revision WHERE id = %s",
             [story.latest_revision_id],
         )
-        (document,) = cursor.fetchone()
-    assert document == "'farm':2A 'kelp':1A 'rope':4C 'seawe':3B"
+        return cursor.fetchone()[0]
 
 
 @pytest.mark.postgres
@@ -413,3 +416,51 @@ def test_postgres_search_runs_on_the_server(editor):
     assert "websearch_to_tsquery" in sql
     assert "ts_rank" in sql
     assert "ts_headline" in sql
+
+
+# -- bylines and credited names ---------------------------------------------------------------
+
+
+def credited(editor, name: str, role: str = "byline", **fields):
+    story = StoryFactory(**fields)
+    CreditFactory(story=story, contributor=ContributorFactory(name=name), role=role)
+    publish(story, user=editor)
+    return story
+
+
+def test_a_story_is_found_by_its_authors_name(editor):
+    credited(editor, "June Okafor", slug="by-june", headline="Tide tables", body="High water.")
+    credited(editor, "Marco Bellini", slug="by-marco", headline="Ferry fares", body="Up 5%.")
+
+    assert found("June Okafor") == ["by-june"]
+    assert found("okafor") == ["by-june"]
+
+
+def test_every_credited_name_is_searched_not_only_the_byline(editor):
+    credited(editor, "Ana Ruiz", role="photography", slug="photo", headline="Dunes", body="Sand.")
+
+    assert found("Ruiz") == ["photo"]
+
+
+def test_a_name_in_the_text_ranks_above_a_name_in_the_credits(editor):
+    mentioned = published(
+        editor, slug="mentioned", headline="Mayor thanks Okafor", body="A speech."
+    )
+    credited(editor, "June Okafor", slug="credited", headline="Budget", body="Numbers.")
+
+    # The credited story is the newer one: recency alone would put it first.
+    assert found("Okafor") == [mentioned.slug, "credited"]
+
+
+def test_the_tagline_words_around_names_are_not_searched(editor):
+    credited(editor, "Dev Patel", role="contributed", slug="tagged", headline="Pier", body="Wood.")
+
+    assert found("Patel") == ["tagged"]
+    assert found("contributed report") == []
+
+
+@pytest.mark.postgres
+def test_credited_names_are_in_the_stored_document_at_the_lowest_weight(editor):
+    story = credited(editor, "June Okafor", slug="kelp", headline="Kelp", dek="", body="Ropes.")
+    # Weight D is PostgreSQL's default, written without a letter.
+    assert stored_document(story) == "'june':3 'kelp':1A 'okafor':4 'rope':2C"

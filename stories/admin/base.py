@@ -3,8 +3,10 @@ are numbers."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from stories.models import LinkedFromPublishedVersions
@@ -73,6 +75,21 @@ class AuditedAdmin(SimpleHistoryAdmin):
     def get_search_results(self, request, queryset, search_term):
         # PostgreSQL rejects NUL characters in a query; nobody searches for one.
         return super().get_search_results(request, queryset, search_term.replace("\x00", ""))
+
+    def response_change(self, request, obj):
+        if not self.is_revert(request):
+            return super().response_change(request, obj)
+        # Back on the object just reverted, not on the list of all of them.
+        self.message_user(
+            request,
+            f"The {obj._meta.verbose_name} “{obj}” was changed successfully: reverted to the "
+            "saved state you opened. Check it below.",
+            messages.SUCCESS,
+        )
+        opts = obj._meta
+        return HttpResponseRedirect(
+            reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+        )
 
     @staticmethod
     def is_revert(request) -> bool:

@@ -12,10 +12,14 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
-from stories import editing
-from stories.content.kinds import REPUBLISH_KINDS
+from stories import editing, publishing, releasing
+from stories.content.credits import join_names
+from stories.content.kinds import REPUBLISH_KINDS, CreditRole
 from stories.media import images, pictures
 from stories.models import Contributor, Picture, Section, Story
+
+#: The name of the change form's "Save and publish…" button.
+PUBLISH_BUTTON = "_publish"
 
 
 def _reason_field(help_text: str) -> forms.CharField:
@@ -28,6 +32,11 @@ def _reason_field(help_text: str) -> forms.CharField:
     )
 
 
+def service_errors(error: ValidationError) -> dict[str, list[str]]:
+    """A service's ``ValidationError`` as ``{field: [messages]}``, keyed or not."""
+    return error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
+
+
 def add_service_errors(form, errors: dict[str, list[str]], only=None) -> None:
     """Show a service's ``{field: [messages]}`` on the form: by a field the form has,
     else above the form."""
@@ -37,6 +46,23 @@ def add_service_errors(form, errors: dict[str, list[str]], only=None) -> None:
         target = name if name in form.fields else None
         for message in messages:
             form.add_error(target, message)
+
+
+class CountedTextInput(forms.TextInput):
+    """A line of text with a limit, counted as the editor types
+    (static/stories/character-count.js: "230 of 200 characters: 30 too many") instead of
+    the browser's ``maxlength``, which cut a pasted headline short without a word. A text
+    over the limit is let in whole, and the form refuses it at the field, keeping it."""
+
+    class Media:
+        js = ["stories/character-count.js"]
+
+    def build_attrs(self, base_attrs, extra_attrs=None):
+        attrs = super().build_attrs(base_attrs, extra_attrs)
+        limit = attrs.pop("maxlength", None)
+        if limit is not None:
+            attrs["data-character-limit"] = limit
+        return attrs
 
 
 class PublicSlugForm(forms.ModelForm):
@@ -99,10 +125,10 @@ class StoryAdminForm(PublicSlugForm):
             "image_caption",
         ]
         widgets = {
-            "headline": forms.TextInput(attrs={"class": "vLargeTextField"}),
-            "dek": forms.TextInput(attrs={"class": "vLargeTextField"}),
-            "image_alt": forms.TextInput(attrs={"class": "vLargeTextField"}),
-            "image_caption": forms.TextInput(attrs={"class": "vLargeTextField"}),
+            "headline": CountedTextInput(attrs={"class": "vLargeTextField"}),
+            "dek": CountedTextInput(attrs={"class": "vLargeTextField"}),
+            "image_alt": CountedTextInput(attrs={"class": "vLargeTextField"}),
+            "image_caption": CountedTextInput(attrs={"class": "vLargeTextField"}),
             "body": forms.Textarea(attrs={"rows": 20, "cols": 100}),
         }
 
@@ -160,22 +186,34 @@ class StoryAdminForm(PublicSlugForm):
         )
         # Credits are checked, and shown, by the credits formset.
         errors.pop("credits", None)
+        if PUBLISH_BUTTON in self.data:
+            # "Save and publish…" of a story that could not be published: said at the
+            # field now, rather than on the publish page after the save.
+            errors = {**publishing.content_errors(self.instance), **errors}
         add_service_errors(self, errors)
 
 
 def credit_lines(formset) -> list[editing.CreditLine]:
-    """The credits a validated formset asks for: every row kept, none of the empty ones."""
+    """The credits a validated formset asks for: every row kept, none of the empty ones.
+
+    A row whose position is left empty comes after the rows above it (one more than the
+    highest position so far), so credits added one under another keep that order.
+    """
     lines = []
+    highest = -1
     for form in formset.forms:
         data = getattr(form, "cleaned_data", None)
         if not data or form in formset.deleted_forms or not data.get("contributor"):
             continue
+        position = data.get("position")
+        position = highest + 1 if position is None else position
+        highest = max(highest, position)
         lines.append(
             editing.CreditLine(
                 contributor=data["contributor"],
                 role=data["role"],
                 affiliation=data.get("affiliation", ""),
-                position=data.get("position") or 0,
+                position=position,
             )
         )
     return lines
@@ -221,6 +259,39 @@ class CreditInlineFormSet(BaseInlineFormSet):
             inner = getattr(widget, "widget", widget)
             if isinstance(inner, ContributorAutocomplete):
                 inner.known = known
+
+    def validate_unique(self):
+        """A story credits a contributor once per role: a second row of the same pair is
+        refused at that row, naming the contributor, the role and the row it repeats.
+
+        Replaces the formset's own check, whose stock message ("Please correct the
+        duplicate data for contributor and role") sat above the table naming neither;
+        that pair is the credit's only unique constraint.
+        """
+        first_row: dict[tuple[int, str], int] = {}
+        for number, form in enumerate(self.forms, start=1):
+            data = getattr(form, "cleaned_data", None)
+            if not data or self._should_delete_form(form) or not data.get("contributor"):
+                continue
+            contributor, role = data["contributor"], data.get("role")
+            key = (contributor.pk, role)
+            if key not in first_row:
+                first_row[key] = number
+                continue
+            form.add_error(
+                "contributor",
+                f"{contributor.name} is already credited as “{CreditRole(role).label}” in row "
+                f"{first_row[key]}. Choose another role or contributor, or delete this row.",
+            )
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        # A new row's position starts empty, not at 0 like every other new row: empty
+        # means after the rows above it (``credit_lines``).
+        position = form.fields.get("position")
+        if position is not None and form.instance.pk is None:
+            position.required, position.initial = False, None
+            form.initial.pop("position", None)
 
     def clean(self):
         super().clean()
@@ -301,7 +372,9 @@ class PublishForm(forms.Form):
         label="Public note",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
-        help_text="Shown to readers, e.g. “This story has been updated to include comments from the mayor.”",
+        help_text="Shown to readers, e.g. “An earlier version of this story misstated the "
+        "date of the vote.” The site writes the kind in front of it (“Correction:”), so "
+        "leave the label out: a leading one is removed.",
     )
     internal_reason = forms.CharField(
         label="Internal reason",
@@ -310,8 +383,18 @@ class PublishForm(forms.Form):
         help_text="For the audit trail only. Required for a minor edit.",
     )
 
-    def __init__(self, *args, first_publication: bool, open_reports=None, **kwargs):
+    def __init__(
+        self, *args, first_publication: bool, open_reports=None, others_edits=(), **kwargs
+    ):
         super().__init__(*args, **kwargs)
+        if others_edits:
+            # Publishing sends out every unpublished edit, a colleague's too: said, and
+            # confirmed, before the button (``releasing`` refuses it unconfirmed).
+            self.fields[releasing.CONFIRM_OTHERS_EDITS] = forms.BooleanField(
+                label=f"I have reviewed the edits by {join_names(others_edits)} listed above "
+                "and want to publish them with mine",
+                required=False,
+            )
         if open_reports is not None and not first_publication:
             self.fields["reports"] = ReportChoiceField(
                 queryset=open_reports,
@@ -324,6 +407,8 @@ class PublishForm(forms.Form):
         if first_publication:
             del self.fields["kind"]
             del self.fields["public_note"]
+            # A first publication has no kind, so nothing here is required.
+            self.fields["internal_reason"].help_text = "For the audit trail only; optional."
             self.fields["scheduled_at"] = forms.DateTimeField(
                 label="Publish at",
                 required=False,
@@ -336,7 +421,9 @@ class WithdrawForm(forms.Form):
     public_note = forms.CharField(
         label="Editor's note",
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
-        help_text="Shown to readers at the story's address, which will answer “410 Gone”.",
+        help_text="Shown to readers at the story's address, which will answer “410 Gone”, "
+        "after the label “Editor's note:”, which the site adds: start with the note itself "
+        "(a leading “Editor's note:” is removed).",
     )
     internal_reason = forms.CharField(
         label="Internal reason",

@@ -21,12 +21,18 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 from stories.content.diffing import diff_body, word_diff_html
 
 EMPTY = "(none)"
+#: The working copy's save counter (``Story.edit_number``), shown as edits ("Working copy:
+#: edit 4 → edit 5"), never beside published version numbers as if it were one.
+EDIT_COUNTER = "edit_number"
 
 
 class AuditTrailContextHelper(HistoricalRecordContextHelper):
     def context_for_delta_changes(self, delta):
         context = super().context_for_delta_changes(delta)
         for entry, change in zip(context, delta.changes, strict=True):
+            if change.field == EDIT_COUNTER:
+                entry["field"] = "Working copy"
+                continue
             field = self.model._meta.get_field(change.field)
             if (
                 isinstance(field, models.TextField | models.CharField)
@@ -37,6 +43,8 @@ class AuditTrailContextHelper(HistoricalRecordContextHelper):
         return context
 
     def prepare_delta_change_value(self, change, value):
+        if change.field == EDIT_COUNTER and value is not None:
+            return f"edit {value}"
         if getattr(value, "pk", EMPTY) is None:  # simple-history's stand-in for an empty FK
             return EMPTY
         if value is None or value == "":

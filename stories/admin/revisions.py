@@ -5,11 +5,13 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from stories.models import Revision
 
-from .base import ReadOnlyAdmin
+from .base import AuditedAdmin, ReadOnlyAdmin
 
 
 @admin.register(Revision)
 class RevisionAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+    # The audit trail's list written for the admin's Content-Security-Policy (base.py).
+    object_history_list_template = AuditedAdmin.object_history_list_template
     list_display = ["story", "number", "kind", "published_at", "published_by"]
     list_filter = ["kind"]
     list_select_related = ["story", "published_by"]

@@ -6,6 +6,8 @@ these classes turn requests into service calls and service errors into form erro
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -15,10 +17,12 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.dateformat import format as format_time
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from stories import editing, publishing, releasing, reporting
+from stories.content import rendering
 from stories.content.kinds import RevisionKind
 from stories.media import pictures
 from stories.models import Credit, Revision, Story
@@ -26,12 +30,15 @@ from stories.roles import PUBLISH_STORY, WITHDRAW_STORY, require_permission
 
 from .base import AuditedAdmin, numeric_id
 from .forms import (
+    PUBLISH_BUTTON,
     ContributorAutocomplete,
     CreditInlineFormSet,
     PublishForm,
     StoryAdminForm,
     WithdrawForm,
+    add_service_errors,
     credit_lines,
+    service_errors,
 )
 
 #: What the admin says of a scheduled story whose working copy moved after an editor
@@ -44,6 +51,55 @@ def schedule_warning(story: Story) -> str:
     return CHANGED_AFTER_SCHEDULING if story.changed_since_scheduled else ""
 
 
+def editor_time(value) -> str:
+    """A time as the admin's sentences say it: "3:41 a.m. EST on Dec. 6, 2026"."""
+    return format_time(timezone.localtime(value), r"P T \o\n N j, Y")
+
+
+@dataclass(frozen=True)
+class ScheduleState:
+    """What the change form says of a scheduled story, in the editor's words."""
+
+    text: str
+    warning: bool = False
+
+
+def schedule_state(story: Story) -> ScheduleState | None:
+    if not story.is_scheduled:
+        return None
+    due = editor_time(story.scheduled_at)
+    if story.changed_since_scheduled:
+        return ScheduleState(
+            f"Scheduled for {due}, but {CHANGED_AFTER_SCHEDULING}. The working copy has "
+            "changed since an editor approved it, so it will not be published as it is: an "
+            "editor must review the changes and schedule it again (“Save and publish…”).",
+            warning=True,
+        )
+    if publishing.is_overdue(story):
+        return ScheduleState(
+            f"Overdue: this story was due to be published at {due} and has not been. "
+            "Scheduled stories are published automatically, and that has stopped: tell "
+            "whoever runs the site, or publish it now (“Save and publish…”).",
+            warning=True,
+        )
+    return ScheduleState(
+        f"Scheduled: this story will be published at {due}, as an editor approved it "
+        f"(edit {story.scheduled_edit}). Saving it again holds it back until an editor "
+        "approves it again."
+    )
+
+
+def removal_warning(removed: list[str]) -> str:
+    """What the editor is told when the body holds what publishing will leave out."""
+    return (
+        "When this story is published, its body will lose: "
+        + "; ".join(removed)
+        + ". The saved text keeps them; change the body if readers should see something else."
+    )
+
+
+#: The story form's fieldsets shown after the credits (the rest come before them).
+FIELDSETS_AFTER_CREDITS = ("Audit", "Published versions", "Publication")
 #: Versions listed on a story's change form; the rest are one link away.
 LATEST_VERSIONS_SHOWN = 10
 #: The query parameter of the credits' page on a story's History page.
@@ -155,6 +211,8 @@ class StoryAdmin(AuditedAdmin):
             status = f"Scheduled for {timezone.localtime(obj.scheduled_at):%Y-%m-%d %H:%M %Z}"
             if obj.changed_since_scheduled:
                 status += f" ({schedule_warning(obj)})"
+            elif publishing.is_overdue(obj):
+                status += " (overdue: not published)"
             return status
         return obj.get_status_display()
 
@@ -164,7 +222,29 @@ class StoryAdmin(AuditedAdmin):
             return format_html(
                 '<span class="story-warning">Scheduled: {}</span>', schedule_warning(obj)
             )
+        if publishing.is_overdue(obj):
+            return format_html(
+                '<span class="story-warning">Overdue: due at {}, not published</span>',
+                editor_time(obj.scheduled_at),
+            )
+        if obj.is_scheduled:
+            return f"Scheduled for {editor_time(obj.scheduled_at)}"
+        unpublished = getattr(obj, "unpublished_edits", None)
+        if unpublished and unpublished.count:
+            return format_html(
+                '{}<br><span class="story-warning">{}</span>',
+                obj.get_status_display(),
+                unpublished.marker,
+            )
         return obj.get_status_display()
+
+    def get_changelist_instance(self, request):
+        """The page of stories, each with its unpublished edits (one query for the page)."""
+        changelist = super().get_changelist_instance(request)
+        found = publishing.unpublished_edits_of(changelist.result_list)
+        for story in changelist.result_list:
+            story.unpublished_edits = found.get(story.pk)
+        return changelist
 
     @admin.display(description="Latest versions")
     def published_versions(self, obj):
@@ -210,8 +290,10 @@ class StoryAdmin(AuditedAdmin):
         return f"{summary}. Notes in the file: {notes}" if notes else summary
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["fieldsets_after_credits"] = FIELDSETS_AFTER_CREDITS
         if obj is not None:
-            context["schedule_warning"] = schedule_warning(obj)
+            context["schedule_state"] = schedule_state(obj)
+            context["unpublished_edits"] = publishing.unpublished_edits(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # -- saving the working copy -------------------------------------------------
@@ -234,13 +316,16 @@ class StoryAdmin(AuditedAdmin):
             credits.changed_objects = edit.changed
 
     def _save(self, request, story, form, *, credits):
-        return editing.save_story(
+        edit = editing.save_story(
             story,
             user=request.user,
             reason=form.cleaned_data.get("change_reason", ""),
             expected_edit=form.cleaned_data.get("loaded_edit"),
             credits=credits,
         )
+        if removed := rendering.removed_on_publication(story.body):
+            self.message_user(request, removal_warning(removed), messages.WARNING)
+        return edit
 
     def delete_view(self, request, object_id, extra_context=None):
         story = Story.objects.filter(pk=numeric_id(object_id)).first()
@@ -273,12 +358,12 @@ class StoryAdmin(AuditedAdmin):
         return super().history_view(request, object_id, extra_context)
 
     def response_add(self, request, obj, post_url_continue=None):
-        if "_publish" in request.POST:
+        if PUBLISH_BUTTON in request.POST:
             return self._to_publish_page(request, obj)
         return super().response_add(request, obj, post_url_continue)
 
     def response_change(self, request, obj):
-        if "_publish" in request.POST:
+        if PUBLISH_BUTTON in request.POST:
             return self._to_publish_page(request, obj)
         return super().response_change(request, obj)
 
@@ -345,10 +430,12 @@ class StoryAdmin(AuditedAdmin):
         story = self._story_or_404(request, object_id)
         first = not story.has_published_version
         reports = reporting.open_reports(story).select_related("seen_revision")
+        unpublished = publishing.unpublished_edits(story)
         form = PublishForm(
             request.POST if request.method == "POST" else None,
             first_publication=first,
             open_reports=reports if reports.exists() else None,
+            others_edits=unpublished.others_than(request.user),
             initial={
                 "loaded_edit": story.edit_number,
                 "internal_reason": request.GET.get("reason", "")[:1000],
@@ -362,7 +449,8 @@ class StoryAdmin(AuditedAdmin):
                 self._publish(request, story, form.cleaned_data)
                 return HttpResponseRedirect(reverse("admin:stories_story_change", args=[story.pk]))
         except ValidationError as error:
-            form.add_error(None, error)
+            # Rules about fields this form does not have (an empty body) show above it.
+            add_service_errors(form, service_errors(error))
         except PermissionDenied as error:
             return self._refused(request, story, error)
         story.refresh_from_db()
@@ -375,6 +463,8 @@ class StoryAdmin(AuditedAdmin):
             form=form,
             first_publication=first,
             diffs=diffs,
+            removals=rendering.removed_on_publication(story.body),
+            unpublished=unpublished,
             **self._pictures(story),
         )
 
@@ -388,9 +478,14 @@ class StoryAdmin(AuditedAdmin):
             kind=data.get("kind"),
             public_note=data.get("public_note", ""),
             internal_reason=data.get("internal_reason", ""),
+            others_edits_confirmed=data.get(releasing.CONFIRM_OTHERS_EDITS, False),
         )
         if done.revision is None:
-            self.message_user(request, f"“{story.headline}” is scheduled.", messages.SUCCESS)
+            self.message_user(
+                request,
+                f"“{story.headline}” will be published at {editor_time(done.scheduled_at)}.",
+                messages.SUCCESS,
+            )
             return
         revision = done.revision
         self.message_user(

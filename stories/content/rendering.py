@@ -15,17 +15,98 @@ ALLOWED_TAGS = {
     "strong", "em", "b", "i", "code", "pre", "a", "sup", "sub",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+#: Elements the sanitiser drops with everything inside them (nh3's clean_content_tags).
+DROPPED_WITH_CONTENT = {"script", "style"}
+
+
+#: Python-Markdown's extensions: lists as editors mean them, and typographic quotes
+#: ("smarty", quotes only: dashes and ellipses stay as typed). Editors type straight
+#: quotes and keep them in the stored Markdown; readers get “curly” ones and apostrophes.
+EXTENSIONS = ["sane_lists", "smarty"]
+EXTENSION_CONFIGS = {
+    "smarty": {"smart_dashes": False, "smart_ellipses": False, "smart_angled_quotes": False}
+}
+
+
+def _markdown_html(text: str) -> str:
+    return markdown.markdown(
+        text or "",
+        extensions=EXTENSIONS,
+        extension_configs=EXTENSION_CONFIGS,
+        output_format="html",
+    )
 
 
 def render_markdown(text: str) -> str:
-    html = markdown.markdown(text or "", extensions=["sane_lists"], output_format="html")
+    html = _markdown_html(text)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
+        clean_content_tags=DROPPED_WITH_CONTENT,
         attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
+        url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
     )
+
+
+_SCHEME = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
+
+
+def _scheme(address: str | None) -> str:
+    """An address's scheme, lower case ("" for a relative address)."""
+    found = _SCHEME.match(address or "")
+    return found.group(1).lower() if found else ""
+
+
+class _Removals(HTMLParser):
+    """Walks the HTML that Markdown makes of a body, before sanitising, and notes what
+    ``render_markdown`` will leave out of it, in words an editor reads."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found: dict[str, int] = {}
+        self.link: tuple[str, list[str]] | None = None  # a dead link's address and text
+
+    def note(self, what: str) -> None:
+        self.found[what] = self.found.get(what, 0) + 1
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in ALLOWED_TAGS:
+            if tag == "img":
+                self.note("a picture in the text (a story's picture is its lead image)")
+            elif tag in DROPPED_WITH_CONTENT:
+                self.note(f"a <{tag}> element, with everything inside it")
+            else:
+                self.note(f"a <{tag}> element (the text inside it stays)")
+            return
+        allowed = ALLOWED_ATTRIBUTES.get(tag, set())
+        for name, value in attrs:
+            if name not in allowed:
+                self.note(f"the {name} attribute of a <{tag}>")
+            elif name == "href" and (scheme := _scheme(value)) and scheme not in URL_SCHEMES:
+                self.link = (f"{scheme}:", [])
+
+    def handle_data(self, data):
+        if self.link is not None:
+            self.link[1].append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self.link is not None:
+            scheme, text = self.link
+            words = " ".join("".join(text).split()) or "(no text)"
+            self.note(f"the link on “{words}” (a {scheme} address): its text stays, unlinked")
+            self.link = None
+
+
+def removed_on_publication(text: str) -> list[str]:
+    """What publishing will leave out of a body's Markdown (the stored text keeps it):
+    elements and attributes the sanitiser does not allow, and links whose address is
+    not a web or mail address. Editors are told when they save, not surprised later."""
+    parser = _Removals()
+    parser.feed(_markdown_html(text))
+    parser.close()
+    return [what if count == 1 else f"{what} (×{count})" for what, count in parser.found.items()]
 
 
 #: Characters that start Markdown emphasis, code or links anywhere in a line.

@@ -132,14 +132,23 @@ def ensure_demo_key() -> PartnerKey:
     return key
 
 
+#: When the demo's scheduled story is due, after the demo is loaded (``--schedule-in``).
+SCHEDULE_IN = timedelta(minutes=3)
+
+
 @transaction.atomic
-def load_demo(path: Path = DEMO_FILE) -> list[Story]:
-    """Create the demo newsroom unless it already has stories; returns the stories created."""
+def load_demo(path: Path = DEMO_FILE, *, schedule_in: timedelta = SCHEDULE_IN) -> list[Story]:
+    """Create the demo newsroom unless it already has stories; returns the stories created.
+
+    A story marked ``scheduled`` is approved by the demo's editor for ``schedule_in``
+    from now, so a new user watches the scheduler publish it on time.
+    """
     ensure_demo_key()
     if Story.objects.exists():
         return []
     data = json.loads(path.read_text(encoding="utf-8"))
-    editor = ensure_demo_users()["editor"]
+    users = ensure_demo_users()
+    editor = users["editor"]
     now = timezone.now()
     created = []
     sections = {}
@@ -169,6 +178,10 @@ def load_demo(path: Path = DEMO_FILE) -> list[Story]:
             for position, credit in enumerate(entry["credits"])
         ]
         editing.save_story(story, user=editor, reason="Demo story drafted", credits=credits)
+        if entry.get("scheduled"):
+            publishing.schedule(story, user=editor, at=now + schedule_in)
+            created.append(story)
+            continue
         publishing.publish(
             story, user=editor, at=now - timedelta(hours=entry["published_hours_ago"])
         )
@@ -189,8 +202,12 @@ def load_demo(path: Path = DEMO_FILE) -> list[Story]:
                 at=now - timedelta(hours=revision["hours_ago"]),
             )
         if "draft_changes" in entry:
+            # A reporter's line for the next update: an editor publishing anything else
+            # on this story is shown it, and asked to confirm it goes out too.
             _apply(story, entry["draft_changes"])
-            editing.save_story(story, user=editor, reason="Unpublished draft edit")
+            editing.save_story(
+                story, user=users["reporter"], reason="Draft line for the next update"
+            )
         created.append(story)
     # A reader's report waiting in the desk's queue (Reader reports, in the admin).
     for report in data.get("reports", []):

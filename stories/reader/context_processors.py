@@ -15,6 +15,9 @@ def publication(request):
             # The site's address (stories.addresses): the setting, else this request's.
             "url": addresses.site_root(),
             "logo": settings.PUBLICATION_LOGO,
+            # static/root/favicon.ico, served at the root (WHITENOISE_ROOT), where
+            # browsers look for it on every page, the admin's too.
+            "favicon": "/favicon.ico",
             "language": settings.PUBLICATION_LANGUAGE,
         },
         # Read (from the cache, until the next publish) only by pages that show the menu.

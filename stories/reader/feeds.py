@@ -135,7 +135,8 @@ class LatestStoriesAtom(LatestStoriesRss):
 
 class CorrectionsAtom(PublicationFeed):
     """One entry per non-minor revision after the first: updates, corrections,
-    clarifications and editor's notes, newest first, each linking to what changed."""
+    clarifications, editor's notes and withdrawals, newest first, each linking to what
+    changed (a withdrawn story's: to its history, which stays public)."""
 
     feed_type = Atom1Feed
 
@@ -144,7 +145,8 @@ class CorrectionsAtom(PublicationFeed):
 
     def subtitle(self):
         return (
-            f"Every update, correction and clarification to stories in {settings.PUBLICATION_NAME}."
+            "Every update, correction, clarification, editor's note and withdrawal of "
+            f"stories in {settings.PUBLICATION_NAME}."
         )
 
     def link(self):

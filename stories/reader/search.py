@@ -6,11 +6,13 @@ earlier version's wording or a withdrawn story can never be found. The view
 (``views.search_page``) is a thin wrapper over ``search()``.
 
 On PostgreSQL each revision carries a stored ``tsvector`` of its headline (weight A),
-dek (B) and body (C), computed once when it is written, with a GIN index (migration
-``0003_revision_search_index``): queries match and rank on it with ``ts_rank`` and
-highlight the page's hits with ``ts_headline``. Elsewhere (SQLite on a laptop) every
-word of the query must appear in one of those fields; results come newest first, with a
-snippet around the first hit.
+dek (B), body (C) and the names it credits (D: bylines, contributors, photographers),
+computed once when it is written, with a GIN index (migrations
+``0003_revision_search_index``, ``0022_revision_search_credited_names``): queries match
+and rank on it with ``ts_rank`` and highlight the page's hits with ``ts_headline``.
+Elsewhere (SQLite on a laptop) every word of the query must appear in one of those
+fields; stories whose text has every word come first, those found by a credited name
+after them, each newest first, with a snippet around the first hit.
 
 Snippets are cut from ``Revision.body_text``, the plain text of the sanitised body stored
 when the version was published, and from its first ``SNIPPET_SOURCE_CHARS`` characters
@@ -37,7 +39,7 @@ from django.contrib.postgres.search import (
 )
 from django.core.paginator import InvalidPage, Paginator
 from django.db import connections
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, TextField, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Left
 from django.http import Http404
@@ -250,14 +252,35 @@ def query_terms(text: str) -> list[str]:
     return terms[:MAX_FALLBACK_TERMS]
 
 
+#: The names a version credits, one a line, read from its ``credits`` with SQLite's JSON
+#: functions (the fallback's stand-in for the document's weight D).
+_CREDITED_NAMES = RawSQL(
+    """(SELECT group_concat(json_extract(credit.value, '$.name'), char(10))
+        FROM json_each("stories_revision"."credits") AS credit)""",
+    [],
+    output_field=TextField(),
+)
+
+
 def _fallback_search(live, text: str):
     terms = query_terms(text)
-    matching = live
+    in_text = Q()
+    anywhere = Q()
     for term in terms:
-        matching = matching.filter(
-            Q(headline__icontains=term) | Q(dek__icontains=term) | Q(body__icontains=term)
+        term_in_text = Q(headline__icontains=term) | Q(dek__icontains=term)
+        term_in_text |= Q(body__icontains=term)
+        in_text &= term_in_text
+        anywhere &= term_in_text | Q(credited_names__icontains=term)
+    ranked = (
+        live.annotate(
+            credited_names=_CREDITED_NAMES,
+            # Below the text, as on PostgreSQL: found by its words before by its names.
+            in_text=Case(When(in_text, then=Value(True)), default=Value(False)),
         )
-    ranked = matching.order_by(*_NEWEST_FIRST).values(*_HIT_FIELDS)
+        .filter(anywhere)
+        .order_by("-in_text", *_NEWEST_FIRST)
+        .values(*_HIT_FIELDS)
+    )
     pattern = re.compile("|".join(re.escape(term) for term in terms), re.IGNORECASE)
 
     def highlight(rows: list[dict]) -> list[StoryCard]:

@@ -17,6 +17,8 @@ urlpatterns = [
         views.compare,
         name="compare",
     ),
+    # The history's form: any two versions, as ?old=&new=, sent on to the comparison.
+    path("stories/<slug:slug>/history/compare/", views.compare_choice, name="compare_choice"),
     path("stories/<slug:slug>/preview/", views.preview, name="preview"),
     path("stories/<slug:slug>/record.json", record_views.story_record, name="story_record"),
     # Readers report errors (private: the desk reads reports in the admin).
@@ -44,6 +46,9 @@ urlpatterns = [
     path("feeds/corrections/atom/", views.feed(feeds.CorrectionsAtom()), name="corrections_feed"),
     # Full-text search over the live stories.
     path("search/", views.search_page, name="search"),
+    # How a reader checks the record: in plain words, then technically.
+    path("record/", views.verify, name="verify"),
+    path("record/technical/", views.verify_technical, name="verify_technical"),
     # The transparency log, for outsiders' verifiers (docs/transparency.md).
     path("log/tree-head.json", record_views.tree_head, name="log_head"),
     path("log/tree-heads.json", record_views.tree_heads, name="log_heads"),

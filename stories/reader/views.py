@@ -225,6 +225,20 @@ def corrections_policy(request):
     return render(request, "reader/corrections_policy.html")
 
 
+@require_safe
+@public
+def verify(request):
+    """How to check the record, in plain words."""
+    return render(request, "reader/verify.html", {"page": pages.verification_page()})
+
+
+@require_safe
+@public
+def verify_technical(request):
+    """The same, for those who will read the JSON and the verifier themselves."""
+    return render(request, "reader/verify_technical.html", {"page": pages.verification_page()})
+
+
 # -- one story -------------------------------------------------------------------------
 
 
@@ -270,6 +284,18 @@ def compare(request, slug, old, new):
         # Versions are always compared oldest first: one address per pair.
         return redirect("reader:compare", slug=slug, old=new, new=old, permanent=True)
     return _compare(request, slug=slug, old=old, new=new)
+
+
+@require_safe
+@withdrawn_aware
+def compare_choice(request, slug):
+    """The history's compare form, without script: on to the comparison of the two
+    versions given, or the form again (400) saying what is wrong with each number."""
+    choice = pages.compare_choice(slug, request.GET.get("old"), request.GET.get("new"))
+    if choice.url:
+        return redirect(choice.url)
+    status = 400 if choice.form.errors else 200
+    return render(request, "reader/compare_choice.html", {"choice": choice}, status=status)
 
 
 @story_view

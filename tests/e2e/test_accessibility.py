@@ -21,6 +21,9 @@ def reader_pages(story) -> dict[str, str]:
         "corrections": "/corrections/",
         "error report": f"/stories/{story.slug}/report/",
         "report thanks": f"/stories/{story.slug}/report/thanks/",
+        "compare choice": f"/stories/{story.slug}/history/compare/",
+        "record guide": "/record/",
+        "record technical": "/record/technical/",
     }
 
 
@@ -35,6 +38,9 @@ def reader_pages(story) -> dict[str, str]:
         "corrections",
         "error report",
         "report thanks",
+        "compare choice",
+        "record guide",
+        "record technical",
     ],
 )
 def test_no_serious_or_critical_accessibility_violations(page, live_server, corrected_story, name):
@@ -66,7 +72,18 @@ def serious_violations(page) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("name", ["story", "history", "compare", "error report", "report thanks"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "story",
+        "history",
+        "compare",
+        "error report",
+        "report thanks",
+        "record guide",
+        "record technical",
+    ],
+)
 def test_no_horizontal_scrolling_on_a_phone(browser, live_server, corrected_story, name):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
@@ -78,4 +95,30 @@ def test_no_horizontal_scrolling_on_a_phone(browser, live_server, corrected_stor
     )
 
     assert widths[0] <= widths[1], f"{name}: {widths[0]}px of content in a {widths[1]}px screen"
+    context.close()
+
+
+def test_list_pages_use_the_width_of_a_wide_screen(browser, live_server, editor, corrected_story):
+    from tests.readerpages import at, published_story
+
+    published_story(editor, headline="Ferry trims evening sailings", when=at(-20))
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+
+    page.goto(live_server.url + "/")
+    main = page.locator("main").bounding_box()
+    cards = page.locator(".story-card")
+    first, second = cards.nth(0).bounding_box(), cards.nth(1).bounding_box()
+    assert first["y"] == second["y"] and second["x"] > first["x"] + first["width"], (first, second)
+    assert second["x"] + second["width"] > main["x"] + 0.9 * main["width"], (
+        "the list fills the page"
+    )
+
+    page.goto(live_server.url + "/corrections/")
+    column = page.locator("main > div").first.bounding_box()
+    left, right = (
+        column["x"] - main["x"],
+        main["x"] + main["width"] - (column["x"] + column["width"]),
+    )
+    assert abs(left - right) <= 2, "the corrections' column of text stands in the middle"
     context.close()

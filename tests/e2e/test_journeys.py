@@ -281,3 +281,93 @@ def test_a_reader_report_becomes_a_correction(page, live_server, editor, correct
     )
     expect(top.locator(".story-note").first).to_contain_text("Prompted by a reader report")
     expect(page.locator(".story-body")).to_contain_text("three feet")
+
+
+def test_a_headline_pasted_too_long_is_counted_not_cut(page, live_server, editor, corrected_story):
+    pasted = "King tide swamps Pier Road " * 8  # 216 characters; the limit is 200
+    log_in(page, live_server, editor)
+    page.goto(change_page(live_server, corrected_story))
+    headline = page.get_by_label("Headline:")
+    expect(page.locator("#id_headline-character-count")).to_have_text("26 of 200 characters")
+
+    headline.fill(pasted)
+
+    expect(headline).to_have_value(pasted)
+    expect(page.locator("#id_headline-character-count")).to_have_text(
+        "216 of 200 characters: 16 too many"
+    )
+    page.get_by_label("Reason for this change").fill("A longer headline.")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.locator(".field-headline .errorlist")).to_contain_text(
+        "at most 200 characters (it has 215)"
+    )
+    expect(page.get_by_label("Headline:")).to_have_value(pasted)  # as the editor typed it
+
+
+def test_a_correction_from_a_report_shows_and_confirms_a_colleagues_unpublished_edit(
+    page, live_server, editor, reporter, corrected_story
+):
+    """The demo's ferry story: a reporter's draft line waits in the working copy, and a
+    correction published from a reader's report would carry it out with it."""
+    from stories import editing, reporting
+
+    draft = Story.objects.get(pk=corrected_story.pk)
+    draft.body += "\n\nDraft: the council meets again on Tuesday."
+    editing.save_story(draft, user=reporter, reason="A line for the next update.")
+    reporting.submit_report(
+        corrected_story.slug,
+        seen_number=3,
+        description="The water was three feet deep, not two.",
+        passage="two feet deep",
+    )
+    log_in(page, live_server, editor)
+
+    page.goto(f"{live_server.url}/admin/stories/story/")
+    row = page.locator("#result_list tbody tr", has_text=corrected_story.headline)
+    expect(row).to_contain_text("changes not yet published: 1 edit by Rui Reporter")
+    row.get_by_role("link", name=corrected_story.headline).click()
+    expect(page.locator("#unpublished-edits")).to_contain_text(
+        "changes not yet published: 1 edit by Rui Reporter"
+    )
+
+    page.get_by_role("link", name="Reader reports", exact=True).click()
+    page.locator("#result_list tbody tr").get_by_role("link").first.click()
+    page.get_by_role("link", name="Publish a correction from this report…").click()
+
+    pending = page.locator("#unpublished-edits")
+    expect(pending).to_contain_text(f"Edit {draft.edit_number} by Rui Reporter")
+    expect(pending).to_contain_text("A line for the next update.")
+    above = (
+        pending.bounding_box()["y"]
+        < page.get_by_role("button", name="Publish update").bounding_box()["y"]
+    )
+    assert above, "the pending edits are listed above the Publish button"
+    page.get_by_label("Kind").select_option(label="Correction")
+    page.get_by_label("Public note").fill("An earlier version misstated the depth of the water.")
+    page.get_by_role("button", name="Publish update").click()
+
+    confirm = page.get_by_label(re.compile("I have reviewed the edits by Rui Reporter"))
+    expect(page.locator(".errorlist")).to_contain_text("include edits by Rui Reporter")
+    assert Story.objects.get(pk=corrected_story.pk).latest_revision.number == 3
+    confirm.check()
+    page.get_by_role("button", name="Publish update").click()
+    expect(page.locator(".messagelist")).to_contain_text("Published version 4")
+    assert (
+        "Draft: the council meets" in Story.objects.get(pk=corrected_story.pk).latest_revision.body
+    )
+
+
+def test_a_reader_compares_any_two_versions_without_javascript(
+    browser, live_server, corrected_story
+):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/stories/{corrected_story.slug}/history/")
+
+    page.get_by_label("Compare version").fill("3")
+    page.get_by_label("with version").fill("1")
+    page.get_by_role("button", name="Compare").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Changes between versions 1 and 3")
+    expect(page.locator(".story-diff section ins").first).to_have_text("Sunday")
+    context.close()

@@ -1,7 +1,17 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from django.utils.dateformat import format as format_time
 
-from stories.management.demo import DEMO_API_KEY, DEMO_PASSWORD, DEMO_USERS, load_demo
+from stories.management.demo import (
+    DEMO_API_KEY,
+    DEMO_PASSWORD,
+    DEMO_USERS,
+    SCHEDULE_IN,
+    load_demo,
+)
 from stories.models import Story
 from stories.roles import EDITOR, REPORTER
 
@@ -20,17 +30,34 @@ class Command(BaseCommand):
             default="http://127.0.0.1:8000",
             help="The demo's address, for the examples printed (make run passes its PORT).",
         )
+        parser.add_argument(
+            "--schedule-in",
+            type=int,
+            default=int(SCHEDULE_IN.total_seconds()),
+            metavar="SECONDS",
+            help="When the demo's scheduled story is due, in seconds from now (default "
+            f"{int(SCHEDULE_IN.total_seconds())}).",
+        )
 
-    def handle(self, *args, site, **options):
+    def handle(self, *args, site, schedule_in, **options):
         if not settings.DEMO_MODE:
             raise CommandError(
                 "load_demo creates logins with a known password; it runs only with NEWSROOM_DEMO=1."
             )
-        stories = load_demo()
+        if schedule_in < 1:
+            raise CommandError("--schedule-in must be a number of seconds from 1 up.")
+        stories = load_demo(schedule_in=timedelta(seconds=schedule_in))
         if stories:
             self.stdout.write(f"Loaded {len(stories)} demo stories.")
         else:
             self.stdout.write("Demo content already loaded.")
+        for story in stories:
+            if story.is_scheduled:
+                due = format_time(timezone.localtime(story.scheduled_at), "g:i:s a T")
+                self.stdout.write(
+                    f"“{story.headline}” is scheduled for {due}: the demo server publishes it "
+                    "then. Watch it appear on the home page."
+                )
         self.stdout.write(self.style.SUCCESS("Demo logins for the admin (/admin/):"))
         for username, _, _, role in DEMO_USERS:
             self.stdout.write(f"  {username} / {DEMO_PASSWORD}  ({ROLE_SUMMARIES[role]})")

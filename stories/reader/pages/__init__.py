@@ -7,6 +7,7 @@ pages:
 - ``corrections``: the site's corrections page and feed;
 - ``profiles``: sections and contributors;
 - ``state``: the cheap state behind a story page's ETag and cache key;
+- ``verification``: how a reader checks the site's record;
 - ``urls``: the addresses pages link to.
 
 Views, feeds, sitemaps, search and the structured-data builder call these builders and
@@ -29,9 +30,12 @@ from .history import (
     COMPARISON_NOTES_SHOWN,
     HISTORY_PER_PAGE,
     BadComparison,
+    CompareChoice,
+    CompareForm,
     Comparison,
     HistoryEntry,
     HistoryPage,
+    compare_choice,
     comparison,
     history_page,
 )
@@ -82,6 +86,7 @@ from .urls import (
     section_url,
     story_url,
 )
+from .verification import VerificationPage, verification_page
 
 __all__ = [
     "CARD_FIELDS",
@@ -94,6 +99,8 @@ __all__ = [
     "STORIES_PER_PAGE",
     "TOP_NOTES_SHOWN",
     "BadComparison",
+    "CompareChoice",
+    "CompareForm",
     "Comparison",
     "ContributorProfile",
     "CorrectionEntry",
@@ -109,9 +116,11 @@ __all__ = [
     "StoryPage",
     "StoryState",
     "StoryWithdrawn",
+    "VerificationPage",
     "Version",
     "absolute_url",
     "cached_section_links",
+    "compare_choice",
     "comparison",
     "contributor_page",
     "contributor_url",
@@ -138,4 +147,5 @@ __all__ = [
     "story_page",
     "story_state",
     "story_url",
+    "verification_page",
 ]

@@ -18,6 +18,9 @@ from .urls import compare_url, history_url, story_url, with_query
 
 #: Corrections per page on the corrections page.
 CORRECTIONS_PER_PAGE = 30
+#: What the corrections page lists: corrections, clarifications, and withdrawals, the
+#: strongest correction there is (schema.org's ``correction`` keeps to the first two).
+CORRECTIONS_PAGE_KINDS = [*CORRECTION_KINDS, RevisionKind.WITHDRAWAL]
 #: ``/corrections/?prompted=reader``: only the corrections readers' reports led to.
 READER_PROMPTED_FILTER = ("prompted", "reader")
 
@@ -46,9 +49,22 @@ class CorrectionEntry(KindLabel):
         return compare_url(self.slug, self.number - 1, self.number)
 
     @property
+    def is_withdrawal(self) -> bool:
+        return self.kind == RevisionKind.WITHDRAWAL
+
+    @property
     def record_url(self) -> str:
         """Where to see the change: the comparison, or a withdrawn story's history."""
         return history_url(self.slug) if self.withdrawn else self.compare_url
+
+    @property
+    def record_label(self) -> str:
+        return "Its revision history" if self.withdrawn else "See what changed"
+
+    @property
+    def withdrawn_since_label(self) -> str:
+        """Said of an earlier correction of a story withdrawn since (not of the withdrawal)."""
+        return "Story withdrawn since" if self.withdrawn and not self.is_withdrawal else ""
 
     @property
     def reader_prompted_label(self) -> str:
@@ -121,7 +137,7 @@ def correction_entries(rows) -> list[CorrectionEntry]:
 
 
 def corrections_page(number: int, *, reader_prompted_only: bool = False) -> CorrectionsPage:
-    changes = public_changes(CORRECTION_KINDS, reader_prompted_only=reader_prompted_only)
+    changes = public_changes(CORRECTIONS_PAGE_KINDS, reader_prompted_only=reader_prompted_only)
     listing = paginate(
         changes,
         number,
@@ -134,6 +150,7 @@ def corrections_page(number: int, *, reader_prompted_only: bool = False) -> Corr
 
 
 def latest_public_changes(limit: int) -> list[CorrectionEntry]:
-    """Every non-minor version after the first (updates, corrections...), for the feed."""
-    kinds = [RevisionKind.UPDATE, *sorted(PROMINENT_KINDS)]
+    """Every non-minor version after the first (updates, corrections..., withdrawals),
+    for the feed."""
+    kinds = [RevisionKind.UPDATE, *sorted(PROMINENT_KINDS), RevisionKind.WITHDRAWAL]
     return correction_entries(public_changes(kinds)[:limit])

@@ -8,7 +8,7 @@ few notes between its two versions and counts the rest (``COMPARISON_NOTES_SHOWN
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db.models import OuterRef, Subquery
@@ -30,7 +30,14 @@ from .story import (
     version,
     with_reader_prompted,
 )
-from .urls import compare_url, history_url, record_url, revision_url, with_query
+from .urls import (
+    compare_choice_url,
+    compare_url,
+    history_url,
+    record_url,
+    revision_url,
+    with_query,
+)
 
 #: Rows per page of a story's public history.
 HISTORY_PER_PAGE = 50
@@ -122,6 +129,39 @@ def _image_of(row: dict, prefix: str = "") -> dict | None:
     }
 
 
+@dataclass(frozen=True)
+class CompareForm:
+    """The history's small form that compares any two versions: a GET to
+    ``compare_choice_url``, which answers with the comparison's address (no script)."""
+
+    action: str
+    versions: int
+    old: int | str
+    new: int | str
+    #: What was wrong with the numbers given, field by field ("old", "new").
+    errors: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def old_error(self) -> str:
+        return dict(self.errors).get("old", "")
+
+    @property
+    def new_error(self) -> str:
+        return dict(self.errors).get("new", "")
+
+
+def compare_form(story: StoryCard) -> CompareForm | None:
+    """The form, offered when there are two versions to compare and their text is public."""
+    if story.versions < 2 or story.withdrawn:
+        return None
+    return CompareForm(
+        action=compare_choice_url(story.slug),
+        versions=story.versions,
+        old=story.versions - 1,
+        new=story.versions,
+    )
+
+
 @dataclass
 class HistoryPage:
     """A page of a story's versions, newest first, and the links to filter them."""
@@ -129,6 +169,10 @@ class HistoryPage:
     story: StoryCard
     listing: Listing
     corrections_only: bool
+
+    @property
+    def compare_form(self) -> CompareForm | None:
+        return compare_form(self.story)
 
     @property
     def all_url(self) -> str:
@@ -229,6 +273,44 @@ class NumberedVersions:
 
 
 # -- comparisons ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompareChoice:
+    """Two version numbers a reader typed: the comparison's address, or the form again
+    with what was wrong."""
+
+    story: StoryCard
+    url: str = ""
+    form: CompareForm | None = None
+
+
+def compare_choice(slug: str, old: str | None, new: str | None) -> CompareChoice:
+    """Where the history's compare form leads: the comparison of the two versions given,
+    oldest first, or the form with a message at each number that cannot be compared."""
+    story = story_card(latest_version(slug))
+    latest = story.versions
+    if latest < 2:
+        raise BadComparison("This story has one version: there is nothing to compare it with.")
+    if old is None and new is None:
+        return CompareChoice(story=story, form=compare_form(story))  # the form, to fill in
+    numbers, errors = {}, []
+    for name, raw, which in (("old", old, "first"), ("new", new, "second")):
+        raw = (raw or "").strip()
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= latest:
+            errors.append((name, f"The {which} version: a whole number from 1 to {latest}."))
+        else:
+            numbers[name] = int(raw)
+    if not errors and numbers["old"] == numbers["new"]:
+        errors.append(
+            ("new", "Choose two different versions: one compared with itself has no differences.")
+        )
+    if errors:
+        form = compare_form(story)
+        shown = {name: (raw or "")[:6] for name, raw in (("old", old), ("new", new))}
+        return CompareChoice(story=story, form=replace(form, **shown, errors=tuple(errors)))
+    low, high = sorted((numbers["old"], numbers["new"]))
+    return CompareChoice(story=story, url=compare_url(slug, low, high))
 
 
 @dataclass

@@ -35,7 +35,15 @@ from .. import figures
 from ..figures import Figure, Thumbnail
 from .lists import CARD_FIELDS
 from .prepared import PreparedQuery
-from .urls import compare_url, contributor_url, history_url, report_url, story_url, with_query
+from .urls import (
+    compare_url,
+    contributor_url,
+    edit_url,
+    history_url,
+    report_url,
+    story_url,
+    with_query,
+)
 
 #: Corrections, clarifications and editor's notes at the top of a story page, newest
 #: first; a link leads to all of them (the story's history, filtered).
@@ -283,6 +291,8 @@ class StoryPage:
     #: How many corrections, clarifications and editor's notes the version shown has.
     top_notes_total: int = 0
     is_preview: bool = False
+    #: The preview only: the story's form in the admin, to go back to editing.
+    edit_url: str = ""
 
     @property
     def url(self) -> str:
@@ -417,6 +427,7 @@ def preview_page(story: Story, snapshot: dict) -> StoryPage:
         notes=[note for note in page_notes if note.kind in NOTE_KINDS],
         top_notes_total=top_notes_total,
         is_preview=True,
+        edit_url=edit_url(story.pk),
     )
 
 

@@ -44,6 +44,11 @@ def compare_url(slug: str, old: int, new: int) -> str:
     return _remembered("reader:compare", slug=slug, old=old, new=new)
 
 
+def compare_choice_url(slug: str) -> str:
+    """Where the history's form sends two version numbers (``?old=&new=``)."""
+    return reverse("reader:compare_choice", kwargs={"slug": slug})
+
+
 def record_url(slug: str) -> str:
     """The story's public record, as JSON: every version with its hash and proof."""
     return _remembered("reader:story_record", slug=slug)
@@ -51,6 +56,11 @@ def record_url(slug: str) -> str:
 
 def report_url(slug: str) -> str:
     return _remembered("reader:report", slug=slug)
+
+
+def edit_url(story_pk: int) -> str:
+    """The story's form in the admin: where the staff-only preview leads back to."""
+    return reverse("admin:stories_story_change", args=[story_pk])
 
 
 def with_query(path: str, *pairs: tuple[str, object]) -> str:
