@@ -203,10 +203,14 @@ def test_a_correction_is_at_every_edge_when_the_publish_returns(edges, publish_c
     editor = editor_user()
     story = live_story(editor, body="The water stood two feet deep near the market.")
     other = live_story(editor, headline="Council meets on Monday")
+    api_story = f"/api/v1/stories/{story.public_id}"
     paths = [story.get_absolute_url(), f"/stories/{story.slug}/history/", "/", "/corrections/"]
+    # The partner API's anonymous answers are kept at the edge and purged the same way.
+    paths += [api_story, "/api/v1/stories", "/api/v1/corrections"]
     for path in paths:
         cached_everywhere(edges, path)
     cached_everywhere(edges, other.get_absolute_url())
+    cached_everywhere(edges, f"/api/v1/stories/{other.public_id}")
 
     correct(story, editor, body="The water stood three feet deep near the market.")
     publish_correction(story, editor, "An earlier version misstated the depth.")
@@ -218,8 +222,13 @@ def test_a_correction_is_at_every_edge_when_the_publish_returns(edges, publish_c
         assert "An earlier version misstated the depth." in page.text
         assert "Version 2" in get(edge, f"/stories/{story.slug}/history/").text
         assert "An earlier version misstated the depth." in get(edge, "/corrections/").text
-        # Exactly the keys concerned: another story's page stays stored.
+        answer = get(edge, api_story)
+        assert answer.headers["x-cache"] == "miss", edge.url
+        assert "three feet deep" in answer.text and "two feet deep" not in answer.text
+        assert "An earlier version misstated the depth." in get(edge, "/api/v1/corrections").text
+        # Exactly the keys concerned: another story's page and answer stay stored.
         assert get(edge, other.get_absolute_url()).headers["x-cache"] == "hit"
+        assert get(edge, f"/api/v1/stories/{other.public_id}").headers["x-cache"] == "hit"
 
 
 def test_a_scheduled_story_appears_on_every_edges_lists_when_published(edges):

@@ -14,13 +14,17 @@ naming the newest revision they know of, so an answer read from a lagging replic
 served but not kept). When the cache is down (django-redis turns errors into misses)
 answers are built from the database.
 
-**Headers.** ``Cache-Control`` as the reader's pages send it (``public``,
-``max-age=READER_MAX_AGE``), an ETag of the body, ``Last-Modified`` where an answer has
-one time, and conditional GETs (``If-None-Match``, ``If-Modified-Since``) answered 304.
+**Headers.** ``Cache-Control`` as the reader's pages send it (``stories.edge.headers``:
+a short ``max-age`` for browsers, a long ``s-maxage`` for edges, which every change
+purges), an ETag of the body, ``Last-Modified`` where an answer has one time, and
+conditional GETs (``If-None-Match``, ``If-Modified-Since``) answered 304.
 
-**Subjects.** ``Surrogate-Key`` names, in one place (``subjects``), the story (by its
-permanent id), the sections and contributors each answer concerns, and the lists it is
-part of, so an edge cache (Varnish's xkey, a CDN) can purge exactly those on a publish.
+**Subjects.** ``xkey`` and ``Surrogate-Key`` name what each answer shows that can
+change, in the edge's one vocabulary (``stories.edge.keys``, through ``subjects``): the
+story by its permanent id, a section's or contributor's own answer by its slug, and the
+lists an answer is (``latest``, ``corrections``, ``sections``, ``contributors``). So the
+purge a publish sends (``stories.edge.concerned``) reaches the reader's pages and the
+API's answers that show the change alike, on every edge.
 """
 
 from __future__ import annotations
@@ -34,17 +38,19 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, router
 from django.http import HttpResponse
-from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, parse_http_date_safe
 
 from stories import addresses
+from stories.edge import headers as edge_headers
+from stories.edge import keys as edge_keys
 from stories.models import Revision
 
 EPOCH_KEY = "api:generation:epoch"
 SITE_GENERATION_KEY = "api:generation:site"
 JSON = "application/json; charset=utf-8"
 #: Headers kept with a cached answer.
-STORED_HEADERS = ("Content-Type", "ETag", "Last-Modified", "Surrogate-Key")
+STORED_HEADERS = ("Content-Type", "ETag", "Last-Modified", edge_headers.XKEY, "Surrogate-Key")
 
 
 def story_generation_key(story_id) -> str:
@@ -57,34 +63,23 @@ def _new_generation(revision_id: int = 0) -> str:
 
 # -- subjects ----------------------------------------------------------------------------
 
-#: The subject of every list of stories (home-like lists, corrections, sections...).
-LISTS = "api:lists"
-
 
 def subjects(
     *,
     stories: Iterable = (),
     sections: Iterable[str] = (),
     contributors: Iterable[str] = (),
-    lists: bool = False,
+    lists: Iterable[str] = (),
 ) -> list[str]:
-    """The surrogate keys of an answer: ``story:<permanent id>``, ``section:<slug>``,
-    ``contributor:<slug>`` and ``api:lists`` (any list). The one place they are named."""
-    keys = [f"story:{story}" for story in stories]
-    keys += [f"section:{slug}" for slug in sections]
-    keys += [f"contributor:{slug}" for slug in contributors]
-    if lists:
-        keys.append(LISTS)
-    return sorted(set(keys))
+    """The surrogate keys of an answer (``stories.edge.keys``): its stories by permanent
+    id, the sections and contributors it is about, and the lists it is one of."""
+    keys = {edge_keys.story(story) for story in stories}
+    keys |= {edge_keys.section(slug) for slug in sections}
+    keys |= {edge_keys.contributor(slug) for slug in contributors}
+    return sorted(keys | set(lists))
 
 
 # -- answers -------------------------------------------------------------------------------
-
-
-def public_headers(response: HttpResponse) -> HttpResponse:
-    """Cache-Control as the reader's pages (``stories.reader.caching.public_cache_headers``)."""
-    patch_cache_control(response, public=True, max_age=settings.READER_MAX_AGE)
-    return response
 
 
 def json_response(
@@ -94,9 +89,7 @@ def json_response(
     response["ETag"] = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
     if last_modified is not None:
         response["Last-Modified"] = http_date(last_modified.timestamp())
-    if keys:
-        response["Surrogate-Key"] = " ".join(keys)
-    return response
+    return edge_headers.tag(response, keys)
 
 
 def _entry_key(request) -> str:
@@ -164,7 +157,7 @@ def conditional(request, response: HttpResponse) -> HttpResponse:
     """Public headers on a 200, and a 304 when the client's copy is current."""
     if response.status_code != 200:
         return response
-    public_headers(response)
+    edge_headers.cache_control(response)
     last_modified = parse_http_date_safe(response.get("Last-Modified", ""))
     return get_conditional_response(
         request, etag=response["ETag"], last_modified=last_modified, response=response

@@ -181,13 +181,6 @@ def story(story_id: UUID) -> schemas.Story:
     )
 
 
-def story_subjects(story_id: UUID) -> tuple[str, str, list[str]]:
-    """(slug, section slug, credited contributors' slugs) of the story's latest version,
-    for the surrogate keys of its answers."""
-    row = story_row(story_id, "story__slug", "section_slug", "credits")
-    return row["story__slug"], row["section_slug"], credit_slugs(row["credits"])
-
-
 def credit_slugs(credits) -> list[str]:
     return sorted({credit.get("slug", "") for credit in credits or [] if credit.get("slug")})
 

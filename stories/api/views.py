@@ -21,6 +21,7 @@ from ninja import NinjaAPI, Path, Query
 from ninja.errors import HttpError, ValidationError
 
 from stories.content.kinds import RevisionKind
+from stories.edge import keys as edge_keys
 
 from . import access, caching, cursors, data, ninjs, schemas
 from .cursors import BadCursor, Cursor
@@ -195,7 +196,7 @@ def list_stories(
             stories=[item.id for item in items],
             sections=[section] if section else [],
             contributors=[contributor] if contributor else [],
-            lists=True,
+            lists=[edge_keys.LATEST],
         )
         return caching.json_response(body.model_dump_json().encode(), keys=keys)
 
@@ -207,8 +208,9 @@ def _story_answer(request, story_id: UUID, build_body):
 
     def build():
         body, last_modified = build_body()
-        slug, section, contributors = data.story_subjects(story_id)
-        keys = caching.subjects(stories=[story_id], sections=[section], contributors=contributors)
+        # As the reader's story pages: names of sections and contributors as published,
+        # so only the story's own changes make the answer stale.
+        keys = caching.subjects(stories=[story_id])
         return caching.json_response(body, keys=keys, last_modified=last_modified)
 
     return caching.cached_answer(request, (caching.story_generation_key(story_id),), build)
@@ -351,7 +353,9 @@ def corrections(
     def build():
         items, following = data.corrections(cursor=walk, limit=limit)
         body = schemas.CorrectionList(items=items, **_page_links(request, following))
-        keys = caching.subjects(stories=[item.story for item in items], lists=True)
+        keys = caching.subjects(
+            stories=[item.story for item in items], lists=[edge_keys.CORRECTIONS]
+        )
         return body.model_dump_json().encode(), keys
 
     return _site_answer(request, build)
@@ -365,7 +369,10 @@ def sections(request):
 
     def build():
         found = data.sections()
-        keys = caching.subjects(sections=[item.slug for item in found], lists=True)
+        # Any publish may file a story in a section the list does not name yet.
+        keys = caching.subjects(
+            sections=[item.slug for item in found], lists=[edge_keys.SECTIONS, edge_keys.LATEST]
+        )
         return _json_list(found), keys
 
     return _site_answer(request, build)
@@ -392,7 +399,11 @@ def contributors(request):
 
     def build():
         found = data.contributors()
-        keys = caching.subjects(contributors=[item.slug for item in found], lists=True)
+        # Any publish may credit someone the list does not name yet.
+        keys = caching.subjects(
+            contributors=[item.slug for item in found],
+            lists=[edge_keys.CONTRIBUTORS, edge_keys.LATEST],
+        )
         return _json_list(found), keys
 
     return _site_answer(request, build)
