@@ -37,11 +37,20 @@ def release(
     kind: str | None = None,
     public_note: str = "",
     internal_reason: str = "",
+    review_bypass: str = "",
 ) -> Release:
     """Schedule ``story`` for ``scheduled_at``, or publish it now, answering ``reports``
-    when there are any. ``expected_edit`` is the edit the editor reviewed."""
+    when there are any. ``expected_edit`` is the edit the editor reviewed;
+    ``review_bypass`` the reason to go ahead without a second editor's approval (for
+    those allowed to, ``publishing``'s two-person rule)."""
     if scheduled_at is not None:
-        publishing.schedule(story, user=user, at=scheduled_at, expected_edit=expected_edit)
+        publishing.schedule(
+            story,
+            user=user,
+            at=scheduled_at,
+            expected_edit=expected_edit,
+            review_bypass=review_bypass,
+        )
         return Release(scheduled_at=scheduled_at)
     arguments = {
         "user": user,
@@ -49,6 +58,7 @@ def release(
         "public_note": public_note,
         "internal_reason": internal_reason,
         "expected_edit": expected_edit,
+        "review_bypass": review_bypass,
     }
     reports = list(reports)
     if reports:

@@ -179,6 +179,7 @@ def publish_from_reports(
     public_note: str = "",
     internal_reason: str = "",
     expected_edit: int | None = None,
+    review_bypass: str = "",
 ) -> Revision:
     """Publish the working copy as a correction, clarification or update answering
     ``reports``, and resolve them all, in one transaction.
@@ -211,6 +212,7 @@ def publish_from_reports(
             public_note=public_note,
             internal_reason=internal_reason,
             expected_edit=expected_edit,
+            review_bypass=review_bypass,
         )
         reason = f"Resolved by version {revision.number} ({revision.get_kind_display().lower()})"
         for report in locked:

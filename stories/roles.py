@@ -14,6 +14,8 @@ EDITOR = "Editors"
 
 PUBLISH_STORY = "stories.publish_story"
 WITHDRAW_STORY = "stories.withdraw_story"
+#: Breaking news: publish without a second editor's approval, giving a reason (recorded).
+PUBLISH_WITHOUT_REVIEW = "stories.publish_without_review"
 ADD_STORY = "stories.add_story"
 CHANGE_STORY = "stories.change_story"
 ADD_SECTION = "stories.add_section"
@@ -26,6 +28,7 @@ CHANGE_REPORT = "stories.change_errorreport"
 ACTIONS = {
     PUBLISH_STORY: "publish stories",
     WITHDRAW_STORY: "withdraw stories",
+    PUBLISH_WITHOUT_REVIEW: "publish without a second editor's approval",
     ADD_STORY: "write stories",
     CHANGE_STORY: "edit stories",
     ADD_SECTION: "create sections",

@@ -11,6 +11,7 @@ from stories.content.kinds import RevisionKind
 from stories.models import ErrorReport, Revision, Story
 from stories.record.integrity import verify_story
 from stories.roles import EDITOR, REPORTER
+from tests.factories import approved
 from tests.tampering import sql
 
 
@@ -43,7 +44,7 @@ def test_load_demo_publishes_through_the_service_and_is_idempotent(db, settings)
         RevisionKind.CORRECTION,
         RevisionKind.MINOR,
     } <= kinds
-    for story in Story.objects.all():
+    for story in Story.objects.filter(latest_revision__isnull=False):  # one waits in review
         assert verify_story(story) == []
         assert story.credits.count() == 4
         # Every demo story has a lead image, credited to its photographer.
@@ -63,7 +64,33 @@ def test_load_demo_publishes_through_the_service_and_is_idempotent(db, settings)
 
     out, _ = run("load_demo")
     assert "already loaded" in out
-    assert Story.objects.count() == 3
+    assert Story.objects.count() == 4  # the three published, and the one waiting in review
+
+
+def test_the_demo_shows_a_story_in_review_with_comments_and_a_second_editor(db, settings):
+    from stories import reviewing
+    from stories.desk import comments
+    from stories.models import ReviewState, ReviewStep
+
+    settings.DEMO_MODE = True
+    out, _ = run("load_demo")
+
+    assert "editor2 / newsroom-demo  (editor: drafts, publishes and withdraws)" in out
+    assert "log in as editor2" in out and "1 story waits in review" in out
+    waiting = Story.objects.get(latest_revision__isnull=True)
+    review = reviewing.open_review(waiting)
+    assert review.state == ReviewState.IN_REVIEW and review.priority == "high"
+    assert review.submitted_by.username == "reporter" and review.due_at is not None
+    assert {user.username for user in reviewing.reviewers_of(review)} == {"editor", "editor2"}
+    threads = comments.threads(waiting)
+    assert [thread.anchor.state for thread in threads] == ["here", "here", "story"]
+    assert threads[0].comment.quote == "for six weeks" and len(threads[0].replies) == 1
+    # Every published version was approved by a second editor before it went out.
+    published = ReviewStep.objects.filter(action=ReviewStep.Action.PUBLISHED)
+    assert published.count() == Revision.objects.count()
+    assert not ReviewStep.objects.filter(
+        action=ReviewStep.Action.APPROVED, actor__username="editor"
+    ).exists()
 
 
 def test_demo_users_have_their_roles(db, settings):
@@ -82,7 +109,7 @@ def test_demo_users_have_their_roles(db, settings):
 
 
 def test_publish_scheduled_command(story, editor):
-    publishing.schedule(story, user=editor, at=timezone.now() + timedelta(hours=1))
+    publishing.schedule(approved(story), user=editor, at=timezone.now() + timedelta(hours=1))
     out, _ = run("publish_scheduled")
     assert out.strip() == "nothing due"
 
@@ -100,7 +127,7 @@ def test_publish_scheduled_with_unknown_user_fails_clearly(db):
 
 
 def test_verify_revisions_reports_tampering(story, editor):
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     out, _ = run("verify_revisions")
     assert out.strip() == "1 stories verified, 1 log entries"
 
@@ -114,6 +141,6 @@ def test_log_public_key_prints_the_key_that_signs_the_tree_heads(story, editor):
 
     out, _ = run("log_public_key")
     assert out == f"{signing.public_key_hex()}\n"
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     out, _ = run("log_public_key", "--tree-head")
     assert out.splitlines()[1].startswith("tree head: 1 entries, root ")

@@ -25,7 +25,13 @@ from stories.interchange import importing
 from stories.models import Contributor, Revision, Section, Story
 from stories.record import append_only
 from tests.adminforms import form_data
-from tests.factories import ContributorFactory, CreditFactory, SectionFactory, StoryFactory
+from tests.factories import (
+    ContributorFactory,
+    CreditFactory,
+    SectionFactory,
+    StoryFactory,
+    approved,
+)
 from tests.readerpages import at, publish
 
 pytestmark = pytest.mark.django_db
@@ -218,9 +224,9 @@ def test_services_and_importer_store_no_control_characters(editor, tmp_path):
         user=editor,
         credits=[editing.CreditLine(contributor=contributor, affiliation="Valley\x0bCourier")],
     )
-    revision = publishing.publish(story, user=editor, internal_reason="first\x01")
+    revision = publishing.publish(approved(story), user=editor, internal_reason="first\x01")
     second = publishing.publish(
-        story, user=editor, kind="update", public_note="More\x0btides.\uffff"
+        approved(story), user=editor, kind="update", public_note="More\x0btides.\uffff"
     )
 
     path = tmp_path / "wire.txt"

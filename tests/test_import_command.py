@@ -22,6 +22,17 @@ from stories.models import Contributor, Revision, Story
 from tests.factories import SectionFactory
 
 SAMPLES = Path(__file__).parent.parent / "fixtures" / "samples"
+
+
+@pytest.fixture
+def editor(editor):
+    """The importing editor. An archive is published without a second editor's approval
+    (it was checked where it first appeared), so importing it with ``publish`` needs
+    ``stories.publish_without_review``, as the system user has (docs/desk.md)."""
+    from django.contrib.auth.models import Permission
+
+    editor.user_permissions.add(Permission.objects.get(codename="publish_without_review"))
+    return type(editor).objects.get(pk=editor.pk)  # a fresh permission cache
 SAMPLE_PATHS = sorted(SAMPLES.glob("*.txt"))
 SLUGS = {
     "ferry-schedule-change.txt": "island-ferry-cuts-evening-crossings-for-the-winter",

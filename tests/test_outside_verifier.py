@@ -18,7 +18,7 @@ from stories.reader import caching
 from stories.record import outside_verifier as verifier
 from stories.record import signing
 from tests import tampering
-from tests.factories import StoryFactory
+from tests.factories import StoryFactory, approved
 from tests.rfc9162 import MAX_LEAVES, entries, reference_mth, reference_path, reference_subproof
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,7 +137,9 @@ def test_an_honest_site_passes_and_a_later_run_sees_it_grow(record, live_server,
     assert saved["stories"]["harbor-story"]["id"] == str(record.a.public_id)
 
     story = Story.objects.get(pk=record.a.pk)
-    publishing.publish(story, user=editor, kind=RevisionKind.UPDATE, public_note="Later news.")
+    publishing.publish(
+        approved(story), user=editor, kind=RevisionKind.UPDATE, public_note="Later news."
+    )
     again = verify(live_server, state=state)
 
     assert again.returncode == 0, again.stderr
@@ -192,7 +194,9 @@ def test_a_rewritten_log_is_caught_only_by_a_verifier_that_kept_a_tree_head(
     with tampering.as_database_owner() as cursor:
         tampering.rewrite_the_log(record, cursor)
     story = Story.objects.get(pk=record.b.pk)
-    publishing.publish(story, user=editor, kind=RevisionKind.UPDATE, public_note="Later news.")
+    publishing.publish(
+        approved(story), user=editor, kind=RevisionKind.UPDATE, public_note="Later news."
+    )
     caching.invalidate_all()
 
     newcomer = verify(live_server)

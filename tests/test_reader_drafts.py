@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from stories import publishing
 from stories.content.kinds import CreditRole, RevisionKind
-from tests.factories import ContributorFactory, CreditFactory, SectionFactory, UserFactory
+from tests.factories import ContributorFactory, CreditFactory, SectionFactory, UserFactory, approved
 from tests.readerpages import make_story, publish, read, text
 
 SECRET = "Zanzibar-7 quartermaster sentence that must stay unpublished"
@@ -265,5 +265,5 @@ def test_admin_links_to_the_preview_and_the_live_page(client, editor):
     live_page = text(client.get(change_url))
     assert preview_link in live_page and live_link in live_page
 
-    publishing.withdraw(story, user=editor, public_note="Withdrawn.")
+    publishing.withdraw(approved(story, purpose="withdraw"), user=editor, public_note="Withdrawn.")
     assert live_link not in text(client.get(change_url)), "a withdrawn story answers 410"

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from stories import publishing
 from stories.content.kinds import CreditRole, RevisionKind
-from tests.factories import SectionFactory
+from tests.factories import SectionFactory, approved
 from tests.readerpages import at, make_story, publish, published_story, read, text
 from tests.test_production import BASE_DIR, environment, production, run, settings_in
 
@@ -37,7 +37,9 @@ def withdrawn_story(editor):
         story, editor, when=at(1), kind=RevisionKind.CORRECTION, note="The suit was filed Monday."
     )
     publish(story, editor, when=at(2), kind=RevisionKind.MINOR, reason="Typo.")
-    publishing.withdraw(story, user=editor, public_note="Withdrawn on legal advice.")
+    publishing.withdraw(
+        approved(story, purpose="withdraw"), user=editor, public_note="Withdrawn on legal advice."
+    )
     return story
 
 

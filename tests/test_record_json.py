@@ -9,19 +9,22 @@ from stories.models import Story
 from stories.reader import record
 from stories.record import outside_verifier, signing
 from stories.record.integrity import HASH_VERSION, hash_payload
-from tests.factories import StoryFactory, long_record
+from tests.factories import StoryFactory, approved, long_record
 
 
 def publish_update(story, editor, note="An update."):
     return publishing.publish(
-        Story.objects.get(pk=story.pk), user=editor, kind=RevisionKind.UPDATE, public_note=note
+        approved(Story.objects.get(pk=story.pk)),
+        user=editor,
+        kind=RevisionKind.UPDATE,
+        public_note=note,
     )
 
 
 @pytest.fixture
 def published(story, editor):
-    publishing.publish(story, user=editor)
-    publishing.publish(StoryFactory(slug="another-story"), user=editor)
+    publishing.publish(approved(story), user=editor)
+    publishing.publish(approved(StoryFactory(slug="another-story")), user=editor)
     publish_update(story, editor)
     return Story.objects.get(pk=story.pk)
 

@@ -22,7 +22,7 @@ from stories import editing, publishing, releasing, reporting
 from stories.content.kinds import RevisionKind
 from stories.media import pictures
 from stories.models import Credit, Revision, Story
-from stories.roles import PUBLISH_STORY, WITHDRAW_STORY, require_permission
+from stories.roles import PUBLISH_STORY, PUBLISH_WITHOUT_REVIEW, WITHDRAW_STORY, require_permission
 
 from .base import AuditedAdmin, numeric_id
 from .forms import (
@@ -31,6 +31,7 @@ from .forms import (
     PublishForm,
     StoryAdminForm,
     WithdrawForm,
+    add_service_errors,
     credit_lines,
 )
 
@@ -360,6 +361,7 @@ class StoryAdmin(AuditedAdmin):
                 # "Publish a correction from this report…" in the desk's queue.
                 "reports": [pk for pk in request.GET.getlist("report") if pk.isdigit()],
             },
+            may_bypass=request.user.has_perm(PUBLISH_WITHOUT_REVIEW),
         )
         try:
             require_permission(request.user, PUBLISH_STORY)
@@ -367,7 +369,7 @@ class StoryAdmin(AuditedAdmin):
                 self._publish(request, story, form.cleaned_data)
                 return HttpResponseRedirect(reverse("admin:stories_story_change", args=[story.pk]))
         except ValidationError as error:
-            form.add_error(None, error)
+            add_service_errors(form, _errors(error))
         except PermissionDenied as error:
             return self._refused(request, story, error)
         story.refresh_from_db()
@@ -393,6 +395,7 @@ class StoryAdmin(AuditedAdmin):
             kind=data.get("kind"),
             public_note=data.get("public_note", ""),
             internal_reason=data.get("internal_reason", ""),
+            review_bypass=data.get("review_bypass", ""),
         )
         if done.revision is None:
             self.message_user(request, f"“{story.headline}” is scheduled.", messages.SUCCESS)
@@ -411,7 +414,10 @@ class StoryAdmin(AuditedAdmin):
 
     def withdraw_view(self, request, object_id):
         story = self._story_or_404(request, object_id)
-        form = WithdrawForm(request.POST if request.method == "POST" else None)
+        form = WithdrawForm(
+            request.POST if request.method == "POST" else None,
+            may_bypass=request.user.has_perm(PUBLISH_WITHOUT_REVIEW),
+        )
         try:
             require_permission(request.user, WITHDRAW_STORY)
             if request.method == "POST" and form.is_valid():
@@ -421,7 +427,7 @@ class StoryAdmin(AuditedAdmin):
                 )
                 return HttpResponseRedirect(reverse("admin:stories_story_change", args=[story.pk]))
         except ValidationError as error:
-            form.add_error(None, error)
+            add_service_errors(form, _errors(error))
         except PermissionDenied as error:
             return self._refused(request, story, error)
         return self._render(
@@ -470,3 +476,8 @@ class StoryAdmin(AuditedAdmin):
             "old_label": f"version {live.number}" if live is not None else None,
             "new_label": "working copy",
         }
+
+
+def _errors(error: ValidationError) -> dict[str, list[str]]:
+    """A service's refusal as ``{field: [messages]}`` (a plain one is about the whole form)."""
+    return error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}

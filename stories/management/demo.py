@@ -1,7 +1,9 @@
-"""Demo content for ``make run``, loaded through the publishing service.
+"""Demo content for ``make run``, loaded through the services.
 
-Every demo revision is published the way an editor would publish it, so the demo's
-hashes, history rows and public history pages are real, not inserted rows.
+Every demo revision is published the way the newsroom publishes: the editor's edit is
+submitted for review, a second editor approves that exact edit (the two-person rule),
+and the editor publishes it, so the demo's hashes, history rows, review steps and public
+history pages are real, not inserted rows. One story waits in review, with comments.
 """
 
 from __future__ import annotations
@@ -18,15 +20,17 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from stories import editing, publishing, reporting
+from stories import editing, publishing, reporting, reviewing
+from stories.desk import comments
 from stories.media import pictures
-from stories.models import Contributor, Section, Story
+from stories.models import Contributor, Section, SectionEditor, Story
 from stories.roles import EDITOR, REPORTER, sync_roles
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
 DEMO_PASSWORD = "newsroom-demo"
 DEMO_USERS = [
     ("editor", "Elena", "Marsh", EDITOR),
+    ("editor2", "Noor", "Haddad", EDITOR),
     ("reporter", "Rui", "Santos", REPORTER),
 ]
 
@@ -38,7 +42,13 @@ def ensure_demo_users():
     users = {}
     for username, first, last, role in DEMO_USERS:
         user, created = User.objects.get_or_create(
-            username=username, defaults={"first_name": first, "last_name": last, "is_staff": True}
+            username=username,
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "is_staff": True,
+                "email": f"{username}@newsroom.localhost",
+            },
         )
         if created:
             user.set_password(DEMO_PASSWORD)
@@ -120,13 +130,22 @@ def _apply(story: Story, change: dict):
     story.body = "\n\n".join(paragraphs)
 
 
+def _reviewed(story: Story, *, author, approver) -> Story:
+    """The author submits the working copy's edit; a second editor approves it."""
+    reviewing.submit(story, user=author, message="Ready to publish.")
+    reviewing.approve(story, user=approver)
+    return story
+
+
 @transaction.atomic
 def load_demo(path: Path = DEMO_FILE) -> list[Story]:
-    """Create the demo newsroom unless it already has stories; returns the stories created."""
+    """Create the demo newsroom unless it already has stories; returns the published
+    stories created (a reporter's draft waits in review beside them)."""
     if Story.objects.exists():
         return []
     data = json.loads(path.read_text(encoding="utf-8"))
-    editor = ensure_demo_users()["editor"]
+    users = ensure_demo_users()
+    editor, approver = users["editor"], users["editor2"]
     now = timezone.now()
     created = []
     sections = {}
@@ -157,7 +176,9 @@ def load_demo(path: Path = DEMO_FILE) -> list[Story]:
         ]
         editing.save_story(story, user=editor, reason="Demo story drafted", credits=credits)
         publishing.publish(
-            story, user=editor, at=now - timedelta(hours=entry["published_hours_ago"])
+            _reviewed(story, author=editor, approver=approver),
+            user=editor,
+            at=now - timedelta(hours=entry["published_hours_ago"]),
         )
         for revision in entry.get("revisions", []):
             _apply(story, revision)
@@ -168,7 +189,7 @@ def load_demo(path: Path = DEMO_FILE) -> list[Story]:
                 reason=revision.get("internal_reason") or revision["public_note"],
             )
             publishing.publish(
-                story,
+                _reviewed(story, author=editor, approver=approver),
                 user=editor,
                 kind=revision["kind"],
                 public_note=revision.get("public_note", ""),
@@ -179,6 +200,11 @@ def load_demo(path: Path = DEMO_FILE) -> list[Story]:
             _apply(story, entry["draft_changes"])
             editing.save_story(story, user=editor, reason="Unpublished draft edit")
         created.append(story)
+    for section_slug, usernames in data.get("section_editors", {}).items():
+        for username in usernames:
+            SectionEditor.objects.get_or_create(section=sections[section_slug], user=users[username])
+    for entry in data.get("in_review", []):
+        _in_review(entry, sections, contributors, users, now)
     # A reader's report waiting in the desk's queue (Reader reports, in the admin).
     for report in data.get("reports", []):
         story = Story.objects.select_related("latest_revision").get(slug=report["story"])
@@ -192,3 +218,43 @@ def load_demo(path: Path = DEMO_FILE) -> list[Story]:
             wants_reply=report.get("wants_reply", False),
         )
     return created
+
+
+def _in_review(entry: dict, sections, contributors, users, now) -> Story:
+    """A reporter's draft submitted to its section's editors, due soon, with comments on
+    a sentence, a reply and a mention: what the desk's queue and change form show."""
+    author = users[entry["author"]]
+    story = Story(
+        slug=entry["slug"],
+        headline=entry["headline"],
+        dek=entry["dek"],
+        section=sections[entry["section"]],
+        dateline=entry["dateline"],
+        body="\n\n".join(entry["body"]),
+    )
+    credits = [
+        editing.CreditLine(contributor=contributors[credit["contributor"]], role=credit["role"])
+        for credit in entry["credits"]
+    ]
+    editing.save_story(story, user=author, reason="Demo story drafted", credits=credits)
+    reviewing.submit(
+        story,
+        user=author,
+        message=entry["message"],
+        due_at=now + timedelta(hours=entry["due_hours"]),
+        priority=entry["priority"],
+    )
+    written = []
+    for note in entry["comments"]:
+        parent = written[note["reply_to"]] if "reply_to" in note else None
+        written.append(
+            comments.add_comment(
+                story,
+                user=users[note["by"]],
+                body=note["body"],
+                field=note.get("field", ""),
+                quote=note.get("quote", ""),
+                parent=parent,
+            )
+        )
+    return story

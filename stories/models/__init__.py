@@ -6,6 +6,7 @@ Django finds them too), as Wagtail's ``wagtail.models`` does:
 - ``pictures``: pictures as served, stored once under their hash;
 - ``log``: the transparency log's leaves, subtrees and signed heads;
 - ``reader_reports``: readers' error reports;
+- ``desk``: reviews, comments, notifications, autosaves and preview links (never public);
 - ``base``: what they share (the audit trail of real changes, fixed public addresses,
   append-only rows).
 """
@@ -17,6 +18,22 @@ from .base import (
     SkipUnchangedSavesMixin,
     refuse_public_slug_change,
 )
+from .desk import (
+    OPEN_REVIEW_STATES,
+    AutosaveDraft,
+    Comment,
+    Notification,
+    PreviewLink,
+    PreviewVisit,
+    Priority,
+    Review,
+    ReviewBypass,
+    ReviewPurpose,
+    ReviewState,
+    ReviewStep,
+    SectionEditor,
+    StoryWatch,
+)
 from .log import LogLeaf, LogNode, TreeHead
 from .pictures import ImmutablePictureError, Picture, image_snapshot
 from .reader_reports import ErrorReport, ReportStatus
@@ -24,7 +41,21 @@ from .versions import ContentRemoval, ImmutableRevisionError, Revision
 from .working_copy import Contributor, Credit, Section, Story, StorySource, public_story
 
 __all__ = [
+    "OPEN_REVIEW_STATES",
     "AppendOnlyModel",
+    "AutosaveDraft",
+    "Comment",
+    "Notification",
+    "PreviewLink",
+    "PreviewVisit",
+    "Priority",
+    "Review",
+    "ReviewBypass",
+    "ReviewPurpose",
+    "ReviewState",
+    "ReviewStep",
+    "SectionEditor",
+    "StoryWatch",
     "ContentRemoval",
     "Contributor",
     "Credit",

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from stories.management.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+from stories.models import Review
 from stories.roles import EDITOR, REPORTER
 
 ROLE_SUMMARIES = {
@@ -26,3 +27,10 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo logins for the admin (/admin/):"))
         for username, _, _, role in DEMO_USERS:
             self.stdout.write(f"  {username} / {DEMO_PASSWORD}  ({ROLE_SUMMARIES[role]})")
+        waiting = Review.objects.open().count()
+        self.stdout.write(
+            f"Two people check everything readers see: {waiting} story waits in review, with "
+            "comments, in the desk's queue (/admin/stories/review/). editor2 is a second "
+            "editor: log in as editor2 to approve what editor or reporter wrote, then publish "
+            "it as editor."
+        )
