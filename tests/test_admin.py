@@ -27,7 +27,9 @@ def edit(client, story, **changes):
 
 
 def publish_form(story, **fields):
-    """What the publish page submits: the fields, and the version it was opened on."""
+    """What the publish page submits: the fields, and the version it was opened on (which
+    a second editor has approved: the two-person rule)."""
+    approved(story)
     return {"loaded_edit": Story.objects.get(pk=story.pk).edit_number, **fields}
 
 
@@ -254,6 +256,7 @@ def test_withdraw_through_the_admin(client_for, editor, published_story):
     response = client.post(url, {"public_note": ""})
     assert response.status_code == 200 and response.context["form"].errors["public_note"]
 
+    approved(published_story, purpose="withdraw")
     response = client.post(url, {"public_note": "Withdrawn pending a legal review."})
 
     assert response.status_code == 302

@@ -33,6 +33,8 @@ def editor(editor):
 
     editor.user_permissions.add(Permission.objects.get(codename="publish_without_review"))
     return type(editor).objects.get(pk=editor.pk)  # a fresh permission cache
+
+
 SAMPLE_PATHS = sorted(SAMPLES.glob("*.txt"))
 SLUGS = {
     "ferry-schedule-change.txt": "island-ferry-cuts-evening-crossings-for-the-winter",

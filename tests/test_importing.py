@@ -31,6 +31,8 @@ def editor(editor):
 
     editor.user_permissions.add(Permission.objects.get(codename="publish_without_review"))
     return type(editor).objects.get(pk=editor.pk)  # a fresh permission cache
+
+
 CONTRIBUTED = CreditRole.CONTRIBUTED.value
 
 #: fixtures/samples/EXPECTED.md, as data.

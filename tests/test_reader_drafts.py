@@ -255,6 +255,7 @@ def test_admin_links_to_the_preview_and_the_live_page(client, editor):
     assert preview_link in draft_page
     assert live_link not in draft_page, "a draft has no live page"
 
+    approved(story)
     response = client.post(
         reverse("admin:stories_story_publish", args=[story.pk]),
         {"loaded_edit": story.edit_number},

@@ -543,6 +543,7 @@ def test_a_failure_to_send_never_loses_or_delays_the_publish(
 
     monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refuse)
     client = client_for(editor)
+    approved(story)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("admin:stories_story_publish", args=[story.pk]),
@@ -732,6 +733,7 @@ def test_the_loop_report_queue_correction_resolved_email_public_record(
     publish_url = reverse("admin:stories_story_publish", args=[story.pk])
     publish_page = desk.get(publish_url, {"report": report.pk})
     assert publish_page.context["form"]["reports"].value() == [str(report.pk)]
+    approved(story)
     with django_capture_on_commit_callbacks(execute=True):
         published = desk.post(
             publish_url,
