@@ -168,6 +168,7 @@ def publish_errors(
         }
     return {}
 
+
 # -- the two-person rule ---------------------------------------------------------------
 
 #: A minor edit (a typo, a style fix) needs no second editor when it is this small: at
@@ -213,9 +214,7 @@ def minor_edit_exemption(story: Story) -> str:
 def _words_changed(old: str, new: str) -> int:
     matcher = difflib.SequenceMatcher(None, old.split(), new.split(), autojunk=False)
     return sum(
-        max(i2 - i1, j2 - j1)
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
-        if tag != "equal"
+        max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"
     )
 
 
@@ -329,7 +328,6 @@ def _save_review(review: Review, user, reason: str) -> None:
     finally:
         for attribute in ("_change_reason", "_history_user"):
             review.__dict__.pop(attribute, None)
-
 
 
 def _changed_since_opened(locked: Story) -> str:

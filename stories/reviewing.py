@@ -165,7 +165,9 @@ def submit(
         review.approved_by = review.approved_at = review.approved_edit = None
         review.edit_author = None
         what = "Submitted again" if again else "Submitted"
-        step = _step(review, locked, user, ReviewStep.Action.SUBMITTED, message, f"{what} for review")
+        step = _step(
+            review, locked, user, ReviewStep.Action.SUBMITTED, message, f"{what} for review"
+        )
         notifications.follow(locked, user)
         targets = reviewers_of(review)
         for person in targets:

@@ -4,4 +4,4 @@ Thin: saving goes through ``stories.editing``, publishing through ``stories.publ
 Importing this package (Django's admin autodiscovery does) registers the ModelAdmins.
 """
 
-from . import contributors, reader_reports, revisions, sections, stories, users  # noqa: F401  (registration)
+from . import contributors, desk, reader_reports, revisions, sections, stories, users  # noqa: F401  (registration)

@@ -20,11 +20,13 @@ from django.utils.http import urlencode
 
 from stories import editing, publishing, releasing, reporting
 from stories.content.kinds import RevisionKind
+from stories.desk import autosave
 from stories.media import pictures
 from stories.models import Credit, Revision, Story
 from stories.roles import PUBLISH_STORY, PUBLISH_WITHOUT_REVIEW, WITHDRAW_STORY, require_permission
 
 from .base import AuditedAdmin, numeric_id
+from .desk import DeskViews, item_urls, panel, publish_verdict
 from .forms import (
     ContributorAutocomplete,
     CreditInlineFormSet,
@@ -74,7 +76,7 @@ class CreditInline(admin.TabularInline):
 
 
 @admin.register(Story)
-class StoryAdmin(AuditedAdmin):
+class StoryAdmin(DeskViews, AuditedAdmin):
     form = StoryAdminForm
     inlines = [CreditInline]
     list_display = [
@@ -218,6 +220,8 @@ class StoryAdmin(AuditedAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context["schedule_warning"] = schedule_warning(obj)
+            # The desk: review state and actions, comments, presence, autosave, timeline.
+            context["desk"] = panel(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # -- saving the working copy -------------------------------------------------
@@ -232,6 +236,8 @@ class StoryAdmin(AuditedAdmin):
         credits = next((formset for formset in formsets if formset.model is Credit), None)
         lines = None if credits is None else credit_lines(credits)
         edit = self._save(request, form.instance, form, credits=lines)
+        # Saved: the autosaved copy of this person's unsaved changes has done its job.
+        autosave.discard(form.instance, request.user)
         # What the admin's change message and log entry report (published versions: nothing).
         for formset in formsets:
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
@@ -312,7 +318,7 @@ class StoryAdmin(AuditedAdmin):
             )
             for name, view in views
         ]
-        return custom + super().get_urls()
+        return custom + self.desk_urls() + item_urls(self) + super().get_urls()
 
     def _url(self, name, story):
         return reverse(f"admin:stories_story_{name}", args=[story.pk])
@@ -382,6 +388,7 @@ class StoryAdmin(AuditedAdmin):
             form=form,
             first_publication=first,
             diffs=diffs,
+            review_verdict=publish_verdict(story),
             **self._pictures(story),
         )
 

@@ -213,7 +213,10 @@ def anchor_of(comment: Comment, story: Story) -> Anchor:
     label = ANCHOR_FIELDS.get(comment.field, comment.field)
     text = _normalised(getattr(story, comment.field, "") or "")
     quote = comment.quote
-    if comment.position is not None and text[comment.position : comment.position + len(quote)] == quote:
+    if (
+        comment.position is not None
+        and text[comment.position : comment.position + len(quote)] == quote
+    ):
         return Anchor("here", label, position=comment.position)
     found = text.find(quote)
     if found >= 0:

@@ -125,7 +125,9 @@ def send_notification_email(notification_id: int, site_root: str, attempt: int =
 def _retry_later(notification_id: int, site_root: str, attempt: int) -> None:
     backend = send_notification_email.get_backend()
     if attempt >= EMAIL_ATTEMPTS or not backend.supports_defer:
-        logger.error("giving up emailing notification %s after %s attempts", notification_id, attempt)
+        logger.error(
+            "giving up emailing notification %s after %s attempts", notification_id, attempt
+        )
         return
     delay = EMAIL_RETRY_DELAYS[min(attempt, len(EMAIL_RETRY_DELAYS)) - 1]
     send_notification_email.using(run_after=timezone.now() + delay).enqueue(

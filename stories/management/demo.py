@@ -202,7 +202,9 @@ def load_demo(path: Path = DEMO_FILE) -> list[Story]:
         created.append(story)
     for section_slug, usernames in data.get("section_editors", {}).items():
         for username in usernames:
-            SectionEditor.objects.get_or_create(section=sections[section_slug], user=users[username])
+            SectionEditor.objects.get_or_create(
+                section=sections[section_slug], user=users[username]
+            )
     for entry in data.get("in_review", []):
         _in_review(entry, sections, contributors, users, now)
     # A reader's report waiting in the desk's queue (Reader reports, in the admin).
