@@ -277,10 +277,11 @@ def _not_approved(story: Story, purpose: str) -> str:
 
 
 def _record_clearance(
-    clearance: Clearance, locked: Story, user, *, purpose: str, action: str, revision
+    clearance: Clearance, locked: Story, user, *, purpose: str, action: str, revision, edit: int
 ) -> None:
     """Close the review whose approval was used (or record the bypass), in the publish's
-    transaction: an approval allows one publish."""
+    transaction: an approval allows one publish. ``edit`` is the edit it cleared (the
+    publish's own save then moves the story's edit number)."""
     at = revision.published_at if revision is not None else timezone.now()
     if clearance.approval is not None and revision is not None:
         review = clearance.approval
@@ -294,7 +295,7 @@ def _record_clearance(
             action=ReviewStep.Action.PUBLISHED,
             actor=user,
             at=at,
-            edit_number=locked.edit_number,
+            edit_number=edit,
             message=f"Version {revision.number} ({revision.get_kind_display().lower()})",
         )
     elif clearance.scheduled_bypass is not None and revision is not None:
@@ -303,7 +304,7 @@ def _record_clearance(
         ReviewBypass.objects.create(
             story=locked,
             action=action,
-            edit_number=locked.edit_number,
+            edit_number=edit,
             revision=revision,
             user=user,
             reason=clearance.bypass_reason,
@@ -435,6 +436,7 @@ def publish(
         locked.status = Story.Status.PUBLISHED
         locked.scheduled_at = None
         locked.scheduled_edit = None
+        edit = locked.edit_number
         with audit.acting_as(user):
             revision = _write_revision(
                 locked,
@@ -452,6 +454,7 @@ def publish(
                 purpose=ReviewPurpose.PUBLISH,
                 action=PUBLISHED,
                 revision=revision,
+                edit=edit,
             )
     _refresh(story, locked)
     logger.info("published %s version %s (%s) by %s", story.slug, revision.number, kind, user)
@@ -483,6 +486,7 @@ def withdraw(
             locked, user, purpose=ReviewPurpose.WITHDRAW, kind=None, review_bypass=review_bypass
         )
         at = timezone.now()
+        edit = locked.edit_number
         locked.status = Story.Status.WITHDRAWN
         locked.updated_at = at
         # The withdrawal records what was taken down, not unpublished edits made since.
@@ -505,6 +509,7 @@ def withdraw(
                 purpose=ReviewPurpose.WITHDRAW,
                 action=WITHDRAWN,
                 revision=revision,
+                edit=edit,
             )
     _refresh(story, locked)
     logger.info("withdrew %s by %s", story.slug, user)
@@ -548,6 +553,7 @@ def schedule(
                 purpose=ReviewPurpose.PUBLISH,
                 action=SCHEDULED,
                 revision=None,
+                edit=locked.edit_number,
             )
         locked.status = Story.Status.SCHEDULED
         locked.scheduled_at = at
