@@ -120,3 +120,20 @@ def test_commenting_needs_the_right_to_edit_stories(story):
     viewer = UserFactory(username="viewer", permissions=["view_story"])
     with pytest.raises(PermissionDenied):
         comments.add_comment(story, user=viewer, body="Hello")
+
+
+def test_comments_reach_no_export_and_no_published_version(story, editor):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from stories import publishing, reviewing
+    from tests.factories import approved
+
+    comments.add_comment(story, user=editor, body="Zebra-11 remark for the desk")
+    reviewing.submit(story, user=editor, message="Zebra-11 review note")
+    revision = publishing.publish(approved(story), user=editor)
+    out = StringIO()
+    call_command("export_story", story.slug, stdout=out)
+    assert "Zebra-11" not in out.getvalue()
+    assert "Zebra-11" not in repr(revision.snapshot()) + revision.content_hash

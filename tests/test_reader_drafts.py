@@ -17,6 +17,10 @@ from tests.readerpages import make_story, publish, read, text
 SECRET = "Zanzibar-7 quartermaster sentence that must stay unpublished"
 SECRET_NAME = "Quentin Unpublishedname"
 SECRET_SECTION = "Secretsection Drafts"
+#: What the desk says about a story: never public either.
+SECRET_COMMENT = "Xylophone-4 comment the desk keeps to itself"
+SECRET_REVIEW = "Marmalade-9 review message for editors only"
+SECRET_REVIEWER = "Quintessa Reviewername"
 
 
 @pytest.fixture
@@ -53,17 +57,37 @@ def live_story_with_draft_changes(editor):
         role=CreditRole.BYLINE,
         position=9,
     )
+    desk_talk(story, editor)
     return story
+
+
+def desk_talk(story, editor):
+    """Comments, a review message and a named reviewer on ``story``, as the desk leaves them."""
+    from stories import reviewing
+    from stories.desk import comments
+
+    first_name, last_name = SECRET_REVIEWER.split()
+    reviewer = UserFactory(
+        username="secret-reviewer", first_name=first_name, last_name=last_name,
+        permissions=["publish_story", "change_story"],
+    )  # fmt: skip
+    reviewing.submit(story, user=editor, message=SECRET_REVIEW, reviewer=reviewer)
+    thread = comments.add_comment(story, user=editor, body=SECRET_COMMENT, field="body", quote=SECRET)
+    comments.add_comment(story, user=reviewer, body=f"{SECRET_COMMENT}, replied", parent=thread)
 
 
 @pytest.fixture
 def never_published(editor):
-    return make_story(
+    story = make_story(
         [("Nadia Neverpublished", CreditRole.BYLINE, "")],
         headline=f"{SECRET} in a draft story",
         body=f"{SECRET} in a draft body.",
         slug="draft-only-story",
     )
+    from stories.desk import comments
+
+    comments.add_comment(story, user=editor, body=f"{SECRET_COMMENT} on a draft")
+    return story
 
 
 def public_urls(story):
@@ -91,6 +115,10 @@ def public_urls(story):
         "/sitemap.xml",
         "/sitemap-news.xml",
         "/robots.txt",
+        reverse("reader:story_record", args=[story.slug]),
+        "/search/?q=Xylophone-4",
+        "/search/?q=Marmalade-9+review",
+        "/search/?q=Quintessa",
         "/stories/draft-only-story/",
         "/stories/draft-only-story/history/",
         "/stories/draft-only-story/history/1/",
@@ -100,7 +128,11 @@ def public_urls(story):
 
 def assert_no_draft_content(response, url):
     body = text(response)
-    for secret in (SECRET, SECRET_NAME, SECRET_SECTION, "SECRETVILLE", "Nadia Neverpublished"):
+    secrets = (
+        SECRET, SECRET_NAME, SECRET_SECTION, "SECRETVILLE", "Nadia Neverpublished",
+        SECRET_COMMENT, SECRET_REVIEW, SECRET_REVIEWER, "secret-reviewer",
+    )  # fmt: skip
+    for secret in secrets:
         assert secret not in body, f"{secret!r} leaked on {url} ({response.status_code})"
 
 
@@ -184,6 +216,7 @@ def test_preview_shows_the_working_copy_to_editors(client, editor, live_story_wi
     assert SECRET_NAME in body and "SECRETVILLE" in body
     assert "An earlier version misstated the day." in body, "published notes are kept"
     assert "Readers currently see" in body
+    assert SECRET_COMMENT not in body and SECRET_REVIEW not in body, "the desk's talk stays inside"
     assert '<meta name="robots" content="noindex">' in body
     assert response["X-Robots-Tag"] == "noindex, nofollow"
     directives = {part.strip() for part in response["Cache-Control"].split(",")}
