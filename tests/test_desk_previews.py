@@ -35,6 +35,7 @@ def test_the_link_shows_the_working_copy_privately(client, story, shared):
     assert "Counsel, M. Reyes" in body
     assert '<meta name="robots" content="noindex">' in body
     assert response["X-Robots-Tag"] == "noindex, nofollow"
+    assert response["Referrer-Policy"] == "same-origin", "the token never goes to another site"
     assert {"private", "no-store"} <= {
         part.strip() for part in response["Cache-Control"].split(",")
     }

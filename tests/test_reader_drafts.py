@@ -72,7 +72,9 @@ def desk_talk(story, editor):
         permissions=["publish_story", "change_story"],
     )  # fmt: skip
     reviewing.submit(story, user=editor, message=SECRET_REVIEW, reviewer=reviewer)
-    thread = comments.add_comment(story, user=editor, body=SECRET_COMMENT, field="body", quote=SECRET)
+    thread = comments.add_comment(
+        story, user=editor, body=SECRET_COMMENT, field="body", quote=SECRET
+    )
     comments.add_comment(story, user=reviewer, body=f"{SECRET_COMMENT}, replied", parent=thread)
 
 

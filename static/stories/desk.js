@@ -76,6 +76,29 @@
     });
   }
 
+  /* The credits table (a tabular inline) names its columns in headers that screen
+     readers do not tie to each row's inputs, and select2 draws its own combobox: give
+     each input the name of its column (axe: label, select-name, aria-input-field-name). */
+  function nameInlineInputs() {
+    document.querySelectorAll(".tabular td :is(input, select, textarea), .tabular .select2-selection[role=combobox], .tabular .select2-selection__rendered[role=textbox]").forEach(function (input) {
+      if (input.type === "hidden" || input.getAttribute("aria-label")) { return; }
+      var cell = input.closest("td");
+      var column = (cell.className.match(/field-([\w-]+)/) || [])[1];
+      var header = column && input.closest("table").querySelector("th.column-" + column);
+      var name = header ? header.textContent.trim() : (cell.classList.contains("delete") ? "Delete" : "");
+      if (!name) { return; }
+      input.setAttribute("aria-label", name);
+      /* An empty box's own "labelled by" points at nothing to read: the column's name does. */
+      var labelledBy = document.getElementById(input.getAttribute("aria-labelledby") || "");
+      if (labelledBy && !labelledBy.textContent.trim()) { input.removeAttribute("aria-labelledby"); }
+    });
+  }
+  nameInlineInputs();
+  /* select2 draws its boxes when jQuery is ready, which may come after this script. */
+  document.querySelectorAll(".tabular").forEach(function (table) {
+    new MutationObserver(nameInlineInputs).observe(table, { childList: true, subtree: true });
+  });
+
   /* Comments beside the fields they anchor to. */
   document.querySelectorAll(".desk-thread[data-field]").forEach(function (thread) {
     var row = document.querySelector(".form-row.field-" + thread.dataset.field);

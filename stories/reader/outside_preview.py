@@ -100,5 +100,7 @@ def _ended(request, reason: str):
 
 def _private(response):
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"  # the token is in the address
+    # The token is in the address: never sent to another site (same-origin keeps the
+    # Origin header that the CSRF check reads on this page's own form).
+    response["Referrer-Policy"] = "same-origin"
     return caching.private_no_store(response)
