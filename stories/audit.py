@@ -48,6 +48,18 @@ def acting_as(user):
         _acting_user.reset(token)
 
 
+def save_with_reason(obj, user, reason: str) -> None:
+    """Save ``obj`` with its history row's user and reason, cleared afterwards so they
+    never stick to the next save (django-simple-history keeps them on the object)."""
+    obj._history_user = user
+    obj._change_reason = reason
+    try:
+        obj.save()
+    finally:
+        for attribute in ("_change_reason", "_history_user"):
+            obj.__dict__.pop(attribute, None)
+
+
 def system_user():
     """The account that commands act as when no person is named (cannot log in)."""
     User = get_user_model()

@@ -288,7 +288,7 @@ def _record_clearance(
         review.state = ReviewState.DONE
         review.closed_at = at
         review.revision = revision
-        _save_review(review, user, f"{action.capitalize()} as version {revision.number}")
+        audit.save_with_reason(review, user, f"{action.capitalize()} as version {revision.number}")
         ReviewStep.objects.create(
             review=review,
             story=locked,
@@ -318,17 +318,7 @@ def _record_clearance(
             review.closed_at = at
             review.revision = revision
             why = clearance.bypass_reason or clearance.exemption or "without this review"
-            _save_review(review, user, f"{action.capitalize()} without review: {why}")
-
-
-def _save_review(review: Review, user, reason: str) -> None:
-    review._history_user = user
-    review._change_reason = reason
-    try:
-        review.save()
-    finally:
-        for attribute in ("_change_reason", "_history_user"):
-            review.__dict__.pop(attribute, None)
+            audit.save_with_reason(review, user, f"{action.capitalize()} without review: {why}")
 
 
 def _changed_since_opened(locked: Story) -> str:

@@ -397,10 +397,4 @@ def forget_reader_contacts(*, now: datetime | None = None) -> int:
 
 def _save(report: ErrorReport, user, reason: str) -> None:
     """Save with the history row's user and reason (cleared after, so they never stick)."""
-    report._history_user = user
-    report._change_reason = reason
-    try:
-        report.save()
-    finally:
-        for attribute in ("_change_reason", "_history_user"):
-            report.__dict__.pop(attribute, None)
+    audit.save_with_reason(report, user, reason)

@@ -146,9 +146,7 @@ def submit(
                 "cancel it first."
             )
         elif approval_is_current(review, locked):
-            errors.setdefault("__all__", []).append(
-                f"{audit.display_name(review.approved_by)} has already approved this edit."
-            )
+            errors.setdefault("__all__", []).append(_already_approved(review))
         if errors:
             raise ValidationError(errors)
         again = review is not None
@@ -228,15 +226,11 @@ def approve(story: Story, *, user, message: str = "", expected_edit: int | None 
             review, locked, user, ReviewStep.Action.APPROVED, message,
             f"Approved edit {locked.edit_number}",
         )  # fmt: skip
-        notifications.follow(locked, user)
-        notifications.notify(
-            _submitter_and_watchers(review, locked),
-            story=locked,
-            actor=user,
-            action="approved",
-            text=f"{audit.display_name(user)} approved “{locked.headline}” (edit "
-            f"{locked.edit_number})" + (f": {message}" if message else ""),
-        )
+        _tell_submitter(
+            review, locked, user, "approved",
+            f"approved “{locked.headline}” (edit {locked.edit_number})"
+            + (f": {message}" if message else ""),
+        )  # fmt: skip
         _signal(review, step)
     return review
 
@@ -257,14 +251,10 @@ def request_changes(
             review, locked, user, ReviewStep.Action.CHANGES_REQUESTED, message,
             "Changes requested",
         )  # fmt: skip
-        notifications.follow(locked, user)
-        notifications.notify(
-            _submitter_and_watchers(review, locked),
-            story=locked,
-            actor=user,
-            action="changes_requested",
-            text=f"{audit.display_name(user)} requested changes to “{locked.headline}”: {message}",
-        )
+        _tell_submitter(
+            review, locked, user, "changes_requested",
+            f"requested changes to “{locked.headline}”: {message}",
+        )  # fmt: skip
         _signal(review, step)
     return review
 
@@ -282,9 +272,7 @@ def _decide(story: Story, user, expected_edit):
             "Changes were requested: the story waits for its submitter to send it again."
         )
     elif approval_is_current(review, locked):
-        errors.setdefault("__all__", []).append(
-            f"{audit.display_name(review.approved_by)} has already approved this edit."
-        )
+        errors.setdefault("__all__", []).append(_already_approved(review))
     if errors:
         raise ValidationError(errors)
     return locked, review
@@ -326,16 +314,7 @@ def reassign(
             review, locked, user, ReviewStep.Action.REASSIGNED,
             clean_text(message.strip(), multiline=True) or f"To {whom}", f"Reassigned to {whom}",
         )  # fmt: skip
-        targets = reviewers_of(review)
-        for person in targets:
-            notifications.follow(locked, person)
-        notifications.notify(
-            targets,
-            story=locked,
-            actor=user,
-            action="reassigned",
-            text=f"{audit.display_name(user)} asks you to review “{locked.headline}”",
-        )
+        _ask_reviewers(review, locked, user, "reassigned")
         _signal(review, step)
     return review
 
@@ -400,14 +379,8 @@ def _check_edit(locked: Story, expected_edit: int | None, errors: dict) -> None:
 
 
 def _step(review: Review, story: Story, user, action: str, message: str, reason: str):
-    review._history_user = user
-    review._change_reason = f"{reason}: {message}" if message else reason
-    try:
-        review.full_clean(exclude=["story", "submitted_by"])
-        review.save()
-    finally:
-        for attribute in ("_change_reason", "_history_user"):
-            review.__dict__.pop(attribute, None)
+    review.full_clean(exclude=["story", "submitted_by"])
+    audit.save_with_reason(review, user, f"{reason}: {message}" if message else reason)
     step = ReviewStep(
         review=review,
         story=story,
@@ -421,9 +394,36 @@ def _step(review: Review, story: Story, user, action: str, message: str, reason:
     return step
 
 
-def _submitter_and_watchers(review: Review, story: Story) -> list:
+def _already_approved(review: Review) -> str:
+    return f"{audit.display_name(review.approved_by)} has already approved this edit."
+
+
+def _ask_reviewers(review: Review, story: Story, user, action: str, details: str = "") -> None:
+    """The review's reviewers follow the story and are told it waits for them."""
+    targets = reviewers_of(review)
+    for person in targets:
+        notifications.follow(story, person)
+    notifications.notify(
+        targets,
+        story=story,
+        actor=user,
+        action=action,
+        text=f"{audit.display_name(user)} asks you to review “{story.headline}”{details}",
+    )
+
+
+def _tell_submitter(review: Review, story: Story, user, action: str, what: str) -> None:
+    """A reviewer's decision: the reviewer follows the story; its submitter and watchers
+    are told "(reviewer) (what)"."""
+    notifications.follow(story, user)
     people = [review.submitted_by, *notifications.watchers(story)]
-    return [person for person in people if person is not None]
+    notifications.notify(
+        [person for person in people if person is not None],
+        story=story,
+        actor=user,
+        action=action,
+        text=f"{audit.display_name(user)} {what}",
+    )
 
 
 def _signal(review: Review, step: ReviewStep) -> None:

@@ -74,6 +74,14 @@ class CreditFactory(factory.django.DjangoModelFactory):
     position = factory.Sequence(lambda n: n)
 
 
+def granted(user, *codenames):
+    """``user`` with more permissions, read afresh (Django caches a user's permissions)."""
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="stories", codename__in=codenames)
+    )
+    return type(user).objects.get(pk=user.pk)
+
+
 def second_editor(username: str = "second-editor"):
     """A colleague with the Editors' permissions: the second pair of eyes that approves
     what tests publish. No email address, so tests that count emails count their own."""

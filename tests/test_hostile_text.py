@@ -12,7 +12,6 @@ from html.parser import HTMLParser
 
 import feedparser
 import pytest
-from django.contrib.auth.models import Permission
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +31,7 @@ from tests.factories import (
     SectionFactory,
     StoryFactory,
     approved,
+    granted,
 )
 from tests.readerpages import at, publish
 
@@ -238,8 +238,7 @@ def test_services_and_importer_store_no_control_characters(editor, tmp_path):
         encoding="utf-8",
     )
     # An archive is imported without review: the importing editor may do that.
-    editor.user_permissions.add(Permission.objects.get(codename="publish_without_review"))
-    editor = type(editor).objects.get(pk=editor.pk)
+    editor = granted(editor, "publish_without_review")
     result = importing.import_file(path, user=editor, publish=True)
     assert not result.failed, result.problem
     imported = result.story

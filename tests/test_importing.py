@@ -27,10 +27,9 @@ def editor(editor):
     """The importing editor. An archive is published without a second editor's approval
     (it was checked where it first appeared), so importing it with ``publish`` needs
     ``stories.publish_without_review``, as the system user has (docs/desk.md)."""
-    from django.contrib.auth.models import Permission
+    from tests.factories import granted
 
-    editor.user_permissions.add(Permission.objects.get(codename="publish_without_review"))
-    return type(editor).objects.get(pk=editor.pk)  # a fresh permission cache
+    return granted(editor, "publish_without_review")
 
 
 CONTRIBUTED = CreditRole.CONTRIBUTED.value

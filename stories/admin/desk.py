@@ -357,30 +357,20 @@ class DeskViews:
         return self._act(request, story, submit, SubmitForm, "Submitted for review.")
 
     def desk_approve(self, request, object_id):
-        story = self._desk_story(request, object_id)
-
-        def approve(data):
-            reviewing.approve(
-                story,
-                user=request.user,
-                message=data["message"],
-                expected_edit=data["loaded_edit"],
-            )
-
-        return self._act(request, story, approve, DecisionForm, "Approved.")
+        return self._decide(request, object_id, reviewing.approve, "Approved.")
 
     def desk_request_changes(self, request, object_id):
+        return self._decide(request, object_id, reviewing.request_changes, "Changes requested.")
+
+    def _decide(self, request, object_id, service, success: str):
         story = self._desk_story(request, object_id)
 
-        def send_back(data):
-            reviewing.request_changes(
-                story,
-                user=request.user,
-                message=data["message"],
-                expected_edit=data["loaded_edit"],
+        def decide(data):
+            service(
+                story, user=request.user, message=data["message"], expected_edit=data["loaded_edit"]
             )
 
-        return self._act(request, story, send_back, DecisionForm, "Changes requested.")
+        return self._act(request, story, decide, DecisionForm, success)
 
     def desk_reassign(self, request, object_id):
         story = self._desk_story(request, object_id)
@@ -563,17 +553,9 @@ def item_urls(model_admin):
 
 # -- the queue ---------------------------------------------------------------------------------
 
-#: Rows on one page of the queue.
-QUEUE_PAGE_SIZE = 100
 
-
-@admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
-    """The review queue: what awaits me, my sections, mine in review, changes asked of me.
-
-    Reviews change only through ``stories.reviewing`` (from a story's page): the admin
-    adds, changes and deletes none here.
-    """
+class ReadOnlyDeskAdmin(admin.ModelAdmin):
+    """A list the desk reads: rows change only through the services, never here."""
 
     def has_add_permission(self, request):
         return False
@@ -584,15 +566,28 @@ class ReviewAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+
+#: Rows on one page of the queue.
+QUEUE_PAGE_SIZE = 100
+
+
+@admin.register(Review)
+class ReviewAdmin(ReadOnlyDeskAdmin):
+    """The review queue: what awaits me, my sections, mine in review, changes asked of me.
+
+    Reviews change only through ``stories.reviewing`` (from a story's page): the admin
+    adds, changes and deletes none here.
+    """
+
     def has_view_permission(self, request, obj=None):
         return (
             request.user.is_active
             and request.user.is_staff
             and request.user.has_perm("stories.view_story")
         )
-
-    def has_module_permission(self, request):
-        return self.has_view_permission(request)
 
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_permission(request):
@@ -647,23 +642,11 @@ class ReviewAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyDeskAdmin):
     """One's own notifications: newest first, unread marked, one click to the story."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_staff
-
-    def has_module_permission(self, request):
-        return self.has_view_permission(request)
 
     def get_urls(self):
         return [
@@ -707,7 +690,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReviewBypass)
-class ReviewBypassAdmin(admin.ModelAdmin):
+class ReviewBypassAdmin(ReadOnlyDeskAdmin):
     """What went out without a second editor, with the reason: for the desk to check after."""
 
     list_display = ["at", "story", "action", "edit_number", "version", "user", "reason"]
@@ -719,20 +702,8 @@ class ReviewBypassAdmin(admin.ModelAdmin):
     def version(self, obj):
         return obj.revision.number if obj.revision_id else "—"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm(PUBLISH_STORY)
-
-    def has_module_permission(self, request):
-        return self.has_view_permission(request)
 
 
 @admin.register(SectionEditor)

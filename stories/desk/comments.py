@@ -107,9 +107,7 @@ def add_comment(
             position=position,
             edit_number=stored.edit_number,
         )
-        comment._history_user = user
-        comment._change_reason = "Replied" if parent else "Commented"
-        comment.save()
+        audit.save_with_reason(comment, user, "Replied" if parent else "Commented")
         comment.mentions.set(mentioned)
         _notify(stored, comment, user, mentioned, parent)
     return comment
@@ -200,9 +198,7 @@ def _set_resolved(comment: Comment, user, *, resolved: bool) -> Comment:
             )
         root.resolved_at = timezone.now() if resolved else None
         root.resolved_by = user if resolved else None
-        root._history_user = user
-        root._change_reason = "Resolved" if resolved else "Reopened"
-        root.save()
+        audit.save_with_reason(root, user, "Resolved" if resolved else "Reopened")
     return root
 
 

@@ -59,9 +59,7 @@ def create_link(story: Story, *, user, label: str, days: int | None = None):
             created_by=user,
             expires_at=timezone.now() + timedelta(days=days),
         )
-        link._history_user = user
-        link._change_reason = f"Preview link for {label} (edit {stored.edit_number})"
-        link.save()
+        audit.save_with_reason(link, user, f"Preview link for {label} (edit {stored.edit_number})")
     return link, token_for(link)
 
 
@@ -76,9 +74,7 @@ def revoke(link: PreviewLink, *, user) -> PreviewLink:
         if stored.revoked_at is None:
             stored.revoked_at = timezone.now()
             stored.revoked_by = user
-            stored._history_user = user
-            stored._change_reason = "Revoked"
-            stored.save()
+            audit.save_with_reason(stored, user, "Revoked")
     return stored
 
 
@@ -151,9 +147,11 @@ def add_outside_comment(token: str, *, name: str, body: str, client: str = "") -
             body=body,
             edit_number=link.edit_number,
         )
-        comment._history_user = link.created_by
-        comment._change_reason = f"Comment from {name}, through the preview link for {link.label}"
-        comment.save()
+        audit.save_with_reason(
+            comment,
+            link.created_by,
+            f"Comment from {name}, through the preview link for {link.label}",
+        )
         PreviewVisit.objects.create(
             link=link, shown=True, outcome="commented", client=network_of(client)
         )

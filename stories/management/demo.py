@@ -116,6 +116,18 @@ def scene_picture(scene: str) -> ContentFile:
     return ContentFile(buffer.getvalue(), name=f"{scene}.jpg")
 
 
+def _story_from(entry: dict, sections: dict) -> Story:
+    """An unsaved story from a demo entry (its paragraphs joined as Markdown)."""
+    return Story(
+        slug=entry["slug"],
+        headline=entry["headline"],
+        dek=entry["dek"],
+        section=sections[entry["section"]],
+        dateline=entry["dateline"],
+        body="\n\n".join(entry["body"]),
+    )
+
+
 def _set_image(story: Story, image: dict | None):
     if image:
         story.picture = pictures.store_picture(scene_picture(image["scene"]))
@@ -157,14 +169,7 @@ def load_demo(path: Path = DEMO_FILE) -> list[Story]:
         contributors[fields["slug"]] = contributor = Contributor(**fields)
         editing.save_contributor(contributor, user=editor, reason="Demo contributor")
     for entry in data["stories"]:
-        story = Story(
-            slug=entry["slug"],
-            headline=entry["headline"],
-            dek=entry["dek"],
-            section=sections[entry["section"]],
-            dateline=entry["dateline"],
-            body="\n\n".join(entry["body"]),
-        )
+        story = _story_from(entry, sections)
         _set_image(story, entry.get("image"))
         credits = [
             editing.CreditLine(
@@ -226,14 +231,7 @@ def _in_review(entry: dict, sections, contributors, users, now) -> Story:
     """A reporter's draft submitted to its section's editors, due soon, with comments on
     a sentence, a reply and a mention: what the desk's queue and change form show."""
     author = users[entry["author"]]
-    story = Story(
-        slug=entry["slug"],
-        headline=entry["headline"],
-        dek=entry["dek"],
-        section=sections[entry["section"]],
-        dateline=entry["dateline"],
-        body="\n\n".join(entry["body"]),
-    )
+    story = _story_from(entry, sections)
     credits = [
         editing.CreditLine(contributor=contributors[credit["contributor"]], role=credit["role"])
         for credit in entry["credits"]
