@@ -8,9 +8,10 @@ class StoriesConfig(AppConfig):
     verbose_name = "Stories"
 
     def ready(self):
+        from stories.desk import notifications
         from stories.record import append_only
 
-        from . import audit
+        from . import audit, publishing
 
         # After every migrate: the public record's tables are append-only (append_only.py).
         post_migrate.connect(
@@ -23,4 +24,9 @@ class StoriesConfig(AppConfig):
             audit.refuse_deleting_people_in_the_record,
             sender=settings.AUTH_USER_MODEL,
             dispatch_uid="stories.audit.keep_people_in_the_record",
+        )
+        # The desk: a story's watchers hear when it is published.
+        publishing.revision_published.connect(
+            notifications.on_revision_published,
+            dispatch_uid="stories.desk.notifications.on_revision_published",
         )

@@ -28,7 +28,6 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -429,16 +428,4 @@ def _tell_submitter(review: Review, story: Story, user, action: str, what: str) 
 def _signal(review: Review, step: ReviewStep) -> None:
     transaction.on_commit(
         lambda: review_changed.send(sender=Review, review=review, step=step), robust=True
-    )
-
-
-# -- what the desk sees --------------------------------------------------------------------
-
-
-def waiting_for(user):
-    """Open reviews that wait for ``user``: named, or through their sections."""
-    sections = SectionEditor.objects.filter(user=user).values("section_id")
-    return Review.objects.filter(
-        Q(reviewer=user) | Q(reviewer__isnull=True, reviewer_section__in=sections),
-        state=ReviewState.IN_REVIEW,
     )

@@ -1,4 +1,7 @@
-"""Who may do what: reporters draft, editors publish.
+"""Who may do what: reporters draft and submit for review, editors review and publish.
+
+``publish_without_review`` (breaking news, docs/desk.md) is in no role: grant it to the
+few who need it.
 
 Permissions, not template conditions, decide it. The services check them with
 ``require_permission`` (so a command or a shell session meets the same rule as the
@@ -58,6 +61,11 @@ ROLE_PERMISSIONS = {
         # The corrections desk: readers' reports (their personal data stays with editors).
         "view_errorreport",
         "change_errorreport",
+        # Who edits which section: reviews sent to a section reach its editors.
+        "view_sectioneditor",
+        "add_sectioneditor",
+        "change_sectioneditor",
+        "delete_sectioneditor",
     ],
 }
 

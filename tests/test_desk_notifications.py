@@ -123,3 +123,16 @@ def test_mute_from_the_story_page(client_for, submitted, reporter):
     assert notifications.is_muted(submitted, reporter)
     client.post(reverse("admin:stories_story_desk_watch", args=[submitted.pk]))
     assert not notifications.is_muted(submitted, reporter)
+
+
+def test_watchers_hear_that_the_story_was_published(
+    submitted, reporter, editor, django_capture_on_commit_callbacks
+):
+    from stories import publishing
+
+    reviewing.approve(submitted, user=editor)
+    with django_capture_on_commit_callbacks(execute=True):
+        publishing.publish(submitted, user=editor)
+    told = Notification.objects.filter(action="published")
+    assert set(told.values_list("recipient__username", flat=True)) == {"reporter", "second-editor"}
+    assert "Elena Editor published version 1 (first publication)" in told.first().text

@@ -213,8 +213,10 @@ def test_only_the_reviewers_are_told_of_a_submission(drafted, reporter, editor):
     assert list(Notification.objects.values_list("recipient__username", flat=True)) == [
         "second-editor"
     ]
-    assert list(reviewing.waiting_for(desk)) == [Review.objects.get()]
-    assert not reviewing.waiting_for(other).exists()
+    from stories.desk import queue
+
+    assert list(queue.tab(desk, "sections")) == [Review.objects.get()]
+    assert not queue.tab(other, "sections").exists()
 
 
 def test_review_changed_is_sent_after_the_commit(drafted, reporter):
@@ -281,20 +283,24 @@ def test_scheduling_meets_the_rule_and_publish_due_uses_the_approval(drafted, ed
 
     approved(drafted)
     publishing.schedule(drafted, user=editor, at=when)
-    out = StringIO()
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        run = publishing.publish_due(now=when + timedelta(minutes=1))
+    run = publishing.publish_due(now=when + timedelta(minutes=1))
     assert [revision.number for revision in run.published] == [1]
     assert Review.objects.get().state == ReviewState.DONE
-    del out
 
 
-def test_publish_scheduled_command_reports_an_unapproved_schedule(drafted, editor, bypasser):
+def test_the_publish_scheduled_command_publishes_the_approved_edit(drafted, editor):
+    approved(drafted)
+    publishing.schedule(drafted, user=editor, at=timezone.now() + timedelta(seconds=1))
+    Story.objects.filter(pk=drafted.pk).update(scheduled_at=timezone.now() - timedelta(minutes=1))
+    out, err = StringIO(), StringIO()
+    call_command("publish_scheduled", stdout=out, stderr=err)
+    assert out.getvalue() == f"published {drafted.slug} (version 1)\n", err.getvalue()
+    assert Review.objects.get().state == ReviewState.DONE
+
+
+def test_a_schedule_made_with_a_bypass_is_published_under_it(drafted, editor, bypasser):
     when = timezone.now() + timedelta(hours=1)
     publishing.schedule(drafted, user=bypasser, at=when, review_bypass="Embargo lifts at noon.")
-    out, err = StringIO(), StringIO()
-    call_command("publish_scheduled", stdout=out, stderr=err)  # not due yet
-    assert not drafted.revisions.exists()
     run = publishing.publish_due(now=when + timedelta(minutes=1))
     assert [revision.number for revision in run.published] == [1]
     bypass = ReviewBypass.objects.get()

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from stories import audit
@@ -141,11 +142,12 @@ def _mentioned(body: str):
     if not names:
         return [], []
     User = get_user_model()
+    named = Q()
+    for name in names:
+        named |= Q(username__iexact=name)
     found = {
         user.username.lower(): user
-        for user in User.objects.filter(is_active=True, is_staff=True).filter(
-            username__iregex=r"^(" + "|".join(re.escape(name) for name in names) + r")$"
-        )
+        for user in User.objects.filter(named, is_active=True, is_staff=True)
     }
     users = [found[name.lower()] for name in names if name.lower() in found]
     unknown = [name for name in names if name.lower() not in found]

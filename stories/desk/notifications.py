@@ -136,6 +136,19 @@ def _retry_later(notification_id: int, site_root: str, attempt: int) -> None:
     logger.warning("emailing notification %s failed; retrying in %s", notification_id, delay)
 
 
+def on_revision_published(sender, story, revision, **kwargs) -> None:
+    """``publishing.revision_published`` (after the commit): the story's watchers, its
+    submitter and reviewers among them, hear that it went out."""
+    notify(
+        watchers(story),
+        story=story,
+        actor=revision.published_by,
+        action="published",
+        text=f"{audit.display_name(revision.published_by)} published version {revision.number} "
+        f"({revision.get_kind_display().lower()}) of “{revision.headline}”",
+    )
+
+
 # -- one's own list --------------------------------------------------------------------
 
 

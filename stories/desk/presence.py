@@ -46,13 +46,6 @@ def beat(story_id: int, user, *, now: datetime | None = None) -> list[Presence]:
     return [person for person in _people(entries) if person.user_id != user.pk]
 
 
-def leave(story_id: int, user) -> None:
-    """Forget ``user`` on the story at once (the form was closed or saved)."""
-    entries = cache.get(KEY.format(story_id)) or {}
-    if entries.pop(str(user.pk), None) is not None:
-        cache.set(KEY.format(story_id), entries, EXPIRES_SECONDS)
-
-
 def present(story_id: int, *, exclude=None, now: datetime | None = None) -> list[Presence]:
     """Who has the story open now (beats in the last ``EXPIRES_SECONDS``)."""
     return present_on([story_id], exclude=exclude, now=now).get(story_id, [])

@@ -182,7 +182,3 @@ def network_of(address: str) -> str:
         return ""
     prefix = 24 if ip.version == 4 else 48
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
-
-
-def describe(link: PreviewLink) -> str:
-    return f"for {link.label}, made by {audit.display_name(link.created_by)}"
