@@ -44,7 +44,6 @@ from stories.models import (
 )
 from stories.roles import CHANGE_STORY, PUBLISH_STORY, WITHDRAW_STORY
 
-from .forms import add_service_errors
 
 User = get_user_model()
 
@@ -736,4 +735,4 @@ def publish_verdict(story: Story) -> dict:
     return {"ok": not errors, "text": " ".join(errors.get("review_bypass", []))}
 
 
-__all__ = ["DeskViews", "add_service_errors", "item_urls", "panel", "publish_verdict"]
+__all__ = ["DeskViews", "item_urls", "panel", "publish_verdict"]
