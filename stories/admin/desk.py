@@ -44,7 +44,6 @@ from stories.models import (
 )
 from stories.roles import CHANGE_STORY, PUBLISH_STORY, WITHDRAW_STORY
 
-
 User = get_user_model()
 
 
