@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import uuid
@@ -23,6 +25,11 @@ def setup_django(database_url: str) -> None:
         os.environ.pop(name, None)
     os.environ["DJANGO_DEBUG"] = "0"
     os.environ["DJANGO_ENV"] = "development"
+    # Each throwaway database is a log of its own: so is its signer's record (the
+    # checkout's, beside the development key, belongs to the developer's database).
+    folder = tempfile.mkdtemp(prefix="newsroom-bench-")
+    atexit.register(shutil.rmtree, folder, True)
+    os.environ["NEWSROOM_LOG_SIGNER_STATE"] = str(Path(folder) / "log-signer.json")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
     import django
 

@@ -1,4 +1,4 @@
-"""The transparency log's signing key, read by the settings (``NEWSROOM_LOG_SIGNING_KEY``).
+"""The transparency log's signing key, its signer's record and its name, read by the settings.
 
 The site signs each head of its transparency log with an Ed25519 key (stories/record/signing.py).
 The key is the private key's 32-byte seed as 64 hex characters; any
@@ -64,3 +64,43 @@ def _development_seed(path: Path) -> str:
         f"(ignored by git). Production needs {VARIABLE} (docs/settings.md).\n"
     )
     return seed
+
+
+STATE_VARIABLE = "NEWSROOM_LOG_SIGNER_STATE"
+
+
+def signer_state_path(value: str, *, production: bool, development_file: Path) -> Path:
+    """Where the signer keeps its record of the last tree head it signed
+    (stories/record/signer.py): ``value`` (the variable), else, outside production,
+    ``development_file`` beside the generated key. Outside the database on purpose:
+    whoever holds the database must not be able to move it."""
+    value = value.strip()
+    if value:
+        return Path(value)
+    if production:
+        raise ImproperlyConfigured(
+            f"{STATE_VARIABLE} must be set when DJANGO_ENV=production: the file where the "
+            "transparency log's signer keeps the last tree head it signed, outside the database "
+            "(e.g. /var/lib/newsroom/log-signer.json, on storage every app server shares; "
+            "docs/transparency.md)."
+        )
+    return development_file
+
+
+ORIGIN_VARIABLE = "NEWSROOM_LOG_ORIGIN"
+
+
+def log_origin(value: str, publication_url: str) -> str:
+    """The log's name in its checkpoints (C2SP tlog-checkpoint's origin line): ``value``,
+    else the publication's host and path followed by ``/log`` (``localhost/log`` without
+    one). No spaces and no plus sign: it is also the key name of the log's signature."""
+    value = value.strip()
+    if not value:
+        address = publication_url.split("://", 1)[-1].rstrip("/") if publication_url else ""
+        value = f"{address or 'localhost'}/log"
+    if any(c.isspace() or c == "+" for c in value):
+        raise ImproperlyConfigured(
+            f"{ORIGIN_VARIABLE} must have no spaces and no plus sign (e.g. news.example.com/log), "
+            f"not {value!r}."
+        )
+    return value

@@ -14,8 +14,10 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from newsroom.log_format import JSON_FORMATTER
+from newsroom.log_key import ORIGIN_VARIABLE as LOG_ORIGIN_VARIABLE
+from newsroom.log_key import STATE_VARIABLE as LOG_STATE_VARIABLE
 from newsroom.log_key import VARIABLE as LOG_KEY_VARIABLE
-from newsroom.log_key import signing_key_seed
+from newsroom.log_key import log_origin, signer_state_path, signing_key_seed
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -52,7 +54,9 @@ if PRODUCTION and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, on the newsroom's own site: a second factor for those who can
+    # change the record (newsroom/admin_site.py).
+    "newsroom.admin_config.NewsroomAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -67,6 +71,9 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "health_check",
     "stories",
@@ -87,6 +94,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Whether this session passed its second factor (django-otp: request.user.is_verified()).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -330,7 +339,7 @@ if PRODUCTION and not PUBLICATION_URL.startswith(("https://", "http://")):
 PUBLICATION_LOGO = env.str("NEWSROOM_PUBLICATION_LOGO", default="stories/logo.svg")
 PUBLICATION_LANGUAGE = env.str("NEWSROOM_PUBLICATION_LANGUAGE", default="en")
 
-# Reader pages (stories/caching.py): Cache-Control max-age for browsers and the CDN, and
+# Reader pages (stories/reader/caching.py): Cache-Control max-age for browsers and the CDN, and
 # how long a rendered page stays in the server cache (a publish makes it stale at once).
 READER_MAX_AGE = env.int("NEWSROOM_READER_MAX_AGE", default=60)
 READER_CACHE_TIMEOUT = env.int("NEWSROOM_READER_CACHE_TIMEOUT", default=60 * 60)
@@ -392,6 +401,27 @@ LOG_SIGNING_KEY = signing_key_seed(
     production=PRODUCTION,
     development_file=BASE_DIR / ".newsroom-log-signing-key",
 )
+#: The signer's own record of the last tree head its key signed, outside the database,
+#: so the key signs only extensions of it (stories/record/signer.py). Required in
+#: production; beside the generated key on a laptop.
+LOG_SIGNER_STATE = signer_state_path(
+    env.str(LOG_STATE_VARIABLE, default=""),
+    production=PRODUCTION,
+    development_file=BASE_DIR / ".newsroom-log-signer.json",
+)
+#: Outside production a signer with no record adopts the log it finds, and a new, empty
+#: database (a laptop's) starts a new log. In production both are refused until an
+#: operator runs ``manage.py log_signer --adopt``.
+LOG_SIGNER_TRUST_ON_FIRST_USE = not PRODUCTION
+#: The log's name in its C2SP checkpoints (/log/checkpoint).
+LOG_ORIGIN = log_origin(env.str(LOG_ORIGIN_VARIABLE, default=""), PUBLICATION_URL)
+#: Witnesses whose cosignatures of the checkpoint the site accepts and serves, as C2SP
+#: verifier keys (name+keyid+base64); checked by a system check.
+LOG_WITNESSES = env.list("NEWSROOM_LOG_WITNESSES", default=[])
+#: django-ratelimit rate of cosignature submissions, per client address.
+LOG_COSIGNATURE_RATE = env.str("NEWSROOM_LOG_COSIGNATURE_RATE", default="60/h")
+#: Told by email when the signer refuses a tree, besides everyone who may publish.
+LOG_ALERT_EMAILS = env.list("NEWSROOM_LOG_ALERT_EMAIL", default=[])
 
 #: Username recorded on history rows written by commands that are given no user.
 NEWSROOM_SYSTEM_USERNAME = "newsroom-system"
@@ -406,6 +436,13 @@ PREVIEW_LINK_DAYS = env.int("NEWSROOM_PREVIEW_LINK_DAYS", default=7)
 PREVIEW_COMMENT_RATE = env.str("NEWSROOM_PREVIEW_COMMENT_RATE", default="10/h")
 
 LOGIN_URL = "admin:login"
+
+# A second factor (TOTP with recovery codes, django-otp) for every account that can
+# change the public record: publish, withdraw, or (superusers) remove content for a legal
+# reason (newsroom/admin_site.py). Required in production (a system check refuses to
+# run without it); optional on a laptop and in the demo, where anyone may set one up.
+SECOND_FACTOR_REQUIRED = env.bool("NEWSROOM_REQUIRE_SECOND_FACTOR", default=PRODUCTION)
+OTP_TOTP_ISSUER = PUBLICATION_NAME
 
 # Failed admin logins are throttled per account and per client (django-axes): after
 # AXES_FAILURE_LIMIT failures either one is refused with a 429 page for the cool-off
@@ -516,7 +553,7 @@ LOGGING = {
         "json": JSON_FORMATTER,
     },
     "handlers": {
-        "stdout": {
+        "console": {
             "class": "logging.StreamHandler",
             "stream": f"ext://sys.{LOG_STREAM}",
             "formatter": "json" if LOG_FORMAT == "json" else "plain",
@@ -529,5 +566,5 @@ LOGGING = {
     "loggers": {
         "newsroom.cache": {"filters": ["cache_outage"]},
     },
-    "root": {"handlers": ["stdout"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }

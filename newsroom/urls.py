@@ -11,10 +11,12 @@ from newsroom.health import ReadinessView
 from stories.reader import views as reader_views
 
 #: Readiness: each database and the cache, each with its own status (django-health-check;
-#: 503 when one is down, newsroom/health.py).
+#: 503 when one is down), and the transparency log's signer (degraded after a refusal:
+#: newsroom/health.py).
 READINESS_CHECKS = [
     *(("health_check.checks.Database", {"alias": alias}) for alias in settings.DATABASES),
     ("health_check.checks.Cache", {"alias": "default"}),
+    "newsroom.health.LogSigner",
 ]
 
 urlpatterns = [

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.conf import settings
+from django.core.signals import request_finished
 from django.db.models.signals import post_migrate, pre_delete
 
 
@@ -8,10 +9,11 @@ class StoriesConfig(AppConfig):
     verbose_name = "Stories"
 
     def ready(self):
+        import newsroom.checks  # noqa: F401  (registers the project's system checks)
         from stories.desk import notifications
-        from stories.record import append_only
+        from stories.record import append_only, signer
 
-        from . import audit, publishing
+        from . import accounts, audit, publishing
 
         # After every migrate: the public record's tables are append-only (append_only.py).
         post_migrate.connect(
@@ -24,6 +26,13 @@ class StoriesConfig(AppConfig):
             audit.refuse_deleting_people_in_the_record,
             sender=settings.AUTH_USER_MODEL,
             dispatch_uid="stories.audit.keep_people_in_the_record",
+        )
+        # Logins, failed logins and changes of permissions go into the audit trail.
+        accounts.connect()
+        # A refused signing is announced to the desk once the request's transactions
+        # are over (stories/record/signer.py).
+        request_finished.connect(
+            signer.announce_pending, dispatch_uid="stories.record.signer.announce"
         )
         # The desk: a story's watchers hear when it is published.
         publishing.revision_published.connect(

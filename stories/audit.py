@@ -99,13 +99,20 @@ def user_by_username(username: str | None):
 
 
 def audit_entries_by(user) -> int:
-    """How many rows of the audit trail (every simple-history table) name ``user``."""
+    """How many rows of the audit trail (every simple-history table, and the trail of
+    accounts: logins, permissions) name ``user``."""
+    from django.apps import apps
     from simple_history.models import registered_models
     from simple_history.utils import get_history_model_for_model
 
-    return sum(
-        get_history_model_for_model(model).objects.filter(history_user=user).count()
-        for model in registered_models.values()
+    events = apps.get_model("stories", "AccountEvent").objects
+    return (
+        sum(
+            get_history_model_for_model(model).objects.filter(history_user=user).count()
+            for model in registered_models.values()
+        )
+        + events.filter(user=user).count()
+        + events.filter(actor=user).count()
     )
 
 

@@ -107,10 +107,6 @@ class StoryEdit:
     def credits_changed(self) -> bool:
         return bool(self.added or self.changed or self.removed)
 
-    @property
-    def any_change(self) -> bool:
-        return self.story_changed or self.credits_changed
-
 
 # -- stories ---------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -42,7 +43,7 @@ from stories.models import (
     Story,
     image_snapshot,
 )
-from stories.record import transparency
+from stories.record import signer, transparency
 from stories.record.integrity import HASH_VERSION, revision_hash
 
 from . import audit
@@ -321,6 +322,26 @@ def _record_clearance(
             audit.save_with_reason(review, user, f"{action.capitalize()} without review: {why}")
 
 
+@contextmanager
+def _signed_or_refused():
+    """A version that cannot enter the signed log is not a publication.
+
+    When the log's key refuses to sign (the log in the database does not extend what it
+    signed before: ``stories.record.signer``), the publish's transaction has rolled back
+    by the time this sees the refusal; it becomes the publish's own error, and the desk
+    is told (at once, or when an outer transaction is over).
+    """
+    try:
+        yield
+    except signer.NotAnExtension as refusal:
+        signer.announce_refusals()
+        raise ValidationError(
+            "Nothing was published: the site's transparency log no longer extends the log its "
+            f"key signed before, so the key refused to sign it ({refusal}). The record may have "
+            "been tampered with; everyone who can publish is being told by email."
+        ) from None
+
+
 def _changed_since_opened(locked: Story) -> str:
     return (
         f"{audit.display_name(locked.modified_by)} changed the working copy after you opened this "
@@ -406,7 +427,7 @@ def publish(
     minor edit or ``review_bypass`` gives the reason of someone allowed to go ahead.
     """
     require_permission(user, PUBLISH_STORY)
-    with transaction.atomic():
+    with _signed_or_refused(), transaction.atomic():
         locked = _lock(story)
         errors = publish_errors(locked, kind, public_note, internal_reason)
         if expected_edit is not None and locked.edit_number != expected_edit:
@@ -460,7 +481,7 @@ def withdraw(
     (``ReviewPurpose.WITHDRAW``), or a recorded ``review_bypass``.
     """
     require_permission(user, WITHDRAW_STORY)
-    with transaction.atomic():
+    with _signed_or_refused(), transaction.atomic():
         locked = _lock(story)
         if locked.is_withdrawn:
             raise ValidationError("This story has already been withdrawn.")
@@ -622,6 +643,7 @@ def publish_due(*, user=None, now: datetime | None = None) -> ScheduledRun:
                 run.published.append(revision)
         except (ValidationError, PermissionDenied) as error:
             run.failed.append((story, "; ".join(_messages(error))))
+    signer.announce_pending()  # a refusal met inside this loop's transactions
     return run
 
 

@@ -70,6 +70,20 @@ ROLE_PERMISSIONS = {
 }
 
 
+#: What changes the public record: accounts that may do it need a second factor.
+CHANGES_THE_RECORD = (PUBLISH_STORY, WITHDRAW_STORY)
+
+
+def changes_the_record(user) -> bool:
+    """Whether ``user`` can change what readers see and the record keeps: publish,
+    withdraw, or (a superuser) remove content for a legal reason."""
+    return bool(
+        user is not None
+        and user.is_active
+        and (user.is_superuser or any(user.has_perm(p) for p in CHANGES_THE_RECORD))
+    )
+
+
 def require_permission(user, permission: str, action: str | None = None) -> None:
     """Refuse, with a sentence naming the user and the action, unless ``user`` may."""
     if user is None or not user.has_perm(permission):

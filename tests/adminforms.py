@@ -1,6 +1,9 @@
-"""Build the POST an editor's browser would send from an admin change page."""
+"""What admin tests share: the POST an editor's browser would send from a change page,
+and the queries a page costs."""
 
+from django.db import connection
 from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
 
 
 def _value(value):
@@ -56,3 +59,11 @@ def add_credit(data, prefix, contributor, role="byline", position=9):
         }
     )
     return data
+
+
+def queries_of(client, url) -> int:
+    client.get(url)  # the first request of a run also fills per-process caches (content types)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(captured)

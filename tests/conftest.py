@@ -54,6 +54,15 @@ def media_root(settings, tmp_path_factory):
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture(autouse=True)
+def log_signer_state(settings, tmp_path):
+    """Each test's log starts empty, and so does its signer's record (kept outside the
+    database, which pytest-django empties between tests: a shared record would refuse
+    every new log)."""
+    settings.LOG_SIGNER_STATE = tmp_path / "log-signer.json"
+    return settings.LOG_SIGNER_STATE
+
+
 @pytest.fixture
 def editor(db):
     from tests.factories import EDITOR_PERMISSIONS, UserFactory
@@ -223,3 +232,41 @@ def _flush_inside_lifted_triggers():
 
     handle.lifts_triggers = True
     flush.Command.handle = handle
+
+
+@pytest.fixture
+def migrated_sqlite(tmp_path, transactional_db):
+    """The path of a migrated SQLite database of a test's own, for a process it starts.
+
+    When this run's test database is SQLite it already is what ``migrate`` makes
+    (pytest-django built it with the same migrations, and the test has written nothing
+    yet), so it is copied with SQLite's backup API rather than migrated again in another
+    process (seconds of every such test); the copy needs no transaction open on it,
+    hence transactional_db. On PostgreSQL, ``manage.py migrate`` builds the file.
+    """
+    import sqlite3
+    import subprocess
+    import sys
+    from contextlib import closing
+
+    from django.db import connections
+
+    from tests.envsettings import BASE_DIR, environment
+
+    path = tmp_path / "newsroom.sqlite3"
+    connection = connections["default"]
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        with closing(sqlite3.connect(path)) as copy:
+            connection.connection.backup(copy)
+        return path
+    migrated = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        cwd=BASE_DIR,
+        env=environment(DATABASE_URL=f"sqlite:///{path}"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert migrated.returncode == 0, migrated.stderr
+    return path

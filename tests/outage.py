@@ -17,6 +17,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -198,8 +199,10 @@ def request(
         connection.close()
 
 
-def log_in(port: int, username: str = "editor", password: str = PASSWORD) -> tuple[Answer, dict]:
+def log_in(port: int, username: str = "desk", password: str = PASSWORD) -> tuple[Answer, dict]:
     """The admin's login form, as a browser fills it: (the POST's answer, the cookies).
+    The desk reads the admin and changes no record: a password is its whole login (the
+    editor, who can publish, would need a second factor in production).
 
     The answer's time is the POST's: most of it is the password hash, by design."""
     form = request(port, "GET", "/admin/login/")
@@ -226,6 +229,8 @@ from stories.publishing import publish
 User = django.contrib.auth.get_user_model()
 editor = User.objects.create_user("editor", password="{PASSWORD}", is_staff=True, is_superuser=True)
 second = User.objects.create_user("second-editor", is_staff=True, is_superuser=True)
+desk = User.objects.create_user("desk", password="{PASSWORD}", is_staff=True)
+desk.user_permissions.set(Permission.objects.filter(codename="view_story"))
 section = Section.objects.create(name="Local", slug="local")
 for number in range({STORIES}):
     story = Story.objects.create(
@@ -251,6 +256,10 @@ def server_environment(**variables) -> dict:
         "DJANGO_ALLOWED_HOSTS": f"{HOST},localhost",
         "NEWSROOM_PUBLICATION_URL": f"http://{HOST}",
         "NEWSROOM_LOG_SIGNING_KEY": "0d" * 32,
+        # Required in production; a template that publishes names its own (PostgresTemplate).
+        "NEWSROOM_LOG_SIGNER_STATE": os.path.join(
+            tempfile.gettempdir(), "newsroom-outage-signer.json"
+        ),
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_SECURE_PROXY_SSL_HEADER": "1",
         "DJANGO_LOG_LEVEL": "WARNING",
@@ -275,6 +284,8 @@ class PostgresTemplate:
         self.name = name
         self.static_root = static_root
         self.app_dir = app_dir
+        #: The log's signer's record, the template's own (its stories are published).
+        self.signer_state = static_root / "log-signer.json"
 
     def create(self) -> None:
         import psycopg
@@ -286,6 +297,7 @@ class PostgresTemplate:
             DATABASE_URL=database_url(self.admin_url, self.name),
             DATABASE_POOL="0",
             DJANGO_STATIC_ROOT=str(self.static_root),
+            NEWSROOM_LOG_SIGNER_STATE=str(self.signer_state),
         )
         python = sys.executable
         run([python, "manage.py", "migrate", "--noinput"], env, cwd=self.app_dir)
@@ -338,6 +350,7 @@ class AppServer:
             REDIS_URL=urlunsplit(redis._replace(netloc=f"{HOST}:{self.redis.port}")),
             CACHE_KEY_PREFIX=self.prefix,
             DJANGO_STATIC_ROOT=str(self.template.static_root),
+            NEWSROOM_LOG_SIGNER_STATE=str(self.template.signer_state),
             GUNICORN_BIND=f"{HOST}:{self.port}",
         )
         self._log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop())

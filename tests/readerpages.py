@@ -12,6 +12,13 @@ from stories import publishing
 from stories.content.kinds import CreditRole, RevisionKind
 from tests.factories import ContributorFactory, CreditFactory, StoryFactory, approved
 
+#: Queries for a story page on a cold cache: the story's state (ETag / Last-Modified),
+#: the story with its live revision, its notes, and the section links of the header.
+STORY_PAGE_QUERIES = 4
+#: The history page: state, story, one page of versions, sections (the number of
+#: versions is the live one's: versions are numbered from 1 without gaps).
+HISTORY_PAGE_QUERIES = 4
+
 #: A fixed, distinct time for each publish in a test (publish's ``at``), never a frozen clock.
 BASE_TIME = datetime(2025, 3, 4, 14, 30, tzinfo=UTC)
 

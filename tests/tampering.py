@@ -14,6 +14,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -22,6 +23,7 @@ from stories.content.kinds import RevisionKind
 from stories.models import Revision, Story
 from stories.record import append_only, merkle, signing
 from stories.record.integrity import revision_hash
+from stories.record.outside_verifier import Checkpoint
 from tests.factories import approved
 
 
@@ -212,15 +214,18 @@ def rewrite_the_log(record, cursor):
             )
     timestamp = int(now.timestamp() * 1000)
     root = tree.root()
+    checkpoint = Checkpoint(settings.LOG_ORIGIN, tree.size, root)
     cursor.execute(
-        "INSERT INTO stories_treehead (size, root_hash, timestamp, signature, public_key) "
-        "VALUES (%s, %s, %s, %s, %s)",
+        "INSERT INTO stories_treehead (size, root_hash, timestamp, signature, public_key, "
+        "origin, note_signature) VALUES (%s, %s, %s, %s, %s, %s, %s)",
         [
             tree.size,
             root.hex(),
             timestamp,
             signing.sign(merkle.tree_head_data(tree.size, timestamp, root)),
             signing.public_key_hex(),
+            checkpoint.origin,
+            signing.sign(checkpoint.text.encode()),
         ],
     )
 
@@ -239,3 +244,71 @@ TAMPERS = [
 ]
 #: The tampers that change nothing readers or outsiders can see (internal audit rows).
 AUDIT_TAMPERS = [update_an_audit_row, delete_an_audit_row]
+
+
+# -- rewrites without the key ----------------------------------------------------------------
+#
+# The strongest attacker without the signing key: database superuser rights, the triggers
+# lifted, every hash recomputed so that the database is consistent again. Only what lies
+# outside the database can tell: the signer's record (it refuses to sign, and
+# verify_revisions compares the newest head with it) and readers' kept tree heads.
+
+
+def rewrite_version_2_and_recompute_everything(record, cursor):
+    """Rewrite version 2 of story a, recompute its hash and every one after it, their
+    leaves and every Merkle node, and delete the tree heads that no longer match."""
+    recompute_the_chain_after_an_edit(record, cursor)
+    for number in (2, 3):
+        revision = record.version(record.a, number)
+        cursor.execute(
+            "UPDATE stories_logleaf SET entry_hash = %s WHERE revision_id = %s",
+            [revision.content_hash, revision.pk],
+        )
+    roots = _rebuild_nodes(cursor)
+    cursor.execute("SELECT id, size, root_hash FROM stories_treehead")
+    for head_id, size, root_hash in cursor.fetchall():
+        if roots.get(size) != root_hash:
+            cursor.execute("DELETE FROM stories_treehead WHERE id = %s", [head_id])
+
+
+def delete_the_two_newest_versions(record, cursor):
+    """Delete story b's versions 3 and 2 (the log's two newest entries) with their leaves,
+    the nodes and tree heads that cover them and their audit rows; point b at version 1."""
+    gone = [record.version(record.b, number).pk for number in (3, 2)]
+    cursor.execute('SELECT MIN("index") FROM stories_logleaf WHERE revision_id IN (%s, %s)', gone)
+    (first_gone,) = cursor.fetchone()
+    cursor.execute(
+        "UPDATE stories_story SET latest_revision_id = %s WHERE id = %s",
+        [record.version(record.b, 1).pk, record.b.pk],
+    )
+    cursor.execute("DELETE FROM stories_logleaf WHERE revision_id IN (%s, %s)", gone)
+    cursor.execute(
+        "UPDATE stories_review SET revision_id = NULL WHERE revision_id IN (%s, %s)", gone
+    )
+    cursor.execute("DELETE FROM stories_historicalrevision WHERE id IN (%s, %s)", gone)
+    cursor.execute("DELETE FROM stories_revision WHERE id IN (%s, %s)", gone)
+    cursor.execute("DELETE FROM stories_treehead WHERE size > %s", [first_gone])
+    _rebuild_nodes(cursor)
+
+
+def _rebuild_nodes(cursor) -> dict[int, str]:
+    """Every stored node recomputed from the leaves; the root at each size, in hex."""
+    cursor.execute('SELECT entry_hash FROM stories_logleaf ORDER BY "index"')
+    entries = [row[0] for row in cursor.fetchall()]
+    cursor.execute("DELETE FROM stories_lognode")
+    tree, roots = merkle.CompactTree(), {}
+    for entry in entries:
+        for (level, position), value in tree.append(merkle.leaf_hash(bytes.fromhex(entry))):
+            cursor.execute(
+                'INSERT INTO stories_lognode (level, "index", hash) VALUES (%s, %s, %s)',
+                [level, position, value.hex()],
+            )
+        roots[tree.size] = tree.root().hex()
+    return roots
+
+
+#: What only the signer's record (and readers' kept heads) can catch.
+REWRITES_WITHOUT_THE_KEY = [
+    rewrite_version_2_and_recompute_everything,
+    delete_the_two_newest_versions,
+]

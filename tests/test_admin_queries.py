@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from stories.content.kinds import CreditRole
+from tests.adminforms import queries_of
 from tests.factories import ContributorFactory, CreditFactory, StoryFactory, long_record
 
 
@@ -22,14 +23,6 @@ def long_running_story(editor, *, versions: int, credits: int):
             position=position,
         )
     return long_record(story, editor, versions=versions)
-
-
-def queries_of(client, url) -> int:
-    client.get(url)  # the first request of a run also fills per-process caches (content types)
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200, url
-    return len(captured)
 
 
 @pytest.mark.parametrize(

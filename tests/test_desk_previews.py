@@ -39,6 +39,12 @@ def test_the_link_shows_the_working_copy_privately(client, story, shared):
     assert {"private", "no-store"} <= {
         part.strip() for part in response["Cache-Control"].split(",")
     }
+    from django.db.models import Model
+
+    context = {key: value for layer in response.context for key, value in layer.flatten().items()}
+    assert not [key for key, value in context.items() if isinstance(value, Model)], (
+        "the page gets plain data, never a model instance"
+    )
     visit = PreviewVisit.objects.get()
     assert (visit.link, visit.shown, visit.outcome, visit.client) == (
         link,

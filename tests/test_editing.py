@@ -53,7 +53,7 @@ def test_a_save_that_changes_nothing_writes_nothing(story, editor):
 
     edit = editing.save_story(fresh, user=editor, credits=lines(fresh))
 
-    assert not edit.any_change
+    assert not (edit.story_changed or edit.credits_changed)
     assert (story.history.count(), Credit.history.count()) == before
 
 
@@ -275,3 +275,44 @@ def test_the_permanent_id_never_changes_through_an_edit_a_revert_or_a_shell(publ
     with pytest.raises(ValidationError, match="permanent id never changes"):
         shell.save()
     assert Story.objects.get(pk=published.pk).public_id == original
+
+
+# -- rules pinned exactly ------------------------------------------------------------------
+
+
+def test_a_story_deleted_since_the_editor_opened_it_is_not_saved_again(story, editor):
+    opened = Story.objects.get(pk=story.pk)
+    Story.objects.filter(pk=story.pk).delete()  # a colleague deleted the draft meanwhile
+    opened.headline = "My changes"
+
+    with pytest.raises(ValidationError) as refused:
+        editing.save_story(opened, user=editor, expected_edit=opened.edit_number)
+
+    assert refused.value.messages == ["This story has been deleted since you opened it."]
+    assert not Story.objects.filter(pk=story.pk).exists()
+
+
+def test_a_history_rows_story_is_an_edit_of_its_row_not_a_new_story(story, editor):
+    """A revert saves the object a history row gives back: it says it is new (adding),
+    yet its row exists, so the edit rules (reason, fixed slug, edit number) apply."""
+    publishing.publish(approved(story), user=editor)
+    old = story.history.earliest().instance
+    assert old._state.adding
+
+    with pytest.raises(ValidationError) as refused:
+        editing.save_story(old, user=editor)
+
+    assert "change_reason" in refused.value.message_dict  # an edit of a published story
+    reverted = editing.save_story(old, user=editor, reason="Back to the first wording.")
+    assert not old._state.adding and reverted.story_changed
+    assert Story.objects.filter(slug=story.slug).count() == 1
+
+
+def test_a_story_with_a_chosen_id_and_no_row_is_new(db, reporter):
+    story = Story(pk=4242, headline="Ferry", slug="ferry-new", section=SectionFactory())
+
+    edit = editing.save_story(story, user=reporter)
+
+    stored = Story.objects.get(pk=4242)
+    assert edit.story_changed and stored.created_by == reporter
+    assert stored.history.get().history_change_reason == editing.CREATED

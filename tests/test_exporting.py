@@ -16,7 +16,7 @@ from stories.content.kinds import RevisionKind
 from stories.interchange.exporting import SCHEMA_VERSION, export_story, export_story_json
 from stories.interchange.importing import import_file
 from stories.models import Credit, Story
-from stories.record.integrity import PAYLOAD_FIELDS
+from stories.record.integrity import CONTENT_FIELDS, ENVELOPE_FIELDS, PAYLOAD_FIELDS
 from tests.factories import ContributorFactory, CreditFactory, StoryFactory, approved
 
 ROOT = Path(__file__).parent.parent
@@ -154,16 +154,24 @@ def test_revision_hashes_can_be_checked_from_the_export_alone(updated_story):
     """An importing tool can verify the chain with nothing but the JSON."""
     exported = export_story(updated_story)
     previous = ""
+
+    def sha256(value) -> str:
+        canonical = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
     for revision in exported["revisions"]:
-        payload = {name: revision[name] for name in PAYLOAD_FIELDS[revision["hash_version"]]}
+        if revision["hash_version"] == 4:  # the content hashed apart, in an envelope
+            payload = {name: revision[name] for name in ENVELOPE_FIELDS}
+            payload["content_sha256"] = sha256({name: revision[name] for name in CONTENT_FIELDS})
+        else:
+            payload = {name: revision[name] for name in PAYLOAD_FIELDS[revision["hash_version"]]}
         payload.update(
             v=revision["hash_version"],
             story=exported["story"]["public_id"],
             slug=exported["story"]["slug"],
             previous_hash=revision["previous_hash"],
         )
-        canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        assert hashlib.sha256(canonical.encode()).hexdigest() == revision["content_hash"]
+        assert sha256(payload) == revision["content_hash"]
         assert revision["previous_hash"] == previous
         previous = revision["content_hash"]
     leaves = [revision["leaf_index"] for revision in exported["revisions"]]

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from stories import editing, publishing
 from stories.content.kinds import CreditRole, RevisionKind
-from stories.content.text import clean_text, has_non_xml
+from stories.content.text import NOT_XML, clean_text
 from stories.interchange import importing
 from stories.models import Contributor, Revision, Section, Story
 from stories.record import append_only
@@ -34,6 +34,12 @@ from tests.factories import (
     granted,
 )
 from tests.readerpages import at, publish
+
+
+def has_non_xml(value) -> bool:
+    """Whether ``value`` is text holding a character XML 1.0 cannot carry."""
+    return isinstance(value, str) and re.search(f"[{NOT_XML}]", value) is not None
+
 
 pytestmark = pytest.mark.django_db
 

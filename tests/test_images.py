@@ -20,10 +20,10 @@ from stories.content.kinds import CreditRole, RevisionKind
 from stories.media import images, pictures
 from stories.models import Picture, Revision
 from stories.reader import pages
-from stories.record.integrity import HASH_VERSION, revision_payload, verify_story
+from stories.record.integrity import HASH_VERSION, revision_content, verify_story
 from tests.adminforms import form_data
 from tests.factories import approved
-from tests.readerpages import at, make_story, publish, read, text
+from tests.readerpages import STORY_PAGE_QUERIES, at, make_story, publish, read, text
 from tests.tampering import sql
 
 pytestmark = pytest.mark.django_db
@@ -238,8 +238,8 @@ def test_admin_keeps_an_upload_when_alt_text_is_missing(client, editor, story):
 def test_each_version_snapshots_the_image_and_its_hash_covers_it(photographed, editor):
     revision = publish(photographed, editor, when=at(0))
     picture = photographed.picture
-    assert revision.hash_version == HASH_VERSION == 3
-    assert revision_payload(revision)["image"] == {
+    assert revision.hash_version == HASH_VERSION == 4
+    assert revision_content(revision)["image"] == {
         "sha256": picture.sha256,
         "width": 1200,
         "height": 800,
@@ -263,9 +263,9 @@ def test_pointing_a_version_at_another_picture_is_detected(photographed, editor)
 
 
 def test_older_versions_without_an_image_keep_verifying(story, editor):
-    """A version hashed with payload version 2 (before images) still checks."""
+    """A version without an image hashes ``null`` for it, and still checks."""
     revision = publish(story, editor, when=at(0))
-    assert revision_payload(revision)["image"] is None
+    assert revision_content(revision)["image"] is None
     assert verify_story(story) == []
 
 
@@ -346,7 +346,7 @@ def test_the_comparison_and_history_show_an_image_change(client, photographed, e
     assert "Photo caption" in caption and "went down" in caption
     assert "Photo replaced" not in caption
 
-    history = pages.history_page(photographed.slug, 1)[1].cards
+    history = pages.history_page(photographed.slug, 1).listing.cards
     assert [entry.image_changes for entry in history] == [
         ("Caption changed",),
         ("Photo replaced",),
@@ -362,7 +362,7 @@ def test_the_corrections_history_compares_each_photo_with_the_version_just_befor
     replace_picture(photographed, editor, picture=stored(color=(90, 160, 20)))
     publish(photographed, editor, when=at(1), kind=RevisionKind.CORRECTION, note="Wrong photo.")
 
-    corrections = pages.history_page(photographed.slug, 1, corrections_only=True)[1].cards
+    corrections = pages.history_page(photographed.slug, 1, corrections_only=True).listing.cards
 
     assert [(entry.number, entry.image_changes) for entry in corrections] == [
         (2, ("Photo replaced",))
@@ -441,7 +441,6 @@ def test_story_page_queries_stay_constant_with_an_image(
     client, story, photographed, editor, django_assert_num_queries
 ):
     from stories.reader import caching
-    from tests.test_reader_caching import STORY_PAGE_QUERIES
 
     publish(story, editor, when=at(0))
     publish(photographed, editor, when=at(1))
@@ -476,8 +475,7 @@ def test_the_export_carries_the_image_and_its_files_hash(photographed, editor):
 
 
 def test_media_are_served_by_the_application_only_on_a_laptop():
-    from tests.envsettings import environment, settings_in
-    from tests.test_production import production
+    from tests.envsettings import environment, production, settings_in
 
     demo = settings_in(environment(NEWSROOM_DEMO="1"), "SERVE_MEDIA", "STORAGES", "MEDIA_URL")
     assert demo["SERVE_MEDIA"] is True and demo["MEDIA_URL"] == "/media/"
@@ -489,8 +487,7 @@ def test_media_are_served_by_the_application_only_on_a_laptop():
 def test_production_media_on_an_s3_compatible_store():
     from django.core.exceptions import ImproperlyConfigured
 
-    from tests.envsettings import settings_in
-    from tests.test_production import production
+    from tests.envsettings import production, settings_in
 
     configured = settings_in(
         production(

@@ -5,17 +5,14 @@ The rows an import writes are tested in test_importing.py; these test the comman
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
-from contextlib import closing
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import connections
 
 from stories.content.kinds import RevisionKind
 from stories.models import Contributor, Revision, Story
@@ -215,16 +212,9 @@ def manage(env, *args):
 
 
 @pytest.fixture
-def own_database(tmp_path, transactional_db):
+def own_database(migrated_sqlite):
     """The environment for manage.py on a migrated SQLite database of its own, and none
-    of the run's shared servers (replica, Redis).
-
-    When this run's test database is SQLite it already is what ``migrate`` makes
-    (pytest-django built it with the same migrations, and this test writes nothing to
-    it), so it is copied with SQLite's backup API instead of being migrated again in
-    another process; the copy needs no transaction open on it, hence transactional_db.
-    On PostgreSQL, ``manage.py migrate`` builds the file.
-    """
+    of the run's shared servers (replica, Redis)."""
     shared = {
         "DATABASE_REPLICA_URL",
         "REDIS_URL",
@@ -232,16 +222,8 @@ def own_database(tmp_path, transactional_db):
         "NEWSROOM_REQUIRE_REPLICA",
     }
     env = {key: value for key, value in os.environ.items() if key not in shared}
-    path = tmp_path / "newsroom.sqlite3"
-    env["DATABASE_URL"] = f"sqlite:///{path}"
-    connection = connections["default"]
-    if connection.vendor == "sqlite":
-        connection.ensure_connection()
-        with closing(sqlite3.connect(path)) as copy:
-            connection.connection.backup(copy)
-        return env
-    migrated = manage(env, "migrate", "--noinput")
-    assert migrated.returncode == 0, migrated.stderr
+    env["DATABASE_URL"] = f"sqlite:///{migrated_sqlite}"
+    env["NEWSROOM_LOG_SIGNER_STATE"] = str(migrated_sqlite.parent / "log-signer.json")  # its own
     return env
 
 

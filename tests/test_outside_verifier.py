@@ -7,22 +7,21 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
 
 from stories import publishing
 from stories.content.kinds import RevisionKind
-from stories.models import Story
+from stories.models import Cosignature, Story
 from stories.reader import caching
 from stories.record import outside_verifier as verifier
-from stories.record import signing
 from tests import tampering
 from tests.factories import StoryFactory, approved
 from tests.rfc9162 import MAX_LEAVES, entries, reference_mth, reference_path, reference_subproof
+from tests.verifier import SCRIPT, verify
 
-ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "stories" / "record" / "outside_verifier.py"
 LEAVES = entries(MAX_LEAVES)
 
 
@@ -102,28 +101,6 @@ def record(live_server, editor):
     return tampering.PublishedRecord.build(editor, StoryFactory)
 
 
-def verify(live_server, *args, state=None):
-    """Run the verifier as an outsider would, in its own process."""
-    command = [
-        sys.executable,
-        "-I",
-        str(SCRIPT),
-        live_server.url,
-        "--public-key",
-        signing.public_key_hex(),
-    ]
-    if state is not None:
-        command += ["--state", str(state)]
-    result = subprocess.run(
-        [*command, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PATH": os.environ.get("PATH", "")},
-    )
-    return result
-
-
 @pytest.mark.django_db(transaction=True)
 def test_an_honest_site_passes_and_a_later_run_sees_it_grow(record, live_server, editor, tmp_path):
     state = tmp_path / "state.json"
@@ -184,19 +161,21 @@ def test_the_verifier_fails_after_each_tamper(record, live_server, tmp_path, tam
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_rewritten_log_is_caught_only_by_a_verifier_that_kept_a_tree_head(
+def test_a_log_rewritten_with_the_key_is_caught_by_a_verifier_that_kept_a_tree_head(
     record, live_server, editor, tmp_path
 ):
-    """Rewritten with the site's own key, then grown by a new publish: consistent and
-    validly signed for anyone arriving now; not an extension of what was seen before."""
+    """Rewritten and re-signed with the site's own key behind its signer's back: the
+    signer refuses to sign on top of it, and the log stays consistent and validly signed
+    for anyone arriving now; a verifier that kept a head sees a fork."""
     state = tmp_path / "state.json"
     assert verify(live_server, state=state).returncode == 0
     with tampering.as_database_owner() as cursor:
         tampering.rewrite_the_log(record, cursor)
     story = Story.objects.get(pk=record.b.pk)
-    publishing.publish(
-        approved(story), user=editor, kind=RevisionKind.UPDATE, public_note="Later news."
-    )
+    with pytest.raises(ValidationError, match="refused to sign"):
+        publishing.publish(
+            approved(story), user=editor, kind=RevisionKind.UPDATE, public_note="Later news."
+        )
     caching.invalidate_all()
 
     newcomer = verify(live_server)
@@ -204,10 +183,7 @@ def test_a_rewritten_log_is_caught_only_by_a_verifier_that_kept_a_tree_head(
 
     assert newcomer.returncode == 0, newcomer.stderr
     assert kept.returncode == 1
-    assert (
-        "FAIL: since the last check: the log of 7 entries does not extend the one of 6 entries "
-        "(it was rewritten)"
-    ) in kept.stderr
+    assert "FAIL: since the last check: two different trees of 6 entries (a fork)" in kept.stderr
 
 
 @pytest.mark.django_db(transaction=True)
@@ -219,3 +195,181 @@ def test_internal_audit_rows_are_invisible_from_outside(record, live_server, tmp
         tamper(record, cursor)
     caching.invalidate_all()
     assert verify(live_server, state=state).returncode == 0
+
+
+# -- fresh heads, withdrawn text, pictures, witnesses ----------------------------------------
+
+
+@pytest.fixture
+def three_hours_ago(monkeypatch):
+    """The site's clock three hours behind (and still moving): what it signs looks old."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    real_now = timezone.now
+    monkeypatch.setattr(timezone, "now", lambda: real_now() - timedelta(hours=3))
+    return monkeypatch
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_frozen_log_fails_max_age_until_the_site_signs_a_fresh_head(
+    live_server, editor, three_hours_ago
+):
+    tampering.PublishedRecord.build(editor, StoryFactory)
+    three_hours_ago.undo()
+
+    frozen = verify(live_server, "--max-age", "2h")
+    generous = verify(live_server, "--max-age", "4h")
+    call_command("sign_tree_head", stdout=None)  # what cron does hourly
+    fresh = verify(live_server, "--max-age", "2h")
+
+    assert frozen.returncode == 1
+    assert "older than --max-age (2 hours); the log may be frozen" in frozen.stderr
+    assert "3.0 hours ago" in frozen.stderr
+    assert generous.returncode == 0, generous.stderr
+    assert fresh.returncode == 0, fresh.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_withdrawn_story_is_reported_as_withdrawn_and_its_hashes_still_verify(
+    record, live_server, editor, tmp_path
+):
+    state = tmp_path / "state.json"
+    assert verify(live_server, state=state).returncode == 0
+    publishing.withdraw(
+        approved(Story.objects.get(pk=record.a.pk), purpose="withdraw"),
+        user=editor,
+        public_note="Withdrawn: unsourced.",
+    )
+    caching.invalidate_all()
+
+    result = verify(live_server, state=state)
+
+    assert result.returncode == 0, result.stderr
+    assert "OK: 7 versions checked against the signed tree of 7 entries" in result.stdout
+    notes = [line for line in result.stdout.splitlines() if line.startswith("NOTE: harbor-story")]
+    assert len(notes) == 4
+    assert notes[0].startswith("NOTE: harbor-story version 1: content withdrawn on ")
+    assert notes[0].endswith(
+        "(Withdrawn: unsourced.); what its hash covers besides the text verifies"
+    )
+
+
+@pytest.fixture
+def media_server(settings, media_root):
+    """The media storage served over HTTP, as a CDN or the web server in front would."""
+    import functools
+    import http.server
+    import threading
+
+    media_root.mkdir(parents=True, exist_ok=True)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(media_root))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings.MEDIA_URL = f"http://127.0.0.1:{server.server_address[1]}/"
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_verifier_fetches_each_picture_and_checks_its_hash(
+    live_server, editor, media_server, media_root
+):
+    from tests.test_images import stored
+
+    story = StoryFactory(slug="photographed")
+    story.picture = stored(color=(20, 90, 160))
+    story.image_alt = "Water over the harbor road."
+    story.save()
+    publishing.publish(approved(story), user=editor)
+
+    honest = verify(live_server)
+    (media_root / story.picture.original).write_bytes(b"not the picture readers were shown")
+    swapped = verify(live_server)
+    skipped = verify(live_server, "--no-pictures")
+    small = verify(live_server, "--max-picture-bytes", "10")
+
+    assert honest.returncode == 0, honest.stderr
+    assert swapped.returncode == 1
+    assert "FAIL: photographed version 1: its picture http://127.0.0.1:" in swapped.stderr
+    assert "is not the one its hash covers" in swapped.stderr
+    assert skipped.returncode == 0
+    assert (
+        "its picture could not be read" in small.stderr and "larger than 10 bytes" in small.stderr
+    )
+
+
+def run_verifier(*args):
+    return subprocess.run(
+        [sys.executable, "-I", str(SCRIPT), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": os.environ.get("PATH", "")},
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_verifier_acts_as_a_witness_and_readers_can_require_its_cosignature(
+    record, live_server, editor, settings, tmp_path
+):
+    key, name = tmp_path / "witness.key", "watchdog.example/w1"
+    made = run_verifier("--new-witness-key", key, "--witness-name", name)
+    vkey = made.stdout.strip()
+    assert made.returncode == 0 and vkey.startswith(f"{name}+")
+    assert key.stat().st_mode & 0o077 == 0
+    settings.LOG_WITNESSES = [vkey]
+    other = run_verifier("--new-witness-key", tmp_path / "o.key", "--witness-name", "o.example/w")
+    witness = ["--witness-key", key, "--witness-name", name]
+    state = tmp_path / "witness-state.json"
+
+    not_yet = verify(live_server, "--require-witness", vkey)
+    cosigned = verify(live_server, *witness, state=state)
+    required = verify(live_server, "--require-witness", vkey)
+    someone_else = verify(live_server, "--require-witness", other.stdout.strip())
+
+    assert not_yet.returncode == 1
+    assert f"FAIL: the checkpoint carries no valid cosignature by the witness {name}" in (
+        not_yet.stderr
+    )
+    assert cosigned.returncode == 0, cosigned.stderr
+    assert (
+        f"NOTE: cosigned the checkpoint of 6 entries as {name}; the site says: "
+        "1 new cosignature(s) stored."
+    ) in cosigned.stdout
+    assert json.loads(state.read_text())["witness"]["cosigned"]["tree_size"] == 6
+    assert required.returncode == 0, required.stderr
+    assert someone_else.returncode == 1
+
+    # A new head needs a new cosignature; the witness gives it once it extends the last.
+    story = Story.objects.get(pk=record.a.pk)
+    publishing.publish(
+        approved(story), user=editor, kind=RevisionKind.UPDATE, public_note="Later news."
+    )
+    assert verify(live_server, "--require-witness", vkey).returncode == 1
+    assert verify(live_server, *witness, state=state).returncode == 0
+    assert verify(live_server, "--require-witness", vkey).returncode == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_witness_never_cosigns_a_fork(record, live_server, settings, tmp_path):
+    key, name = tmp_path / "witness.key", "watchdog.example/w1"
+    vkey = run_verifier("--new-witness-key", key, "--witness-name", name).stdout.strip()
+    settings.LOG_WITNESSES = [vkey]
+    witness = ["--witness-key", key, "--witness-name", name]
+    state = tmp_path / "witness-state.json"
+    assert verify(live_server, *witness, state=state).returncode == 0
+    stored = Cosignature.objects.count()
+
+    with tampering.as_database_owner() as cursor:
+        tampering.rewrite_the_log(record, cursor)  # re-signed with the key: same size, new root
+    caching.invalidate_all()
+    again = verify(live_server, *witness, state=state)
+
+    assert again.returncode == 1
+    assert Cosignature.objects.count() == stored
+    assert json.loads(state.read_text())["witness"]["cosigned"]["tree_size"] == 6

@@ -8,7 +8,7 @@ served in production mode, gunicorn's configuration, ``make serve``) gets one.
 
 import json
 import os
-import subprocess
+import re
 import sys
 import uuid
 from pathlib import Path
@@ -22,35 +22,19 @@ from django.test import override_settings
 from django.urls import reverse
 
 from newsroom.settings import proxy_ssl_header
-from tests.envsettings import environment, evaluate_settings, settings_in
+from tests.envsettings import (
+    BASE_DIR,
+    HOST,
+    LOG_SIGNING_KEY,
+    environment,
+    evaluate_settings,
+    manage,
+    production,
+    run,
+    settings_in,
+)
 from tests.factories import UserFactory
-
-BASE_DIR = Path(__file__).resolve().parent.parent
-SECRET_KEY = "k3y-" + "x7Qv9sLm2pRt8wZc4nHb6yFd1gJk5aUe0iOo3lPq8rSt7uVw2xYz"  # 56 characters
-HOST = "news.example.com"
-LOG_SIGNING_KEY = "5e" * 32
-
-
-def production(**variables) -> dict:
-    defaults = {
-        "DJANGO_ENV": "production",
-        "DJANGO_SECRET_KEY": SECRET_KEY,
-        "DJANGO_ALLOWED_HOSTS": HOST,
-        "NEWSROOM_PUBLICATION_URL": f"https://{HOST}",
-        "NEWSROOM_LOG_SIGNING_KEY": LOG_SIGNING_KEY,
-    }
-    return environment(**{**defaults, **variables})
-
-
-def run(args, env, timeout=120):
-    return subprocess.run(
-        args, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=timeout
-    )
-
-
-def manage(*args, env):
-    return run([sys.executable, "manage.py", *args], env)
-
+from tests.readerpages import read, text
 
 # -- production mode refuses to start half-configured ----------------------------------
 
@@ -89,6 +73,30 @@ def test_a_malformed_log_signing_key_is_refused_naming_the_variable():
     result = manage("check", env=production(NEWSROOM_LOG_SIGNING_KEY="not-a-key"))
     assert result.returncode != 0
     assert "NEWSROOM_LOG_SIGNING_KEY must hold 64 hexadecimal characters" in result.stderr
+
+
+def test_production_without_the_signers_record_stops_with_a_clear_error():
+    env = production()
+    del env["NEWSROOM_LOG_SIGNER_STATE"]
+    with pytest.raises(ImproperlyConfigured) as stopped:
+        evaluate_settings(env)
+    assert "NEWSROOM_LOG_SIGNER_STATE must be set when DJANGO_ENV=production" in str(stopped.value)
+    assert evaluate_settings(production())["LOG_SIGNER_TRUST_ON_FIRST_USE"] is False
+
+
+def test_the_logs_origin_comes_from_the_publication_and_refuses_spaces():
+    assert evaluate_settings(production())["LOG_ORIGIN"] == f"{HOST}/log"
+    assert evaluate_settings(production(NEWSROOM_LOG_ORIGIN="news.example/x"))["LOG_ORIGIN"] == (
+        "news.example/x"
+    )
+    with pytest.raises(ImproperlyConfigured, match="NEWSROOM_LOG_ORIGIN must have no spaces"):
+        evaluate_settings(production(NEWSROOM_LOG_ORIGIN="news example"))
+    development = evaluate_settings(environment())
+    assert development["LOG_ORIGIN"] == "localhost/log"
+    assert development["LOG_SIGNER_STATE"] == BASE_DIR / ".newsroom-log-signer.json"
+    assert development["LOG_SIGNER_TRUST_ON_FIRST_USE"] is True
+    ignored = run(["git", "check-ignore", "-q", ".newsroom-log-signer.json"], environment())
+    assert ignored.returncode == 0
 
 
 def test_development_generates_a_key_once_into_an_ignored_file_and_says_so(tmp_path, capsys):
@@ -319,11 +327,15 @@ with open(sys.argv[1], "w") as output:
 """
 
 
-def test_pages_in_production_mode(tmp_path):
-    """Migrate, collect static files, publish a story and read the site as a reader."""
+def test_pages_in_production_mode(tmp_path, migrated_sqlite):
+    """Migrate, collect static files, publish a story and read the site as a reader.
+
+    The database starts migrated (a copy of this run's), as a deployment's does after
+    its first release; migrate runs all the same, as ``make serve`` runs it."""
     env = production(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'production.sqlite3'}",
+        DATABASE_URL=f"sqlite:///{migrated_sqlite}",
         DJANGO_STATIC_ROOT=str(tmp_path / "static"),
+        NEWSROOM_LOG_SIGNER_STATE=str(tmp_path / "log-signer.json"),
     )
     output = tmp_path / "answers.json"
     result = run([sys.executable, "-c", PAGES_SCRIPT, str(output), HOST], env)
@@ -357,7 +369,13 @@ def test_pages_in_production_mode(tmp_path):
 
     # Logs: one JSON object per line on stdout.
     records = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-    assert {"level": "INFO", "logger": "stories.publishing"}.items() <= records[0].items()
+    loggers = [record["logger"] for record in records]
+    assert loggers[:2] == ["stories.record.signer", "stories.publishing"]
+    assert (
+        records[0]["message"]
+        == "the transparency log's signer starts a record at 1 entries (a new log)"
+    )
+    assert {"level": "INFO", "logger": "stories.publishing"}.items() <= records[1].items()
     not_found = [record for record in records if record["logger"] == "django.request"]
     assert not_found[0]["message"] == "Not Found: /no-such-page/"
     assert not_found[0]["status_code"] == 404
@@ -445,3 +463,37 @@ def test_admin_login_keeps_its_session_in_redis_and_the_database(client):
             keys = list(redis.scan_iter(match=f"{prefix}:*"))
             if keys:
                 redis.delete(*keys)
+
+
+def test_production_requires_the_publication_url():
+    env = production()
+    env.pop("NEWSROOM_PUBLICATION_URL", None)
+
+    result = run(
+        [sys.executable, "manage.py", "check"],
+        env,
+    )
+
+    assert result.returncode != 0
+    assert "NEWSROOM_PUBLICATION_URL must be set when DJANGO_ENV=production" in result.stderr
+
+
+def demo_environment() -> dict:
+    """The variables ``make run`` sets (the Makefile's DEMO_ENV), as it sets them."""
+    makefile = (BASE_DIR / "Makefile").read_text()
+    line = re.search(r"^DEMO_ENV := (.*)$", makefile, flags=re.M).group(1)
+    variables = dict(pair.split("=", 1) for pair in line.split())
+    return environment(**variables)
+
+
+def test_the_demo_shows_the_sites_404_not_djangos_debug_page(db, client):
+    demo = settings_in(demo_environment(), "DEBUG", "DEMO_MODE", "WHITENOISE_USE_FINDERS")
+
+    assert demo["DEMO_MODE"] is True
+    assert demo["DEBUG"] is False, "Django's debug 404 page shows instead of the site's"
+    assert demo["WHITENOISE_USE_FINDERS"] is True, "static files are still served"
+    # With those settings, a missing page is the site's own 404.
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert read(response).h1 == ["Page not found"]
+    assert "Using the URLconf" not in text(response)

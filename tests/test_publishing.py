@@ -273,3 +273,70 @@ def test_a_draft_may_change_its_slug(story):
     story.full_clean()
     story.save()
     assert Story.objects.get(pk=story.pk).slug == "a-better-address"
+
+
+# -- rules pinned exactly: each of these broke unnoticed under a one-line change --------
+
+
+@pytest.mark.parametrize("kind", [RevisionKind.CORRECTION, RevisionKind.UPDATE, "nonsense"])
+def test_a_first_publication_asked_as_another_kind_is_refused_and_writes_nothing(
+    story, editor, kind
+):
+    with pytest.raises(ValidationError) as refused:
+        publishing.publish(approved(story), user=editor, kind=kind, public_note="Corrected.")
+
+    assert refused.value.message_dict == {
+        "kind": ["A story that has never been published is published as its first publication."]
+    }
+    stored = Story.objects.get(pk=story.pk)
+    assert (stored.status, stored.latest_revision_id, stored.first_published_at) == (
+        Story.Status.DRAFT,
+        None,
+        None,
+    )
+    assert not Revision.objects.filter(story=story).exists()
+
+
+def test_a_first_publication_named_as_such_or_unnamed_is_accepted(story, editor):
+    assert publishing.publish(approved(story), user=editor, kind=RevisionKind.FIRST).kind == "first"
+
+
+def test_notes_keep_their_lines_and_lose_what_xml_cannot_carry(story, editor):
+    publishing.publish(approved(story), user=editor)
+
+    revision = publishing.publish(
+        approved(story),
+        user=editor,
+        kind=RevisionKind.MINOR,
+        internal_reason="  Typo in the dek.\r\nSecond\x0bline.\x00 Third\x07 line.  ",
+    )
+
+    # The surrounding blanks go; a vertical tab (Word's line break) is a line feed in a
+    # text area; other control characters are dropped; the lines themselves stay.
+    assert revision.internal_reason == "Typo in the dek.\r\nSecond\nline. Third line."
+    correction = publishing.publish(
+        approved(story), user=editor, kind=RevisionKind.CORRECTION, public_note="First.\x0cSecond."
+    )
+    assert correction.public_note == "First.\nSecond."
+
+
+def test_schedule_returns_the_callers_story_in_its_new_state(story, editor):
+    when = timezone.now() + timedelta(hours=1)
+    edit = Story.objects.get(pk=story.pk).edit_number
+
+    scheduled = publishing.schedule(approved(story), user=editor, at=when, expected_edit=edit)
+
+    assert scheduled is story
+    assert (story.status, story.scheduled_at, story.scheduled_edit, story.edit_number) == (
+        Story.Status.SCHEDULED,
+        when,
+        edit,
+        edit,
+    )
+    # The object can be saved again without a stale edit number or a lost state.
+    assert publishing.unschedule(story, user=editor) is story
+    assert (story.status, story.scheduled_at, story.scheduled_edit) == (
+        Story.Status.DRAFT,
+        None,
+        None,
+    )

@@ -13,14 +13,15 @@ from django.utils.http import http_date
 
 from stories.content.kinds import CreditRole, RevisionKind
 from stories.reader import caching
-from tests.readerpages import at, make_story, publish, published_story, text
-
-#: Queries for a story page on a cold cache: the story's state (ETag / Last-Modified),
-#: the story with its live revision, its notes, and the section links of the header.
-STORY_PAGE_QUERIES = 4
-#: The history page: state, story, one page of versions, sections (the number of
-#: versions is the live one's: versions are numbered from 1 without gaps).
-HISTORY_PAGE_QUERIES = 4
+from tests.readerpages import (
+    HISTORY_PAGE_QUERIES,
+    STORY_PAGE_QUERIES,
+    at,
+    make_story,
+    publish,
+    published_story,
+    text,
+)
 
 
 def directives(response) -> set[str]:

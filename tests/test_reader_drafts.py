@@ -3,14 +3,26 @@ shows the working copy to staff who may change stories, and to nobody else."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Mapping
+from contextlib import contextmanager
+from dataclasses import fields, is_dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.core.paginator import Page
+from django.db.models import Model, QuerySet
+from django.db.models.query import ModelIterable
+from django.template.context import Context
+from django.test.utils import ContextList
 from django.urls import reverse
 from django.utils import timezone
 
 from stories import publishing
 from stories.content.kinds import CreditRole, RevisionKind
+from stories.reader import pages
+from stories.reader import urls as reader_urls
 from tests.factories import ContributorFactory, CreditFactory, SectionFactory, UserFactory, approved
 from tests.readerpages import make_story, publish, read, text
 
@@ -173,35 +185,126 @@ def test_no_draft_content_for_logged_in_staff_either(
     assert_public_pages_show_no_draft(client, live_story_with_draft_changes)
 
 
-def test_page_objects_hold_plain_data_with_no_path_to_the_working_copy(
-    live_story_with_draft_changes,
-):
-    """A template can only reach what its context holds: no model instance anywhere in
-    what the reader pages build, so nothing leads from a page to the draft."""
-    from dataclasses import fields, is_dataclass
+#: The reader views that read the working copy, on purpose: the staff-only preview, and
+#: an outside approver's signed link (its token is no sample: tests/test_desk_previews.py).
+WORKING_COPY_VIEWS = {"preview", "outside_preview"}
+#: Addresses that only take a POST (a witness's cosignature: tests/test_checkpoints.py).
+POST_ONLY_VIEWS = {"log_cosignatures"}
+READER_PACKAGE = str(Path(reader_urls.__file__).parent)
 
-    from django.db.models import Model
 
-    from stories.reader import pages
+def sample_kwargs(pattern, story):
+    """Arguments for a reader URL, from its route: a story's, section's or contributor's
+    slug by where the slug stands, version numbers 1 and 2, log sizes 1 and 2."""
+    route = str(pattern.pattern)
+    samples = {"number": 1, "old": 1, "new": 2, "first": 1, "second": 2}
+    kwargs = {}
+    for name in pattern.pattern.converters:
+        if name != "slug":
+            kwargs[name] = samples[name]
+        elif route.startswith("sections/"):
+            kwargs[name] = "local"
+        elif route.startswith("contributors/"):
+            kwargs[name] = story.ordered_credits()[0].contributor.slug
+        else:
+            kwargs[name] = story.slug
+    return kwargs
 
-    story = live_story_with_draft_changes
 
-    def walk(value, path):
-        assert not isinstance(value, Model), f"{path} is a {type(value).__name__}"
-        if is_dataclass(value):
-            for item in fields(value):
-                walk(getattr(value, item.name), f"{path}.{item.name}")
-        elif isinstance(value, list | tuple):
+def model_paths(value, path, seen):
+    """Where ``value`` holds a model instance (or a queryset of them), as paths."""
+    if id(value) in seen or isinstance(value, str | bytes | int | float | bool | type(None)):
+        return
+    seen.add(id(value))
+    if isinstance(value, Model):
+        yield f"{path} is a {type(value).__name__}"
+    elif isinstance(value, QuerySet):
+        if value._iterable_class is ModelIterable:
+            yield f"{path} is a queryset of {value.model.__name__}"
+        else:
             for index, item in enumerate(value):
-                walk(item, f"{path}[{index}]")
+                yield from model_paths(item, f"{path}[{index}]", seen)
+    elif is_dataclass(value) and not isinstance(value, type):
+        for item in fields(value):
+            yield from model_paths(getattr(value, item.name), f"{path}.{item.name}", seen)
+    elif isinstance(value, Page):
+        yield from model_paths(list(value.object_list), f"{path}.object_list", seen)
+    elif isinstance(value, Context | ContextList):
+        for layer in value.dicts if isinstance(value, Context) else value:
+            yield from model_paths(layer, path, seen)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from model_paths(item, f"{path}[{key!r}]", seen)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for index, item in enumerate(value):
+            yield from model_paths(item, f"{path}[{index}]", seen)
 
-    walk(pages.story_page(story.slug), "story_page")
-    walk(pages.revision_page(story.slug, 1), "revision_page")
-    walk(pages.comparison(story.slug, 1, 2), "comparison")
-    walk(pages.history_page(story.slug, 1)[0], "history_page")
-    walk(pages.history_page(story.slug, 1)[1].cards, "history_page.cards")
-    walk(pages.home_page(1).cards, "home_page.cards")
-    assert pages.story_page(story.slug).version.headline == "Harbor wall vote delayed"
+
+@contextmanager
+def watching_the_reader():
+    """Every value returned by a function of the reader app (page builders, feed and
+    sitemap items, view helpers) while the block runs, with the function's name."""
+    returned = []
+
+    def profile(frame, event, value):
+        if event == "return" and frame.f_code.co_filename.startswith(READER_PACKAGE):
+            returned.append((frame.f_code.co_qualname, value))
+
+    sys.setprofile(profile)
+    try:
+        yield returned
+    finally:
+        sys.setprofile(None)
+
+
+def test_no_reader_view_gives_a_template_a_model_instance(
+    client, live_story_with_draft_changes, never_published
+):
+    """A template can only reach what its context holds. Every reader URL is requested,
+    found from the reader's URLconf (not from a list kept here), while every function of
+    the reader app is watched: no builder any view calls returns a model instance, and
+    no template context holds one, so nothing leads from a page to a working copy (a
+    draft's text, a contributor's staff account)."""
+    story = live_story_with_draft_changes
+    requested = []
+    for pattern in reader_urls.urlpatterns:
+        if pattern.name in WORKING_COPY_VIEWS | POST_ONLY_VIEWS:
+            continue
+        url = reverse(f"reader:{pattern.name}", kwargs=sample_kwargs(pattern, story))
+        with watching_the_reader() as returned:
+            response = client.get(url)
+        assert response.status_code in (200, 301, 302), f"{url} answered {response.status_code}"
+        # A query helper may return a queryset of models (``live_versions``): it never
+        # reaches a template unless a builder or a view hands it on, which is checked.
+        found = [
+            problem
+            for name, value in returned
+            if not isinstance(value, QuerySet)
+            for problem in model_paths(value, f"{name}()", set())
+        ]
+        found += list(model_paths(response.context or [], "context", set()))
+        assert not found, f"{url}: {found}"
+        requested.append((pattern.name, len(returned)))
+    # Builders really were watched: the story page's and the section page's among them.
+    names = {name for name, _ in requested}
+    assert {"story", "section", "contributor", "history", "compare", "home"} <= names
+    assert all(count for name, count in requested if name != "log_public_key")
+
+
+def test_sections_and_contributors_reach_templates_as_plain_data(
+    client, live_story_with_draft_changes
+):
+    contributor = live_story_with_draft_changes.ordered_credits()[0].contributor
+    contributor.user = UserFactory(username="staff-account-of-june")
+    contributor.save()
+
+    section_page = client.get("/sections/local/")
+    contributor_page = client.get(contributor.get_absolute_url())
+
+    assert isinstance(section_page.context["section"], pages.SectionProfile)
+    assert isinstance(contributor_page.context["contributor"], pages.ContributorProfile)
+    assert not hasattr(contributor_page.context["contributor"], "user")
+    assert "staff-account-of-june" not in text(contributor_page)
 
 
 def test_preview_shows_the_working_copy_to_editors(client, editor, live_story_with_draft_changes):

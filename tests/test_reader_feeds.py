@@ -13,7 +13,7 @@ from stories import publishing
 from stories.content.kinds import RevisionKind
 from stories.reader import caching, sitemaps
 from tests.factories import SectionFactory, approved
-from tests.readerpages import at, make_story, publish, published_story
+from tests.readerpages import at, make_story, publish, published_story, read
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -266,3 +266,17 @@ def test_robots_txt_points_at_the_sitemaps(client, db):
     body = client.get("/robots.txt").content.decode()
     assert "Sitemap: https://news.example/sitemap.xml" in body
     assert "Sitemap: https://news.example/sitemap-news.xml" in body
+
+
+def test_the_rss_language_is_the_pages_language(client, editor, settings):
+    settings.LANGUAGE_CODE = "en-us"
+    settings.PUBLICATION_LANGUAGE = "en"
+    published_story(editor, when=at(0))
+
+    page_language = read(client.get("/")).html_lang
+    rss = ET.fromstring(client.get("/feeds/latest/rss/").content)
+    atom = ET.fromstring(client.get("/feeds/latest/atom/").content)
+
+    assert page_language == "en"
+    assert rss.findtext("channel/language") == page_language
+    assert atom.get("{http://www.w3.org/XML/1998/namespace}lang") == page_language

@@ -64,7 +64,7 @@ def test_history_lists_every_version_without_internal_details(client, editor):
 def test_history_paginates_long_records(client, editor, monkeypatch):
     # Pages of 5 rather than 50 versions: the same three pages (a full first page, a
     # short last one) from 12 publishes instead of 120.
-    monkeypatch.setattr(pages, "HISTORY_PER_PAGE", 5)
+    monkeypatch.setattr(pages.history, "HISTORY_PER_PAGE", 5)
     story = published_story(editor, when=at(0))
     for number in range(2, 13):
         publish(

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 import pytest
 from django.urls import reverse
 
 from stories.content.kinds import CreditRole, RevisionKind
 from tests.readerpages import at, make_story, publish, published_story, read, text
+
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+CONTRIBUTED = CreditRole.CONTRIBUTED
 
 
 @pytest.fixture(autouse=True)
@@ -168,3 +173,70 @@ def test_json_ld_only_on_the_live_page(client, corrected_story):
         assert marker in " ".join(text(response).split()), url
         assert page.jsonld == [], url
         assert "application/ld+json" not in text(response), url
+
+
+def test_absolute_links_follow_the_address_the_demo_is_served_on(client, editor, settings):
+    settings.PUBLICATION_URL = ""
+    story = published_story(editor, headline="Port story", when=at(0))
+    host = {"HTTP_HOST": "127.0.0.1:8123"}
+    root = "http://127.0.0.1:8123"
+    story_url = root + story.get_absolute_url()
+
+    page = read(client.get(story.get_absolute_url(), **host))
+    assert page.has("link", rel="canonical", href=story_url)
+    assert page.meta["og:url"] == story_url
+    data = page.json_ld()
+    assert data["url"] == story_url and data["publisher"]["url"] == root
+
+    home = read(client.get("/", **host))
+    assert home.has("link", rel="canonical", href=root + "/")
+
+    rss = ET.fromstring(client.get("/feeds/latest/rss/", **host).content)
+    assert rss.find("channel/item").findtext("link") == story_url
+    sitemap = ET.fromstring(client.get("/sitemap.xml", **host).content)
+    locations = [loc.text for loc in sitemap.iter(f"{SITEMAP}loc")]
+    assert story_url in locations and all(loc.startswith(root) for loc in locations)
+    robots = client.get("/robots.txt", **host).content.decode()
+    assert f"Sitemap: {root}/sitemap.xml" in robots
+    assert ":8000" not in robots + client.get("/feeds/latest/atom/", **host).content.decode()
+
+    # Another address gets its own links, not the first one's cached page.
+    other = read(client.get(story.get_absolute_url(), HTTP_HOST="localhost:9000"))
+    assert other.meta["og:url"] == "http://localhost:9000" + story.get_absolute_url()
+
+
+def test_in_production_the_publication_url_wins_over_the_request(client, editor, settings):
+    settings.PUBLICATION_URL = "https://news.example"
+    story = published_story(editor, when=at(0))
+
+    page = read(client.get(story.get_absolute_url(), HTTP_HOST="127.0.0.1:8123"))
+
+    assert page.meta["og:url"] == "https://news.example" + story.get_absolute_url()
+
+
+def test_json_ld_names_the_publisher_as_author_without_a_byline(client, editor, settings):
+    settings.PUBLICATION_URL = "https://news.example"
+    story = published_story(
+        editor, credits=[("Tomas Reyes", CONTRIBUTED, "the Island Gazette")], when=at(0)
+    )
+
+    data = read(client.get(story.get_absolute_url())).json_ld()
+
+    assert data["author"] == [data["publisher"]]
+    assert data["author"][0]["@type"] == "NewsMediaOrganization"
+    assert data["contributor"][0]["name"] == "Tomas Reyes"
+
+
+def test_json_ld_lists_clarifications_as_corrections(client, editor):
+    story = published_story(editor, when=at(0))
+    publish(story, editor, when=at(1), kind=RevisionKind.CORRECTION, note="The date was wrong.")
+    publish(story, editor, when=at(2), kind=RevisionKind.CLARIFICATION, note="Only one span.")
+    publish(story, editor, when=at(3), kind=RevisionKind.EDITORS_NOTE, note="A source was paid.")
+
+    data = read(client.get(story.get_absolute_url())).json_ld()
+
+    assert [item["text"] for item in data["correction"]] == [
+        "Only one span.",
+        "The date was wrong.",
+    ]
+    assert {item["@type"] for item in data["correction"]} == {"CorrectionComment"}

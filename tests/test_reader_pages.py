@@ -238,7 +238,7 @@ def test_home_lists_live_stories_newest_first(client, editor):
 def test_home_and_sections_paginate(client, editor, monkeypatch):
     # Pages of 5 rather than 20 stories: the same two pages (a full first page, a short
     # second one) from 8 publishes instead of 23.
-    monkeypatch.setattr(pages, "STORIES_PER_PAGE", 5)
+    monkeypatch.setattr(pages.lists, "STORIES_PER_PAGE", 5)
     section = SectionFactory(name="Local", slug="local")
     for hour in range(8):
         published_story(editor, headline=f"Story number {hour:02d}", section=section, when=at(hour))
@@ -427,3 +427,10 @@ def test_remembered_addresses_follow_the_script_prefix_they_were_made_under():
     finally:
         set_script_prefix("/")
     assert pages.contributor_url("maria-ortiz") == "/contributors/maria-ortiz/"
+
+
+def test_a_section_nobody_published_in_is_still_not_found(client, editor):
+    make_story([("Maria Ortiz", BYLINE, "")], section=SectionFactory(slug="secret-plans"))
+
+    assert client.get("/sections/secret-plans/").status_code == 404
+    assert client.get("/sections/secret-plans/feeds/rss/").status_code == 404

@@ -61,6 +61,7 @@ def test_a_story_record_has_every_version_with_its_payload_hash_leaf_and_proof(p
     for version in versions:
         payload = version["payload"]
         assert hash_payload(payload) == version["hash"]
+        assert hash_payload(version["content"]) == payload["content_sha256"]
         assert (payload["v"], payload["story"], payload["slug"], payload["number"]) == (
             HASH_VERSION,
             str(published.public_id),
@@ -73,7 +74,8 @@ def test_a_story_record_has_every_version_with_its_payload_hash_leaf_and_proof(p
         assert outside_verifier.verify_inclusion(
             version["leaf_index"], head["tree_size"], leaf, proof, root
         )
-    assert versions[1]["payload"]["body"] == published.latest_revision.body
+    assert versions[1]["content"]["body"] == published.latest_revision.body
+    assert "picture_url" not in versions[1]  # no picture, no address
     assert (data["page"], data["pages"], data["next"]) == (1, 1, None)
 
 
@@ -187,3 +189,51 @@ def test_the_history_links_each_version_to_the_page_of_the_record_that_holds_it(
     assert f'href="{record_url}" title="SHA-256 {version_50.content_hash}"' in page
     second = client.get(f"{record_url}?page=2").json()
     assert [version["number"] for version in second["versions"]] == [51, 52]
+
+
+def test_a_withdrawn_storys_record_keeps_the_hashes_and_envelopes_but_no_text(
+    published, editor, client
+):
+    """One rule for withdrawn text: no public address serves it, the record included;
+    what the hashes cover besides the text still verifies (payload version 4)."""
+    publishing.withdraw(
+        approved(Story.objects.get(pk=published.pk), purpose="withdraw"),
+        user=editor,
+        public_note="Withdrawn: unsourced.",
+    )
+    data = client.get(reverse("reader:story_record", args=[published.slug])).json()
+    withdrawal = data["story"]["withdrawn"]
+
+    assert withdrawal["note"] == "Withdrawn: unsourced."
+    assert [version["payload"]["kind"] for version in data["versions"]] == [
+        "first",
+        "update",
+        "withdrawal",
+    ]
+    for version in data["versions"]:
+        assert version["withdrawn"] == withdrawal
+        assert "content" not in version and "picture_url" not in version
+        assert hash_payload(version["payload"]) == version["hash"]
+    body = client.get(reverse("reader:story_record", args=[published.slug])).content.decode()
+    assert published.latest_revision.body.split("\n")[0] not in body
+    assert published.latest_revision.headline not in body
+
+
+def test_a_withdrawn_version_hashed_before_envelopes_keeps_its_hash_without_a_payload(
+    story, editor, client, settings
+):
+    from unittest import mock
+
+    from stories.record import integrity
+
+    with mock.patch.object(publishing, "HASH_VERSION", 3):
+        publishing.publish(approved(story), user=editor)
+    assert integrity.ENVELOPED.isdisjoint({story.revisions.get().hash_version})
+    publishing.withdraw(
+        approved(Story.objects.get(pk=story.pk), purpose="withdraw"),
+        user=editor,
+        public_note="Gone.",
+    )
+    first = client.get(reverse("reader:story_record", args=[story.slug])).json()["versions"][0]
+    assert "payload" not in first and first["withdrawn"]["note"] == "Gone."
+    assert first["hash"] == story.revisions.get(number=1).content_hash

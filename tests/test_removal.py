@@ -15,7 +15,7 @@ from stories.content.kinds import RevisionKind
 from stories.models import ContentRemoval, Revision, Story
 from stories.record import append_only, removal, transparency
 from tests.factories import approved
-from tests.test_outside_verifier import verify
+from tests.verifier import verify
 
 NOTE = "Removed by order of the district court."
 REASON = "Court order 2025-117, defamation claim."

@@ -242,7 +242,7 @@ def test_results_are_paginated_and_keep_the_query(client, editor):
     assert not {hit.slug for hit in first.hits} & {hit.slug for hit in second.hits}
 
     response = client.get(SEARCH_URL, {"q": "tide"})
-    assert 'href="?q=tide&amp;page=2"' in response.content.decode()
+    assert 'href="/search/?q=tide&amp;page=2"' in response.content.decode()
     assert client.get(SEARCH_URL, {"q": "tide", "page": "3"}).status_code == 404
     assert client.get(SEARCH_URL, {"q": "tide", "page": "x"}).status_code == 404
 

@@ -9,37 +9,46 @@ The figure, as these tests pin it:
 
 * refused by the database: 9 of 10 (all but inserting a version, which is an INSERT);
 * the insert is detected by ``verify_revisions`` (and by the outside verifier);
-* behind lifted triggers, ``verify_revisions`` detects 7 of the 10; rewriting the whole
-  log consistently with the site's own key is caught only by an outside verifier that
-  holds an earlier tree head; changes to internal audit rows are caught by nothing once
-  the triggers are lifted (no outsider can see them).
+* behind lifted triggers, ``verify_revisions`` detects 8 of the 10: rewriting the whole
+  log consistently, re-signed with the site's own key but behind its signer's back, is
+  caught by comparing the newest head with the signer's record (outside the database);
+  changes to internal audit rows are caught by nothing once the triggers are lifted (no
+  outsider can see them).
+
+Then the rewrites of an attacker without the key, who recomputes every hash so that the
+database is consistent again (``tampering.REWRITES_WITHOUT_THE_KEY``): the signer refuses
+to sign the next publish, which fails and rolls back, the desk is told and
+``/health/ready/`` says so; ``verify_revisions`` reports each from the signer's record.
 """
 
 import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError
 
-from stories.record import transparency
+from stories import publishing
+from stories.content.kinds import RevisionKind
+from stories.models import Revision, Story
+from stories.record import signer, transparency
 from tests import tampering
-from tests.factories import StoryFactory
+from tests.factories import StoryFactory, approved
 
 REFUSED = [tamper for tamper in tampering.TAMPERS if not getattr(tamper, "allowed", False)]
 #: Caught by verify_revisions behind lifted triggers (the rest: see the module doc).
-DETECTED_INSIDE = [
-    tamper
-    for tamper in tampering.TAMPERS
-    if tamper not in tampering.AUDIT_TAMPERS and tamper is not tampering.rewrite_the_log
-]
+DETECTED_INSIDE = [tamper for tamper in tampering.TAMPERS if tamper not in tampering.AUDIT_TAMPERS]
 
 
 @pytest.fixture
-def record(editor):
-    return tampering.PublishedRecord.build(editor, StoryFactory)
+def record(editor, django_capture_on_commit_callbacks):
+    # Each publish's head joins the signer's record once its transaction commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        return tampering.PublishedRecord.build(editor, StoryFactory)
 
 
 def test_the_suite_has_the_ten_tampers_of_the_issue():
     assert len(tampering.TAMPERS) == 10
-    assert (len(REFUSED), len(DETECTED_INSIDE)) == (9, 7)
+    assert (len(REFUSED), len(DETECTED_INSIDE)) == (9, 8)
 
 
 def test_an_honest_record_verifies(record):
@@ -76,6 +85,7 @@ SIGNATURES = {
     tampering.swap_two_stories_versions: ("b", "version 2: content does not match its hash"),
     tampering.recompute_the_chain_after_an_edit: ("log", "leaf 1 is not the hash of harbor-story version 2"),
     tampering.insert_a_version_with_a_skipped_number: ("a", "version 4 missing: the numbers go on at 5"),
+    tampering.rewrite_the_log: ("log", "the log's first 6 entries are not the last head the signer signed"),
 }  # fmt: skip
 
 
@@ -86,16 +96,109 @@ def test_verify_revisions_detects_a_rewrite_behind_lifted_triggers(record, tampe
 
     where, problem = SIGNATURES[tamper]
     where = {"a": record.a.slug, "b": record.b.slug}.get(where, where)
-    assert problem in dict_of(transparency.verify_site()).get(where, [])
+    found = dict_of(transparency.verify_site()).get(where, [])
+    assert any(line.startswith(problem) for line in found), found
 
 
-def test_a_consistent_rewrite_of_the_whole_log_passes_inside_checks(record):
-    """The limit of any check inside the database: whoever holds the database and the
-    signing key can rebuild everything consistently. Only a tree head someone outside
-    kept can tell (test_outside_verifier.py)."""
+def test_a_consistent_rewrite_signed_behind_the_signers_back_is_caught_only_by_its_record(record):
+    """Whoever holds the database and the key, but signs outside the signer, rebuilds a
+    log that every check of the database alone accepts: only the signer's record (kept
+    outside it) tells."""
     with tampering.as_database_owner() as cursor:
         tampering.rewrite_the_log(record, cursor)
-    assert transparency.verify_site() == []
+    (problem,) = transparency.verify_site()
+    assert problem[0] == "log"
+    assert problem[1].endswith("the log was rewritten")
+
+
+SAYS_INSIDE = {
+    tampering.rewrite_version_2_and_recompute_everything: (
+        "the log's first 6 entries are not the last head the signer signed (6 entries at {at}): "
+        "the log was rewritten"
+    ),
+    tampering.delete_the_two_newest_versions: (
+        "the log has 4 entries, fewer than the last head the signer signed (6 entries at {at}): "
+        "entries were removed"
+    ),
+}
+#: What the signer says when the next publish (one more entry) asks it to sign.
+SIGNER_SAYS = {
+    tampering.rewrite_version_2_and_recompute_everything: (
+        "the log of 7 entries does not extend the head of 6 entries the key signed at {at}: "
+        "it was rewritten"
+    ),
+    tampering.delete_the_two_newest_versions: (
+        "the log has 5 entries, fewer than the head of 6 entries the key signed at {at}: "
+        "entries were removed"
+    ),
+}
+#: The heads deleted because they no longer matched leave entries no signed head covers.
+ALSO_INSIDE = {
+    tampering.rewrite_version_2_and_recompute_everything: [
+        "leaves 1 to 5 are covered by no signed tree head"
+    ],
+    tampering.delete_the_two_newest_versions: [],
+}
+
+
+@pytest.mark.parametrize("tamper", tampering.REWRITES_WITHOUT_THE_KEY, ids=lambda t: t.__name__)
+def test_a_rewrite_without_the_key_is_consistent_inside_but_not_with_the_signers_record(
+    record, tamper
+):
+    signed = signer.last_signed()
+    with tampering.as_database_owner() as cursor:
+        tamper(record, cursor)
+
+    # Every hash, leaf, node and remaining head agrees with the rest: what tells is what
+    # is missing (heads), and the signer's record above all.
+    expected = [*ALSO_INSIDE[tamper], SAYS_INSIDE[tamper].format(at=signed.signed_at)]
+    assert transparency.verify_site() == [("log", problem) for problem in expected]
+    with pytest.raises(CommandError, match="problems found"):
+        call_command("verify_revisions", stdout=None, stderr=None)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("tamper", tampering.REWRITES_WITHOUT_THE_KEY, ids=lambda t: t.__name__)
+def test_after_a_rewrite_the_key_refuses_the_next_publish_loudly(editor, client, tamper, caplog):
+    record = tampering.PublishedRecord.build(editor, StoryFactory)
+    signed = signer.last_signed()
+    with tampering.as_database_owner() as cursor:
+        tamper(record, cursor)
+    versions = Revision.objects.count()
+    mail.outbox.clear()
+
+    story = Story.objects.get(pk=record.a.pk)
+    story.body += "\n\nA paragraph written in good faith."
+    story.save()
+    with pytest.raises(ValidationError, match="the key refused to sign it") as refused:
+        publishing.publish(
+            approved(story), user=editor, kind=RevisionKind.UPDATE, public_note="More."
+        )
+
+    # Nothing signed, nothing published, and the publish rolled back whole; and the
+    # auditor's check reports it.
+    assert Revision.objects.count() == versions
+    assert signer.last_signed() == signed
+    reported = [problem for where, problem in transparency.verify_site() if where == "log"]
+    assert SAYS_INSIDE[tamper].format(at=signed.signed_at) in reported
+    assert SIGNER_SAYS[tamper].format(at=signed.signed_at) in str(refused.value)
+    # Loudly: the log, the desk (everyone who may publish), and readiness.
+    assert any(r.levelname == "CRITICAL" and "refused to sign" in r.message for r in caplog.records)
+    (alert,) = mail.outbox
+    assert alert.bcc == [editor.email] and "refused to sign" in alert.subject
+    assert SIGNER_SAYS[tamper].format(at=signed.signed_at) in alert.body
+    ready = client.get("/health/ready/", headers={"accept": "application/json"})
+    assert ready.status_code == 200 and ready["X-Newsroom-Health"] == "degraded"
+    assert ready.json()["LogSigner()"].startswith("Warning: the log's key refused to sign")
+    # Until the log extends the signed head again, every publish is refused, announced once.
+    with pytest.raises(ValidationError, match="refused to sign"):
+        publishing.publish(
+            approved(story), user=editor, kind=RevisionKind.UPDATE, public_note="Again."
+        )
+    assert len(mail.outbox) == 2
+    # An operator who has looked into it acknowledges; readiness is whole again.
+    assert signer.acknowledge() == 2
+    assert client.get("/health/ready/")["X-Newsroom-Health"] == "ok"
 
 
 @pytest.mark.parametrize("tamper", tampering.AUDIT_TAMPERS, ids=lambda tamper: tamper.__name__)

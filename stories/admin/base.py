@@ -12,6 +12,20 @@ from stories.models import LinkedFromPublishedVersions
 from .history import AuditTrailContextHelper
 
 
+class ReadOnlyAdmin:
+    """A ModelAdmin mixin for rows the admin shows but never adds, changes or deletes
+    (published versions, the audit trail of accounts, open sessions)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 def numeric_id(value) -> str:
     """Admin ids in URLs are numbers; anything else is a page that does not exist."""
     if not str(value).isdigit():

@@ -136,11 +136,6 @@ class ErrorReportAdmin(AuditedAdmin):
             .select_related("story__latest_revision", "seen_revision", "resolved_by", "assignee")
         )
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.editor = request.user
-        return form
-
     # -- columns and read-only fields ---------------------------------------------
 
     @admin.display(description="Story", ordering="story__headline")

@@ -5,19 +5,12 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from stories.models import Revision
 
+from .base import ReadOnlyAdmin
+
 
 @admin.register(Revision)
-class RevisionAdmin(SimpleHistoryAdmin):
+class RevisionAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["story", "number", "kind", "published_at", "published_by"]
     list_filter = ["kind"]
     list_select_related = ["story", "published_by"]
     search_fields = ["headline", "public_note", "story__slug"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

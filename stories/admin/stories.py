@@ -144,17 +144,12 @@ class StoryAdmin(DeskViews, AuditedAdmin):
         picture = obj.picture if obj is not None and obj.picture_id else None
         if picture is None:
             return "None"
-        thumbnail = next((r for r in picture.renditions if r["type"] == "image/jpeg"), None)
-        return format_html(
-            '<img src="{}" width="{}" height="{}" alt="{}" class="story-admin-thumbnail"><br>'
-            "{} × {} pixels, SHA-256 <code>{}</code>",
-            pictures.url(thumbnail["name"]) if thumbnail else "",
-            thumbnail["width"] if thumbnail else 0,
-            thumbnail["height"] if thumbnail else 0,
-            obj.image_alt,
-            picture.width,
-            picture.height,
-            picture.sha256[:12],
+        return render_to_string(
+            "admin/stories/story/current_image.html",
+            {
+                "thumbnail": pictures.thumbnail(picture.renditions, obj.image_alt),
+                "picture": picture,
+            },
         )
 
     @admin.display(description="Status")

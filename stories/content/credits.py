@@ -8,7 +8,8 @@ pairs so the importer, the publishing snapshot and the templates agree on one fo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from itertools import groupby
 
 TAGLINE_SUFFIX = "contributed to this report."
@@ -64,3 +65,58 @@ def format_photo_credit(credits: Iterable[tuple[str, str]]) -> str:
             outlet = outlet[4:]
         groups.append(f"{names} / {outlet}" if outlet else names)
     return "; ".join(groups)
+
+
+# -- where the names stand in a credit line as published ---------------------------------
+
+#: Marks around each name while a line is written again to find where its names stand:
+#: Unicode noncharacters, which no name is expected to hold (if one does, the line
+#: written again differs from the stored one and the names are looked for instead).
+_OPEN, _CLOSE = "\ufdd0", "\ufdd1"
+_MARKED_NAME = re.compile(f"{_OPEN}(\\d+):(.*?){_CLOSE}", re.DOTALL)
+
+#: A name's place in a line: (start, end, index of the credit it names).
+NameSpan = tuple[int, int, int]
+
+
+def byline_spans(byline: str, names: Sequence[str]) -> list[NameSpan]:
+    """Where each of the byline credits' ``names`` stands in ``byline`` as stored."""
+    return _spans(byline, names, lambda marked: format_byline(marked))
+
+
+def tagline_spans(tagline: str, credits: Sequence[tuple[str, str]]) -> list[NameSpan]:
+    """Where each contributed-reporting credit's name stands in ``tagline`` as stored,
+    from the (name, affiliation) pairs it was written from."""
+    affiliations = [affiliation for _, affiliation in credits]
+    return _spans(
+        tagline,
+        [name for name, _ in credits],
+        lambda marked: format_tagline(zip(marked, affiliations, strict=True)),
+    )
+
+
+def _spans(text: str, names: Sequence[str], write: Callable[[list[str]], str]) -> list[NameSpan]:
+    """The names' places in ``text``: exactly, by writing the line again with each name
+    marked, when that gives ``text`` back; else each name looked for after the one before.
+
+    ``text`` itself is never changed: readers are shown the line as stored, the line its
+    version's hash covers, whatever later changes to how lines are written.
+    """
+    marked = write([f"{_OPEN}{index}:{name}{_CLOSE}" for index, name in enumerate(names)])
+    spans, plain, position = [], [], 0
+    for match in _MARKED_NAME.finditer(marked):
+        plain.append(marked[position : match.start()])
+        start = sum(map(len, plain))
+        plain.append(match.group(2))
+        spans.append((start, start + len(match.group(2)), int(match.group(1))))
+        position = match.end()
+    plain.append(marked[position:])
+    if "".join(plain) == text:
+        return spans
+    spans, cursor = [], 0
+    for index, name in enumerate(names):
+        start = text.find(name, cursor) if name else -1
+        if start >= 0:
+            spans.append((start, start + len(name), index))
+            cursor = start + len(name)
+    return spans

@@ -1,7 +1,8 @@
-"""Vocabularies shared by the models, the publishing service and the importer.
+"""The newsroom's vocabularies: kinds of published change and roles of a credit.
 
-Kept apart from ``models.py`` so that pure modules (the plain-text parser, the
-credit formatter) can use them without touching the database layer.
+Used by the models, the services, the reader, the admin and the plain-text parser
+(``stories.interchange.plaintext``), which reads notes and credits without touching
+the database.
 """
 
 from django.db import models

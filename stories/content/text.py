@@ -31,10 +31,6 @@ def clean_text(value, *, multiline: bool = False):
     return _NOT_XML.sub("", value)
 
 
-def has_non_xml(value) -> bool:
-    return isinstance(value, str) and _NOT_XML.search(value) is not None
-
-
 def clean_model_text(obj) -> None:
     """Normalise every text field of a model instance in place (text areas as multiline)."""
     from django.db import models

@@ -4,13 +4,17 @@ Django finds them too), as Wagtail's ``wagtail.models`` does:
 - ``working_copy``: sections, contributors, stories and their credits, imports' sources;
 - ``versions``: published versions and legal removals' public traces;
 - ``pictures``: pictures as served, stored once under their hash;
-- ``log``: the transparency log's leaves, subtrees and signed heads;
+- ``log``: the transparency log's leaves, subtrees, signed heads and witnesses'
+  cosignatures;
 - ``reader_reports``: readers' error reports;
 - ``desk``: reviews, comments, notifications, autosaves and preview links (never public);
+- ``accounts``: the audit trail of staff accounts (logins, permissions, second factors)
+  and their open sessions;
 - ``base``: what they share (the audit trail of real changes, fixed public addresses,
   append-only rows).
 """
 
+from .accounts import AccountEvent, StaffSession
 from .base import (
     AppendOnlyModel,
     ImmutableRowError,
@@ -34,7 +38,7 @@ from .desk import (
     SectionEditor,
     StoryWatch,
 )
-from .log import LogLeaf, LogNode, TreeHead
+from .log import Cosignature, LogLeaf, LogNode, TreeHead
 from .pictures import ImmutablePictureError, Picture, image_snapshot
 from .reader_reports import ErrorReport, ReportStatus
 from .versions import ContentRemoval, ImmutableRevisionError, Revision
@@ -42,6 +46,7 @@ from .working_copy import Contributor, Credit, Section, Story, StorySource, publ
 
 __all__ = [
     "OPEN_REVIEW_STATES",
+    "AccountEvent",
     "AppendOnlyModel",
     "AutosaveDraft",
     "Comment",
@@ -58,6 +63,7 @@ __all__ = [
     "StoryWatch",
     "ContentRemoval",
     "Contributor",
+    "Cosignature",
     "Credit",
     "ErrorReport",
     "ImmutablePictureError",
@@ -71,6 +77,7 @@ __all__ = [
     "Revision",
     "Section",
     "SkipUnchangedSavesMixin",
+    "StaffSession",
     "Story",
     "StorySource",
     "TreeHead",

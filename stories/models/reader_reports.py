@@ -115,8 +115,3 @@ class ErrorReport(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
-
-    @property
-    def reply_address(self) -> str:
-        """The address to tell, if the reader left one and agreed; else empty."""
-        return self.reporter_email if self.wants_reply else ""

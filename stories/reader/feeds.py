@@ -38,7 +38,7 @@ def _authority() -> str:
 
 def story_tag(card) -> str:
     """``tag:news.example,2025-11-28:story/42``: stable across edits (RFC 4151)."""
-    return f"tag:{_authority()},{card.published_at:%Y-%m-%d}:story/{card.pk}"
+    return f"tag:{_authority()},{card.first_published_at:%Y-%m-%d}:story/{card.pk}"
 
 
 def change_tag(entry) -> str:
@@ -78,7 +78,7 @@ class LatestStoriesRss(PublicationFeed):
         return clean_text(f"{name}: {section.name}" if section else f"{name}: latest stories")
 
     def link(self, section):
-        path = section.get_absolute_url() if section else reverse("reader:home")
+        path = section.url if section else reverse("reader:home")
         return pages.absolute_url(path)
 
     def feed_url(self, section):
@@ -117,7 +117,7 @@ class LatestStoriesRss(PublicationFeed):
         return story_tag(card)
 
     def item_pubdate(self, card):
-        return card.published_at
+        return card.first_published_at
 
     def item_updateddate(self, card):
         return card.last_change

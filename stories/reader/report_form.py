@@ -70,7 +70,7 @@ class ReportTarget:
 def report_target(slug: str, number: int | None = None) -> ReportTarget:
     """Version ``number`` (default: the live one) of a live story. ``Http404`` if there
     is none, ``pages.StoryWithdrawn`` if the story was withdrawn."""
-    row = pages._latest(slug)
+    row = pages.latest_version(slug)
     latest = row["number"]
     number = latest if number is None else number
     if not 1 <= number <= latest:

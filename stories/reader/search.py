@@ -35,18 +35,19 @@ from django.contrib.postgres.search import (
     SearchRank,
     SearchVectorField,
 )
-from django.core.paginator import InvalidPage, Page, Paginator
+from django.core.paginator import InvalidPage, Paginator
 from django.db import connections
 from django.db.models import F, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Left
 from django.http import Http404
+from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from stories.models import Revision
 
-from .pages import CARD_FIELDS, StoryCard, story_card
+from .pages import CARD_FIELDS, Listing, StoryCard, story_card
 
 #: Longest query searched; longer ones are cut (at a word) and the reader told so.
 MAX_QUERY_LENGTH = 200
@@ -68,16 +69,19 @@ _MARKED = re.compile(f"{_START}(.*?){_STOP}", re.DOTALL)
 @dataclass
 class SearchResults:
     """What the search page shows: the query as searched, messages for the reader, and
-    one page of hits (``page`` is ``None`` when nothing was searched)."""
+    one page of hits (``listing`` is ``None`` when nothing was searched)."""
 
     query: str
     messages: list[str] = field(default_factory=list)
-    page: Page | None = None
-    hits: list[StoryCard] = field(default_factory=list)
+    listing: Listing | None = None
+
+    @property
+    def hits(self) -> list[StoryCard]:
+        return self.listing.cards if self.listing is not None else []
 
     @property
     def total(self) -> int:
-        return self.page.paginator.count if self.page is not None else 0
+        return self.listing.count if self.listing is not None else 0
 
 
 # -- the query -------------------------------------------------------------------------
@@ -134,10 +138,15 @@ def search(raw_query: str, page_number: int = 1) -> SearchResults:
     else:
         ranked, highlight = _fallback_search(live, text)
     try:
-        results.page = Paginator(ranked, RESULTS_PER_PAGE).page(page_number)
+        page = Paginator(ranked, RESULTS_PER_PAGE).page(page_number)
     except InvalidPage:
         raise _no_such_page(page_number) from None
-    results.hits = highlight(list(results.page.object_list))
+    results.listing = Listing.of(
+        page,
+        highlight(list(page.object_list)),
+        path=reverse("reader:search"),
+        filters=(("q", text),),
+    )
     if not results.total:
         results.messages.append(f"No published story matches “{text}”.")
     return results

@@ -81,8 +81,8 @@ def news_article(page: StoryPage) -> dict:
     }
     if version.figure:
         data["image"] = [image_object(version.figure)]
-    if page.published_at:
-        data["datePublished"] = iso_time(page.published_at)
+    if page.first_published_at:
+        data["datePublished"] = iso_time(page.first_published_at)
     if page.modified_at:
         data["dateModified"] = iso_time(page.modified_at)
     corrections = [
@@ -108,7 +108,10 @@ def open_graph(page: StoryPage) -> list[tuple[str, str]]:
         ("og:description", version.dek),
         ("og:url", absolute_url(page.url)),
         ("og:locale", settings.PUBLICATION_LANGUAGE.replace("-", "_")),
-        ("article:published_time", iso_time(page.published_at) if page.published_at else ""),
+        (
+            "article:published_time",
+            iso_time(page.first_published_at) if page.first_published_at else "",
+        ),
         ("article:modified_time", iso_time(page.modified_at) if page.modified_at else ""),
         ("article:section", version.section_name),
     ]

@@ -48,6 +48,9 @@ urlpatterns = [
     path("search/", views.search_page, name="search"),
     # The transparency log, for outsiders' verifiers (docs/transparency.md).
     path("log/tree-head.json", record_views.tree_head, name="log_head"),
+    path("log/tree-heads.json", record_views.tree_heads, name="log_heads"),
+    path("log/checkpoint", record_views.checkpoint, name="log_checkpoint"),
+    path("log/cosignatures", record_views.cosignatures, name="log_cosignatures"),
     path(
         "log/consistency/<int:first>/<int:second>.json",
         record_views.consistency,

@@ -59,10 +59,14 @@ def _story_key(request, slug, **kwargs):
     return caching.story_page(slug, request.path)
 
 
-def _corrections_only(request) -> bool:
-    """``?show=corrections`` on a story's history (``pages.CORRECTIONS_FILTER``)."""
-    name, value = pages.CORRECTIONS_FILTER
+def _filtered(request, query_filter: tuple[str, str]) -> bool:
+    """Whether the request asks for the list's filter (``?show=corrections``...)."""
+    name, value = query_filter
     return request.GET.get(name) == value
+
+
+def _corrections_only(request) -> bool:
+    return _filtered(request, pages.CORRECTIONS_FILTER)
 
 
 def _history_key(request, slug, **kwargs):
@@ -136,25 +140,24 @@ def home(request):
 
 @site_view
 def section(request, slug):
-    section, listing = pages.section_page(slug, page_number(request))
-    return render(request, "reader/section.html", {"section": section, "listing": listing})
+    page = pages.section_page(slug, page_number(request))
+    return render(
+        request, "reader/section.html", {"section": page.profile, "listing": page.listing}
+    )
 
 
 @site_view
 def contributor(request, slug):
-    contributor, listing = pages.contributor_page(slug, page_number(request))
+    page = pages.contributor_page(slug, page_number(request))
     return render(
-        request, "reader/contributor.html", {"contributor": contributor, "listing": listing}
+        request,
+        "reader/contributor.html",
+        {"contributor": page.profile, "listing": page.listing},
     )
 
 
-#: ``/corrections/?prompted=reader``: only the corrections readers' reports led to.
-READER_PROMPTED_FILTER = ("prompted", "reader")
-
-
 def _reader_prompted_only(request) -> bool:
-    name, value = READER_PROMPTED_FILTER
-    return request.GET.get(name) == value
+    return _filtered(request, pages.READER_PROMPTED_FILTER)
 
 
 def _corrections_key(request, **kwargs):
@@ -165,13 +168,10 @@ def _corrections_key(request, **kwargs):
 @public
 @caching.cached_page(_corrections_key)
 def corrections(request):
-    prompted_only = _reader_prompted_only(request)
-    listing = pages.corrections_page(page_number(request), reader_prompted_only=prompted_only)
-    return render(
-        request,
-        "reader/corrections.html",
-        {"listing": listing, "reader_prompted_only": prompted_only},
+    page = pages.corrections_page(
+        page_number(request), reader_prompted_only=_reader_prompted_only(request)
     )
+    return render(request, "reader/corrections.html", {"page": page, "listing": page.listing})
 
 
 @require_safe
@@ -208,20 +208,13 @@ def revision(request, slug, number):
 @story_view(key=_history_key)
 @withdrawn_aware
 def history(request, slug):
-    corrections_only = _corrections_only(request)
-    story, listing = pages.history_page(
-        slug, page_number(request), corrections_only=corrections_only
+    page = pages.history_page(
+        slug, page_number(request), corrections_only=_corrections_only(request)
     )
     return render(
         request,
         "reader/history.html",
-        {
-            "story": story,
-            "listing": listing,
-            "corrections_only": corrections_only,
-            "all_url": pages.history_url(slug),
-            "corrections_url": pages.corrections_history_url(slug),
-        },
+        {"page": page, "story": page.story, "listing": page.listing},
     )
 
 

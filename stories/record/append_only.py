@@ -34,6 +34,8 @@ APPEND_ONLY_MODELS = (
     ("stories", "LogLeaf"),
     ("stories", "LogNode"),
     ("stories", "TreeHead"),
+    ("stories", "Cosignature"),
+    ("stories", "AccountEvent"),
     ("stories", "Picture"),
 )
 MESSAGE = (

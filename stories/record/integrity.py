@@ -29,6 +29,13 @@ old hashes stay valid and checkable for ever. Version 3 added ``image``: the lea
 as published (``models.image_snapshot``: the SHA-256 of the original file as served,
 its width and height, alt text, caption and credit), or ``null`` without one. Replacing,
 re-cropping or re-captioning a picture therefore changes the hash like a changed word.
+
+Version 4 hashes the same things in two steps: the payload is an *envelope* (the
+version's place, kind, note and time, and ``content_sha256``), and ``content_sha256`` is
+the SHA-256 of the *content* (what readers read: ``CONTENT_FIELDS``) as canonical JSON.
+The public record can then withhold the text of a withdrawn story's versions and still
+publish an envelope whose hash anyone can check: the chain, the kinds, notes and times
+stay verifiable, and only the text is gone (docs/transparency.md).
 """
 
 from __future__ import annotations
@@ -37,8 +44,11 @@ import hashlib
 import json
 from datetime import UTC
 
+from stories.content.kinds import RevisionKind
+from stories.models import Story
+
 #: The payload version new versions are hashed with.
-HASH_VERSION = 3
+HASH_VERSION = 4
 
 #: Revision fields each payload version covers, beside ``v``, ``story``, ``slug`` and
 #: ``previous_hash``. (Payload version 1, before the public record, also hashed who
@@ -49,10 +59,21 @@ _V2_FIELDS = (
     "headline", "dek", "body", "body_html", "byline", "tagline", "credits",
     "section_name", "section_slug", "dateline",
 )  # fmt: skip
+#: What readers read of a version: from payload version 4, hashed apart as its content.
+CONTENT_FIELDS = (
+    "headline", "dek", "body", "body_html", "byline", "tagline", "credits",
+    "section_name", "section_slug", "dateline", "image",
+)  # fmt: skip
+#: What a version-4 envelope holds beside ``v``, ``story``, ``slug``, ``previous_hash``
+#: and ``content_sha256``.
+ENVELOPE_FIELDS = ("number", "kind", "public_note", "published_at")
 PAYLOAD_FIELDS = {
     2: _V2_FIELDS,
     3: (*_V2_FIELDS, "image"),
+    4: (*ENVELOPE_FIELDS, *CONTENT_FIELDS),  # the same fields, the content hashed apart
 }
+#: The payload versions whose content is hashed apart.
+ENVELOPED = frozenset({4})
 
 
 def canonical_json(payload: dict) -> bytes:
@@ -64,14 +85,23 @@ def hash_payload(payload: dict) -> str:
     return hashlib.sha256(canonical_json(payload)).hexdigest()
 
 
+def revision_content(revision) -> dict:
+    """What readers read of ``revision``: the content a version-4 envelope hashes."""
+    return {name: getattr(revision, name) for name in CONTENT_FIELDS}
+
+
 def revision_payload(revision, story=None) -> dict:
-    """What ``revision``'s hash covers, as it is published. ``story`` (default: the
-    revision's) supplies the permanent id and the slug."""
+    """What ``revision``'s hash covers, as it is published (for payload version 4, the
+    envelope). ``story`` (default: the revision's) supplies the permanent id and slug."""
     story = story or revision.story
     version = revision.hash_version
     if version not in PAYLOAD_FIELDS:
         raise ValueError(f"unknown hash version {version} (known: {sorted(PAYLOAD_FIELDS)})")
-    payload = {name: getattr(revision, name) for name in PAYLOAD_FIELDS[version]}
+    if version in ENVELOPED:
+        payload = {name: getattr(revision, name) for name in ENVELOPE_FIELDS}
+        payload["content_sha256"] = hash_payload(revision_content(revision))
+    else:
+        payload = {name: getattr(revision, name) for name in PAYLOAD_FIELDS[version]}
     payload["published_at"] = revision.published_at.astimezone(UTC).isoformat()
     payload.update(
         v=version, story=str(story.public_id), slug=story.slug, previous_hash=revision.previous_hash
@@ -131,7 +161,8 @@ def _pointer_problems(story, last) -> list[str]:
             if story.latest_revision_id
             else f"the story points at no version, but it has {last.number}"
         )
-    expected = "withdrawn" if last.kind == "withdrawal" else "published"
+    withdrawn = last.kind == RevisionKind.WITHDRAWAL
+    expected = Story.Status.WITHDRAWN if withdrawn else Story.Status.PUBLISHED
     if story.status != expected:
         problems.append(f"the story's status is {story.status}, its last version says {expected}")
     return problems

@@ -21,14 +21,17 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db import connection, connections, router
+from django.conf import settings
+from django.db import connection, connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_tasks import task
 
 from stories.models import ContentRemoval, LogLeaf, LogNode, Revision, Story, TreeHead
 
-from . import merkle, signing
+from . import merkle, signer, signing
 from .integrity import verify_story
+from .outside_verifier import Checkpoint
 
 #: The key of the PostgreSQL advisory lock that serialises appends (any constant that no
 #: other code uses: "NEWSLOG" in ASCII).
@@ -73,8 +76,32 @@ def append_many(revisions: Iterable[Revision]) -> list[LogLeaf]:
         return []
     LogLeaf.objects.bulk_create(leaves)
     LogNode.objects.bulk_create(nodes)
-    sign_head(tree.size, tree.root(), now)
+    sign_head(tree.size, tree.root(), now, previous_size=size)
     return leaves
+
+
+def resign() -> TreeHead | None:
+    """Sign a new head for the log as it stands (``manage.py sign_tree_head``, hourly):
+    the same size, a new time, so a verifier can tell a quiet log from a frozen one.
+    ``None`` while the log is empty."""
+    with transaction.atomic(using=router.db_for_write(TreeHead)):
+        _lock()
+        size = _size()
+        if not size:
+            return None
+        tree = merkle.CompactTree(size, _read_nodes(merkle.frontier(size), _primary()))
+        return sign_head(size, tree.root(), timezone.now(), previous_size=size)
+
+
+@task()
+def resign_in_worker() -> int:
+    """``resign`` as background work (``manage.py sign_tree_head --enqueue``): the size
+    signed, 0 for an empty log."""
+    try:
+        head = resign()
+    finally:
+        signer.announce_refusals()
+    return head.size if head else 0
 
 
 def _lock() -> None:
@@ -113,24 +140,52 @@ def _read_nodes(keys: Iterable[merkle.Node], using: str) -> dict[merkle.Node, by
         return {(level, position): bytes.fromhex(value) for level, position, value in cursor}
 
 
-def sign_head(size: int, root: bytes, at=None) -> TreeHead:
-    """Sign and store the tree head of ``size`` leaves (RFC 9162 TreeHeadDataV2)."""
+def sign_head(size: int, root: bytes, at=None, *, previous_size: int) -> TreeHead:
+    """Sign and store the tree head of ``size`` leaves (RFC 9162 TreeHeadDataV2, and the
+    C2SP checkpoint), if the signer finds it extends the last head the key signed
+    (``signer.NotAnExtension`` otherwise: nothing is signed). ``previous_size``: the
+    log's size before this append."""
     timestamp = int((at or timezone.now()).timestamp() * 1000)
-    data = merkle.tree_head_data(size, timestamp, root)
+    signed = signer.sign(
+        size, root, timestamp, previous_size=previous_size, proof=_primary_consistency
+    )
     return TreeHead.objects.create(
         size=size,
         root_hash=root.hex(),
-        timestamp=timestamp,
-        signature=signing.sign(data),
+        timestamp=signed.timestamp,
+        signature=signed.signature,
         public_key=signing.public_key_hex(),
+        origin=signed.origin,
+        note_signature=signed.note_signature,
     )
+
+
+def _primary() -> str:
+    return router.db_for_write(LogNode)
+
+
+def _primary_consistency(first: int, second: int) -> list[bytes]:
+    """The consistency proof as the open transaction sees the log (its new nodes too)."""
+    return _consistency_proof(first, second, _primary())
+
+
+def _consistency_proof(first: int, second: int, using: str) -> list[bytes]:
+    needed = merkle.nodes_needed(merkle.consistency_proof, first, second)
+    node = merkle.reader(_read_nodes(needed, using))
+    return merkle.consistency_proof(first, second, node)
 
 
 # -- reading -----------------------------------------------------------------------------
 
 
 def latest_head() -> TreeHead | None:
-    return TreeHead.objects.order_by("-size").first()
+    """The newest head: the largest tree, most recently signed."""
+    return TreeHead.objects.order_by("-size", "-timestamp").first()
+
+
+def head_at(timestamp: int) -> TreeHead | None:
+    """The head that was current at ``timestamp`` (ms): the newest signed by then."""
+    return TreeHead.objects.filter(timestamp__lte=timestamp).order_by("-timestamp", "-size").first()
 
 
 def head_data(head: TreeHead) -> dict:
@@ -141,6 +196,7 @@ def head_data(head: TreeHead) -> dict:
         "root_hash": head.root_hash,
         "signature": head.signature,
         "public_key": head.public_key,
+        "origin": head.origin,
         "signature_algorithm": signing.ALGORITHM,
         "signed_data": "RFC 9162 TreeHeadDataV2 (section 4.10), TLS-encoded: uint64 "
         "timestamp, uint64 tree_size, root_hash with a one-byte length, empty extensions",
@@ -162,9 +218,7 @@ def inclusion_proofs(indexes: Iterable[int], size: int) -> dict[int, list[str]]:
 
 def consistency(first: int, second: int) -> list[str]:
     """RFC 9162 consistency proof between the trees of ``first`` and ``second`` leaves."""
-    needed = merkle.nodes_needed(merkle.consistency_proof, first, second)
-    node = merkle.reader(_read_nodes(needed, router.db_for_read(LogNode)))
-    return [value.hex() for value in merkle.consistency_proof(first, second, node)]
+    return [value.hex() for value in _consistency_proof(first, second, router.db_for_read(LogNode))]
 
 
 # -- checking (manage.py verify_revisions) -------------------------------------------------
@@ -192,15 +246,25 @@ def verify_site() -> list[tuple[str, str]]:
     return problems
 
 
-def verify_log() -> list[str]:
-    """Problems in the transparency log: a version missing from it or out of order, a
-    leaf that is not the version's hash, stored nodes or tree heads that the leaves do
-    not produce, a signature that does not verify. Streams the log: O(log n) memory."""
+def verify_log(*, check_signer: bool = True) -> list[str]:
+    """Problems in the transparency log, checked as an auditor would: a version missing
+    from it or out of order, a leaf that is not the version's hash, stored nodes or tree
+    heads that the leaves do not produce (every stored head must be a prefix of the
+    current tree), a signature that does not verify, leaves no signed head covers, heads
+    that shrink as time goes on, and a newest head that is not the last one the signer
+    recorded signing (outside the database). Streams the log: O(log n) memory."""
     problems = _versions_not_logged_in_order()
+    signed = None
+    try:
+        signed = signer.read_record().head if check_signer else None
+    except signer.SignerRecordUnreadable as error:
+        problems.append(str(error))
+    signed_root = None
     tree = merkle.CompactTree()
     recomputed = defaultdict(hashlib.sha256)  # per level: the nodes the leaves give
-    heads = TreeHead.objects.order_by("size").iterator()
+    heads = TreeHead.objects.order_by("size", "timestamp").iterator()
     head = next(heads, None)
+    covered = 0
     leaves = LogLeaf.objects.order_by("index").values_list(
         "index", "entry_hash", "revision__content_hash", "revision__story__slug", "revision__number"
     )
@@ -212,11 +276,20 @@ def verify_log() -> list[str]:
             problems.append(f"leaf {index} is not the hash of {slug} version {number}")
         for (level, position), value in tree.append(merkle.leaf_hash(bytes.fromhex(entry))):
             recomputed[level].update(position.to_bytes(8, "big") + value)
+        if signed is not None and tree.size == signed.size:
+            signed_root = tree.root()
         while head is not None and head.size <= tree.size:
             problems += _head_problems(head, tree)
+            covered = head.size
             head = next(heads, None)
     if head is not None:
         problems.append(f"tree head {head.size} is larger than the log ({tree.size} leaves)")
+    elif covered < tree.size:
+        problems.append(
+            f"leaves {covered} to {tree.size - 1} are covered by no signed tree head"
+            if tree.size - covered > 1
+            else f"leaf {covered} is covered by no signed tree head"
+        )
     stored = defaultdict(hashlib.sha256)  # per level: the nodes stored
     for level, position, value in (
         LogNode.objects.order_by("level", "index").values_list("level", "index", "hash").iterator()
@@ -225,6 +298,9 @@ def verify_log() -> list[str]:
     for level in sorted(set(stored) | set(recomputed)):
         if stored[level].digest() != recomputed[level].digest():
             problems.append(f"the stored nodes of level {level} are not what the leaves give")
+    problems += _shrinking_heads()
+    if check_signer:
+        problems += _signer_problems(signed, signed_root, tree.size)
     return problems
 
 
@@ -232,14 +308,60 @@ def _head_problems(head: TreeHead, tree: merkle.CompactTree) -> list[str]:
     if head.size != tree.size:
         return [f"tree head {head.size} has no leaves of its own"]
     problems = []
-    if head.root_hash != tree.root().hex():
+    root = tree.root()
+    if head.root_hash != root.hex():
         problems.append(f"tree head {head.size}: its root is not the tree of its leaves")
     data = merkle.tree_head_data(head.size, head.timestamp, bytes.fromhex(head.root_hash))
     if not signing.is_valid(head.public_key, head.signature, data):
         problems.append(f"tree head {head.size}: the signature does not verify")
     elif head.public_key != signing.public_key_hex():
         problems.append(f"tree head {head.size}: signed by another key ({head.public_key})")
+    elif head.note_signature and not signing.is_valid(
+        head.public_key,
+        head.note_signature,
+        Checkpoint(head.origin, head.size, bytes.fromhex(head.root_hash)).text.encode(),
+    ):
+        problems.append(f"tree head {head.size}: its checkpoint's signature does not verify")
     return problems
+
+
+def _shrinking_heads() -> list[str]:
+    """Heads in the order they were signed: a tree never has fewer leaves than before."""
+    problems, largest = [], None
+    rows = TreeHead.objects.order_by("timestamp", "size").values_list("size", "timestamp")
+    for size, timestamp in rows.iterator():
+        if largest is not None and size < largest[0]:
+            problems.append(
+                f"tree head {size} signed at {signer.iso_time(timestamp)} is smaller than "
+                f"tree head {largest[0]} signed before it, at {signer.iso_time(largest[1])}"
+            )
+        else:
+            largest = (size, timestamp)
+    return problems
+
+
+def _signer_problems(signed: signer.Head | None, root: bytes | None, size: int) -> list[str]:
+    """The database's newest head must be the last one the signer recorded signing."""
+    if signed is None:
+        if size and not settings.LOG_SIGNER_TRUST_ON_FIRST_USE:
+            return [
+                f"the signer has no record of the heads it signed ({signer.state_path()}): "
+                "nothing outside the database vouches for this log"
+            ]
+        return []
+    what = f"the last head the signer signed ({signed.size} entries at {signed.signed_at})"
+    if size < signed.size:
+        return [f"the log has {size} entries, fewer than {what}: entries were removed"]
+    if root != signed.root:
+        return [f"the log's first {signed.size} entries are not {what}: the log was rewritten"]
+    if not TreeHead.objects.filter(
+        size=signed.size, timestamp=signed.timestamp, root_hash=signed.root.hex()
+    ).exists():
+        return [f"{what} is not in the database: tree heads were deleted"]
+    newest = latest_head()
+    if (newest.size, newest.timestamp) < (signed.size, signed.timestamp):
+        return [f"the newest head in the database is older than {what}"]
+    return []
 
 
 def _versions_not_logged_in_order() -> list[str]:

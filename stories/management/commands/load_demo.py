@@ -34,3 +34,7 @@ class Command(BaseCommand):
             "editor: log in as editor2 to approve what editor or reporter wrote, then publish "
             "it as editor."
         )
+        self.stdout.write(
+            "A second factor is optional here (production requires it of editors): set one up "
+            "from the admin's user links, Two-factor authentication (/admin/second-factor/)."
+        )

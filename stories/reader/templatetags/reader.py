@@ -6,10 +6,10 @@ import json
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
-from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from stories.content.credits import format_tagline, join_names
+from stories.content.credits import join_names
 from stories.reader import pages
 from stories.reader.times import display_time, iso_time
 
@@ -42,19 +42,6 @@ def linked_names(credits):
     """ "Maria Ortiz and Dev Patel", each name linking to the contributor's page."""
     links = [format_html('<a href="{}">{}</a>', credit.url, credit.name) for credit in credits]
     return mark_safe(join_names(links))  # each link was built with format_html
-
-
-@register.simple_tag
-def linked_tagline(credits):
-    """ "Maria Ortiz of the Coastal Ledger contributed to this report.", every name
-    linking to the contributor's page: the published tagline, written from the same
-    credits by the same function (``stories.content.credits.format_tagline``)."""
-    links = [
-        (format_html('<a href="{}">{}</a>', credit.url, credit.name), credit.affiliation)
-        for credit in credits
-    ]
-    pairs = [(link, conditional_escape(affiliation)) for link, affiliation in links]
-    return mark_safe(format_tagline(pairs))  # names and affiliations escaped above
 
 
 @register.filter
