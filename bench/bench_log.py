@@ -30,7 +30,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from benchdb import setup_django, throwaway_database
+from benchdb import approved, setup_django, throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -84,6 +84,7 @@ def timed_publishes(story, editor, runs: int) -> list[tuple[float, float, float,
         for run in range(runs + 1):
             try:
                 with transaction.atomic():
+                    approved(story)  # a second editor's approval: not the publish's time
                     started = time.perf_counter()
                     publishing.publish(
                         Story.objects.get(pk=story.pk),
@@ -112,7 +113,7 @@ def measure_at(size: int, database_url: str, runs: int, barrier, results) -> Non
 
     editor = get_user_model().objects.create_superuser("bench-editor", "b@example.com", "x")
     story = StoryFactory(slug="measured-story")
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     started = time.perf_counter()
     grow_to(size, editor)
     if connection.vendor == "postgresql":

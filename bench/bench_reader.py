@@ -40,7 +40,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchdb import setup_django
+from benchdb import approved, setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -96,7 +96,7 @@ def build_story(credits: int, revisions: int):
             Credit.objects.create(
                 story=story, contributor=contributor, role=roles[position % 4], position=position
             )
-        publishing.publish(story, user=editor, at=start)
+        publishing.publish(approved(story), user=editor, at=start)
         for number in range(2, revisions + 1):
             story.body = "\n\n".join(
                 paragraphs[: number % 40]
@@ -106,7 +106,7 @@ def build_story(credits: int, revisions: int):
             story.save()
             kind = kinds[number % 4]
             publishing.publish(
-                story,
+                approved(story),
                 user=editor,
                 kind=kind,
                 public_note="" if kind == RevisionKind.MINOR else f"Note for version {number}.",
@@ -150,7 +150,7 @@ def build_pictured_story(credits: int):
     ]
     lines.append(editing.CreditLine(photographer, CreditRole.PHOTOGRAPHY, position=credits))
     editing.save_story(story, user=editor, credits=lines)
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     return story
 
 
@@ -203,6 +203,7 @@ def publish_once(story, run: int):
         working = Story.objects.get(pk=story.pk)
         working.body += f"\n\nA late paragraph, take {run}."
         working.save()
+        approved(working)  # a second editor's approval: not the publish's time
         with CaptureQueriesContext(connection) as captured:
             start = time.perf_counter()
             publishing.publish(

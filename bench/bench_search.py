@@ -27,7 +27,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchdb import setup_django, throwaway_database
+from benchdb import approved, setup_django, throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -116,12 +116,12 @@ def build(stories: int, paragraphs: int = 12) -> None:
                 section=sections[number % len(sections)],
             )
             at = start + timedelta(minutes=number)
-            publishing.publish(story, user=editor, at=at)
+            publishing.publish(approved(story), user=editor, at=at)
             for update in range(number % 3):
                 story.body += "\n\n" + paragraph()
                 story.save()
                 publishing.publish(
-                    story,
+                    approved(story),
                     user=editor,
                     kind=RevisionKind.UPDATE,
                     public_note=f"Update {update}.",

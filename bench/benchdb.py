@@ -63,3 +63,12 @@ def throwaway_database(postgres: str | None):
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def approved(story, **kwargs):
+    """``story`` with its current edit approved by a second editor through the review
+    service, as the two-person rule asks before a publish (``tests.factories.approved``;
+    imported late: Django is set up by then)."""
+    from tests.factories import approved as approve
+
+    return approve(story, **kwargs)

@@ -468,6 +468,15 @@ LOG_ALERT_EMAILS = env.list("NEWSROOM_LOG_ALERT_EMAIL", default=[])
 #: Username recorded on history rows written by commands that are given no user.
 NEWSROOM_SYSTEM_USERNAME = "newsroom-system"
 
+# The desk (docs/desk.md). The two-person rule: nothing is published, scheduled or
+# withdrawn unless a second editor approved the exact edit (stories/publishing.py). On
+# by default everywhere, tests and the demo included.
+NEWSROOM_REQUIRE_REVIEW = env.bool("NEWSROOM_REQUIRE_REVIEW", default=True)
+#: Days an outside approver's signed preview link stays valid (unless revoked or ended).
+PREVIEW_LINK_DAYS = env.int("NEWSROOM_PREVIEW_LINK_DAYS", default=7)
+#: django-ratelimit rate of comments sent from preview links, per client address.
+PREVIEW_COMMENT_RATE = env.str("NEWSROOM_PREVIEW_COMMENT_RATE", default="10/h")
+
 LOGIN_URL = "admin:login"
 
 # A second factor (TOTP with recovery codes, django-otp) for every account that can

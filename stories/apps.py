@@ -10,6 +10,7 @@ class StoriesConfig(AppConfig):
 
     def ready(self):
         import newsroom.checks  # noqa: F401  (registers the project's system checks)
+        from stories.desk import notifications
         from stories.partners import delivery
         from stories.record import append_only, removal, signer
 
@@ -42,4 +43,9 @@ class StoriesConfig(AppConfig):
         removal.content_removal_recorded.connect(
             delivery.on_content_removal_recorded,
             dispatch_uid="stories.partners.delivery.removals",
+        )
+        # The desk: a story's watchers hear when it is published.
+        publishing.revision_published.connect(
+            notifications.on_revision_published,
+            dispatch_uid="stories.desk.notifications.on_revision_published",
         )

@@ -21,10 +21,12 @@ from django.db.models import ProtectedError
 _acting_user: ContextVar = ContextVar("newsroom_acting_user", default=None)
 
 #: What the system user does: publish scheduled stories, import stories (which creates
-#: their sections and contributors) and withdraw when a command is told to.
+#: their sections and contributors) and withdraw when a command is told to. Imports of
+#: archived stories were checked where they were first published: the importer publishes
+#: them without review, with the reason recorded (``interchange.importing``).
 SYSTEM_PERMISSIONS = (
     "publish_story", "withdraw_story", "add_story", "change_story",
-    "add_section", "add_contributor",
+    "add_section", "add_contributor", "publish_without_review",
 )  # fmt: skip
 
 
@@ -44,6 +46,18 @@ def acting_as(user):
         yield user
     finally:
         _acting_user.reset(token)
+
+
+def save_with_reason(obj, user, reason: str) -> None:
+    """Save ``obj`` with its history row's user and reason, cleared afterwards so they
+    never stick to the next save (django-simple-history keeps them on the object)."""
+    obj._history_user = user
+    obj._change_reason = reason
+    try:
+        obj.save()
+    finally:
+        for attribute in ("_change_reason", "_history_user"):
+            obj.__dict__.pop(attribute, None)
 
 
 def system_user():

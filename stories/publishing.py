@@ -5,10 +5,19 @@ Each runs in a transaction that locks the story row, checks the newsroom rules a
 the caller's permissions, snapshots the working copy into a new ``Revision`` chained
 to the previous one by hash, appends that hash to the site's transparency log, and moves
 the story's public pointers, or does nothing.
+
+The two-person rule lives here too, so every path (the admin, commands, the importer,
+``publish_due``, ``reporting.publish_from_reports``, a shell) meets it: with
+``NEWSROOM_REQUIRE_REVIEW`` on, ``publish``, ``schedule`` and ``withdraw`` refuse unless
+the exact edit of the working copy was approved (``stories.reviewing``) by someone who
+did not make it. A small minor edit is exempt (``minor_edit_exemption``); someone with
+``stories.publish_without_review`` may go ahead without approval by giving a reason,
+which is recorded (``ReviewBypass``) and listed for the desk.
 """
 
 from __future__ import annotations
 
+import difflib
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,6 +25,7 @@ from datetime import datetime, timedelta
 from functools import reduce
 from operator import or_
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import router, transaction
 from django.db.models import Q
@@ -27,12 +37,21 @@ from stories.content.diffing import SnapshotDiff, compare_snapshots, diff_snapsh
 from stories.content.kinds import REPUBLISH_KINDS, RevisionKind, without_label
 from stories.content.rendering import html_text, render_markdown
 from stories.content.text import clean_text
-from stories.models import Revision, Story, image_snapshot
+from stories.models import (
+    Review,
+    ReviewBypass,
+    ReviewPurpose,
+    ReviewState,
+    ReviewStep,
+    Revision,
+    Story,
+    image_snapshot,
+)
 from stories.record import signer, transparency
 from stories.record.integrity import HASH_VERSION, revision_hash
 
 from . import audit
-from .roles import PUBLISH_STORY, WITHDRAW_STORY, require_permission
+from .roles import PUBLISH_STORY, PUBLISH_WITHOUT_REVIEW, WITHDRAW_STORY, require_permission
 
 logger = logging.getLogger(__name__)
 
@@ -291,6 +310,158 @@ def _kind_errors(
     return {}
 
 
+# -- the two-person rule ---------------------------------------------------------------
+
+#: A minor edit (a typo, a style fix) needs no second editor when it is this small: at
+#: most this many words of the headline, summary and body changed, and nothing else (no
+#: credit, section, dateline or image). It still needs the publish permission and an
+#: internal reason, and it is listed in the public history: fixing "teh" at 2 a.m. should
+#: not wait for a colleague, but a rewrite labelled "minor" is refused.
+MINOR_EDIT_MAX_WORDS = 10
+MINOR_TEXT_FIELDS = ("headline", "dek", "body")
+
+#: What a bypass is recorded as, by action.
+PUBLISHED, SCHEDULED, WITHDRAWN = "published", "scheduled", "withdrawn"
+
+
+@dataclass(frozen=True)
+class Clearance:
+    """Why a publish may go ahead under the two-person rule."""
+
+    approval: Review | None = None
+    bypass_reason: str = ""
+    scheduled_bypass: ReviewBypass | None = None
+    exemption: str = ""
+
+
+def review_required() -> bool:
+    return settings.NEWSROOM_REQUIRE_REVIEW
+
+
+def minor_edit_exemption(story: Story) -> str:
+    """Why publishing the working copy as a minor edit needs no approval ("" if it does)."""
+    if story.latest_revision is None:
+        return ""
+    live = story.latest_revision.snapshot()
+    new = content_snapshot(snapshot_story(story))
+    if any(live[name] != new[name] for name in live if name not in MINOR_TEXT_FIELDS):
+        return ""
+    changed = sum(_words_changed(live[name], new[name]) for name in MINOR_TEXT_FIELDS)
+    if changed > MINOR_EDIT_MAX_WORDS:
+        return ""
+    return f"a minor edit of {changed} word{'s' if changed != 1 else ''}"
+
+
+def _words_changed(old: str, new: str) -> int:
+    matcher = difflib.SequenceMatcher(None, old.split(), new.split(), autojunk=False)
+    return sum(
+        max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"
+    )
+
+
+def clearance_errors(
+    story: Story, *, purpose: str = ReviewPurpose.PUBLISH, kind: str | None = None
+) -> dict[str, list[str]]:
+    """The two-person rule's verdict on ``story`` as stored, without a bypass, as
+    ``{field: [messages]}`` (empty when it may go ahead): for pages that say so up front."""
+    try:
+        _clearance(story, None, purpose=purpose, kind=kind, review_bypass="")
+    except ValidationError as error:
+        return error.message_dict
+    return {}
+
+
+def _clearance(
+    locked: Story, user, *, purpose: str, kind: str | None, review_bypass: str
+) -> Clearance:
+    """The rule, checked under the story's row lock. Raises ``ValidationError`` keyed
+    ``review_bypass`` (the field where a permitted editor gives the reason to go ahead)."""
+    if not review_required():
+        return Clearance(exemption="the two-person rule is off (NEWSROOM_REQUIRE_REVIEW)")
+    approval = Review.objects.approval_of(locked, purpose)
+    if approval is not None:
+        return Clearance(approval=approval)
+    if purpose == ReviewPurpose.PUBLISH and kind == RevisionKind.MINOR:
+        exemption = minor_edit_exemption(locked)
+        if exemption:
+            return Clearance(exemption=exemption)
+    if purpose == ReviewPurpose.PUBLISH and locked.is_scheduled:
+        scheduled = ReviewBypass.objects.filter(
+            story=locked, action=SCHEDULED, edit_number=locked.edit_number, revision=None
+        ).first()
+        if scheduled is not None and locked.scheduled_edit == locked.edit_number:
+            return Clearance(scheduled_bypass=scheduled)
+    if review_bypass.strip():
+        require_permission(user, PUBLISH_WITHOUT_REVIEW)
+        return Clearance(bypass_reason=clean_text(review_bypass.strip(), multiline=True))
+    raise ValidationError({"review_bypass": [_not_approved(locked, purpose)]})
+
+
+def _not_approved(story: Story, purpose: str) -> str:
+    what = "withdrawn" if purpose == ReviewPurpose.WITHDRAW else "published"
+    stale = (
+        Review.objects.filter(story=story, purpose=purpose, state=ReviewState.APPROVED)
+        .select_related("approved_by")
+        .first()
+    )
+    if stale is not None:
+        return (
+            f"{audit.display_name(stale.approved_by)} approved edit {stale.approved_edit}, but the "
+            f"working copy has been edited since (it is now edit {story.edit_number}): an edit "
+            "after approval voids it. Ask for this edit to be approved again."
+        )
+    return (
+        f"Edit {story.edit_number} of this story has not been approved. Two people check "
+        f"everything readers see: before it is {what}, an editor who did not make this edit "
+        "must approve it (submit it for review)."
+    )
+
+
+def _record_clearance(
+    clearance: Clearance, locked: Story, user, *, purpose: str, action: str, revision, edit: int
+) -> None:
+    """Close the review whose approval was used (or record the bypass), in the publish's
+    transaction: an approval allows one publish. ``edit`` is the edit it cleared (the
+    publish's own save then moves the story's edit number)."""
+    at = revision.published_at if revision is not None else timezone.now()
+    if clearance.approval is not None and revision is not None:
+        review = clearance.approval
+        review.state = ReviewState.DONE
+        review.closed_at = at
+        review.revision = revision
+        audit.save_with_reason(review, user, f"{action.capitalize()} as version {revision.number}")
+        ReviewStep.objects.create(
+            review=review,
+            story=locked,
+            action=ReviewStep.Action.PUBLISHED,
+            actor=user,
+            at=at,
+            edit_number=edit,
+            message=f"Version {revision.number} ({revision.get_kind_display().lower()})",
+        )
+    elif clearance.scheduled_bypass is not None and revision is not None:
+        ReviewBypass.objects.filter(pk=clearance.scheduled_bypass.pk).update(revision=revision)
+    elif clearance.bypass_reason:
+        ReviewBypass.objects.create(
+            story=locked,
+            action=action,
+            edit_number=edit,
+            revision=revision,
+            user=user,
+            reason=clearance.bypass_reason,
+            at=at,
+        )
+        logger.warning("%s %s without review by %s", action, locked.slug, user)
+    if revision is not None and clearance.approval is None:
+        # A review still open for this purpose is answered by what just happened.
+        for review in Review.objects.open().filter(story=locked, purpose=purpose):
+            review.state = ReviewState.DONE
+            review.closed_at = at
+            review.revision = revision
+            why = clearance.bypass_reason or clearance.exemption or "without this review"
+            audit.save_with_reason(review, user, f"{action.capitalize()} without review: {why}")
+
+
 @contextmanager
 def _signed_or_refused():
     """A version that cannot enter the signed log is not a publication.
@@ -385,6 +556,7 @@ def publish(
     internal_reason: str = "",
     at: datetime | None = None,
     expected_edit: int | None = None,
+    review_bypass: str = "",
 ) -> Revision:
     """Publish the working copy: the first publication, or an update of a live story.
 
@@ -392,7 +564,9 @@ def publish(
     (keyed by form field) when a newsroom rule is not met. ``at`` exists for imports of
     archived stories and scheduled publishing; it defaults to now. ``expected_edit``
     is the edit of the working copy the editor reviewed: if someone saved since, the publish
-    is refused rather than sending out changes the editor never saw.
+    is refused rather than sending out changes the editor never saw. The exact edit must
+    have been approved by a second editor (the two-person rule), unless it is a small
+    minor edit or ``review_bypass`` gives the reason of someone allowed to go ahead.
     """
     require_permission(user, PUBLISH_STORY)
     with _signed_or_refused(), transaction.atomic():
@@ -402,6 +576,9 @@ def publish(
             errors.setdefault("__all__", []).append(_changed_since_opened(locked))
         if errors:
             raise ValidationError(errors)
+        clearance = _clearance(
+            locked, user, purpose=ReviewPurpose.PUBLISH, kind=kind, review_bypass=review_bypass
+        )
         at = at or timezone.now()
         first = not locked.has_published_version
         kind = RevisionKind.FIRST if first else kind
@@ -412,6 +589,7 @@ def publish(
         locked.status = Story.Status.PUBLISHED
         locked.scheduled_at = None
         locked.scheduled_edit = None
+        edit = locked.edit_number
         with audit.acting_as(user):
             revision = _write_revision(
                 locked,
@@ -422,13 +600,28 @@ def publish(
                 at=at,
                 content=snapshot_story(locked),
             )
+            _record_clearance(
+                clearance,
+                locked,
+                user,
+                purpose=ReviewPurpose.PUBLISH,
+                action=PUBLISHED,
+                revision=revision,
+                edit=edit,
+            )
     _refresh(story, locked)
     logger.info("published %s version %s (%s) by %s", story.slug, revision.number, kind, user)
     return revision
 
 
-def withdraw(story: Story, *, user, public_note: str, internal_reason: str = "") -> Revision:
-    """Take a story down while keeping its URL, which then answers 410 with the note."""
+def withdraw(
+    story: Story, *, user, public_note: str, internal_reason: str = "", review_bypass: str = ""
+) -> Revision:
+    """Take a story down while keeping its URL, which then answers 410 with the note.
+
+    Two people decide it, as for a publish: a withdrawal approved by a second editor
+    (``ReviewPurpose.WITHDRAW``), or a recorded ``review_bypass``.
+    """
     require_permission(user, WITHDRAW_STORY)
     with _signed_or_refused(), transaction.atomic():
         locked = _lock(story)
@@ -442,7 +635,11 @@ def withdraw(story: Story, *, user, public_note: str, internal_reason: str = "")
             raise ValidationError(
                 {"public_note": "A withdrawal needs an editor's note telling readers why."}
             )
+        clearance = _clearance(
+            locked, user, purpose=ReviewPurpose.WITHDRAW, kind=None, review_bypass=review_bypass
+        )
         at = timezone.now()
+        edit = locked.edit_number
         locked.status = Story.Status.WITHDRAWN
         locked.updated_at = at
         # The withdrawal records what was taken down, not unpublished edits made since.
@@ -458,18 +655,36 @@ def withdraw(story: Story, *, user, public_note: str, internal_reason: str = "")
                 at=at,
                 content=content,
             )
+            _record_clearance(
+                clearance,
+                locked,
+                user,
+                purpose=ReviewPurpose.WITHDRAW,
+                action=WITHDRAWN,
+                revision=revision,
+                edit=edit,
+            )
     _refresh(story, locked)
     logger.info("withdrew %s by %s", story.slug, user)
     return revision
 
 
-def schedule(story: Story, *, user, at: datetime, expected_edit: int | None = None) -> Story:
+def schedule(
+    story: Story,
+    *,
+    user,
+    at: datetime,
+    expected_edit: int | None = None,
+    review_bypass: str = "",
+) -> Story:
     """Mark a draft to be published by ``publish_scheduled`` once ``at`` has passed.
 
     Scheduling is an approval: the edit of the working copy the editor reviewed
     (``expected_edit``, else the stored one) is recorded, and ``publish_due``
     publishes that edit or nothing. Anyone's save after this moves the edit number, and
     the story then waits, marked, for an editor to review it and schedule it again.
+    The two-person rule holds as for ``publish``: the approval (or the bypass, recorded
+    now) must name this edit, and ``publish_due`` uses it.
     """
     require_permission(user, PUBLISH_STORY, "schedule stories")
     with transaction.atomic():
@@ -483,6 +698,19 @@ def schedule(story: Story, *, user, at: datetime, expected_edit: int | None = No
             errors["scheduled_at"] = ["Choose a time in the future, or publish now."]
         if errors:
             raise ValidationError(errors)
+        clearance = _clearance(
+            locked, user, purpose=ReviewPurpose.PUBLISH, kind=None, review_bypass=review_bypass
+        )
+        if clearance.bypass_reason:
+            _record_clearance(
+                clearance,
+                locked,
+                user,
+                purpose=ReviewPurpose.PUBLISH,
+                action=SCHEDULED,
+                revision=None,
+                edit=locked.edit_number,
+            )
         locked.status = Story.Status.SCHEDULED
         locked.scheduled_at = at
         locked.scheduled_edit = locked.edit_number

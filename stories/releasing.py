@@ -54,10 +54,13 @@ def release(
     public_note: str = "",
     internal_reason: str = "",
     others_edits_confirmed: bool = False,
+    review_bypass: str = "",
 ) -> Release:
     """Schedule ``story`` for ``scheduled_at``, or publish it now, answering ``reports``
     when there are any. ``expected_edit`` is the edit the editor reviewed (``publish``
-    refuses any other, so the edits confirmed are the edits published)."""
+    refuses any other, so the edits confirmed are the edits published); ``review_bypass``
+    the reason to go ahead without a second editor's approval (for those allowed to,
+    ``publishing``'s two-person rule)."""
     # Edits made after the page was opened are ``publish``'s to refuse (a stale edit).
     if not others_edits_confirmed and (others := others_edits(story, user, expected_edit)):
         raise ValidationError(
@@ -70,7 +73,13 @@ def release(
             }
         )
     if scheduled_at is not None:
-        publishing.schedule(story, user=user, at=scheduled_at, expected_edit=expected_edit)
+        publishing.schedule(
+            story,
+            user=user,
+            at=scheduled_at,
+            expected_edit=expected_edit,
+            review_bypass=review_bypass,
+        )
         return Release(scheduled_at=scheduled_at)
     arguments = {
         "user": user,
@@ -78,6 +87,7 @@ def release(
         "public_note": public_note,
         "internal_reason": internal_reason,
         "expected_edit": expected_edit,
+        "review_bypass": review_bypass,
     }
     reports = list(reports)
     if reports:

@@ -179,6 +179,7 @@ def publish_from_reports(
     public_note: str = "",
     internal_reason: str = "",
     expected_edit: int | None = None,
+    review_bypass: str = "",
 ) -> Revision:
     """Publish the working copy as a correction, clarification or update answering
     ``reports``, and resolve them all, in one transaction.
@@ -211,6 +212,7 @@ def publish_from_reports(
             public_note=public_note,
             internal_reason=internal_reason,
             expected_edit=expected_edit,
+            review_bypass=review_bypass,
         )
         reason = f"Resolved by version {revision.number} ({revision.get_kind_display().lower()})"
         for report in locked:
@@ -395,10 +397,4 @@ def forget_reader_contacts(*, now: datetime | None = None) -> int:
 
 def _save(report: ErrorReport, user, reason: str) -> None:
     """Save with the history row's user and reason (cleared after, so they never stick)."""
-    report._history_user = user
-    report._change_reason = reason
-    try:
-        report.save()
-    finally:
-        for attribute in ("_change_reason", "_history_user"):
-            report.__dict__.pop(attribute, None)
+    audit.save_with_reason(report, user, reason)

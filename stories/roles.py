@@ -1,4 +1,7 @@
-"""Who may do what: reporters draft, editors publish.
+"""Who may do what: reporters draft and submit for review, editors review and publish.
+
+``publish_without_review`` (breaking news, docs/desk.md) is in no role: grant it to the
+few who need it.
 
 Permissions, not template conditions, decide it. The services check them with
 ``require_permission`` (so a command or a shell session meets the same rule as the
@@ -14,6 +17,8 @@ EDITOR = "Editors"
 
 PUBLISH_STORY = "stories.publish_story"
 WITHDRAW_STORY = "stories.withdraw_story"
+#: Breaking news: publish without a second editor's approval, giving a reason (recorded).
+PUBLISH_WITHOUT_REVIEW = "stories.publish_without_review"
 ADD_STORY = "stories.add_story"
 CHANGE_STORY = "stories.change_story"
 ADD_SECTION = "stories.add_section"
@@ -26,6 +31,7 @@ CHANGE_REPORT = "stories.change_errorreport"
 ACTIONS = {
     PUBLISH_STORY: "publish stories",
     WITHDRAW_STORY: "withdraw stories",
+    PUBLISH_WITHOUT_REVIEW: "publish without a second editor's approval",
     ADD_STORY: "write stories",
     CHANGE_STORY: "edit stories",
     ADD_SECTION: "create sections",
@@ -55,6 +61,11 @@ ROLE_PERMISSIONS = {
         # The corrections desk: readers' reports (their personal data stays with editors).
         "view_errorreport",
         "change_errorreport",
+        # Who edits which section: reviews sent to a section reach its editors.
+        "view_sectioneditor",
+        "add_sectioneditor",
+        "change_sectioneditor",
+        "delete_sectioneditor",
     ],
 }
 

@@ -222,11 +222,13 @@ SETUP_SCRIPT = f"""
 import django
 django.setup()
 from django.contrib.auth.models import Permission
+from stories import reviewing
 from stories.models import Section, Story
 from stories.publishing import publish
 
 User = django.contrib.auth.get_user_model()
 editor = User.objects.create_user("editor", password="{PASSWORD}", is_staff=True, is_superuser=True)
+second = User.objects.create_user("second-editor", is_staff=True, is_superuser=True)
 desk = User.objects.create_user("desk", password="{PASSWORD}", is_staff=True)
 desk.user_permissions.set(Permission.objects.filter(codename="view_story"))
 section = Section.objects.create(name="Local", slug="local")
@@ -235,6 +237,8 @@ for number in range({STORIES}):
         headline=f"Ferry timetable changes {{number}}", slug=f"story-{{number}}",
         section=section, dek="Fewer crossings.", body="The ferry runs twice a day.",
     )
+    reviewing.submit(story, user=editor)  # the two-person rule: a second editor approves
+    reviewing.approve(story, user=second)
     publish(story, user=editor)
 """
 

@@ -10,7 +10,7 @@ from django.test import TestCase
 
 from stories import publishing
 from stories.content.kinds import CreditRole, RevisionKind
-from tests.factories import ContributorFactory, CreditFactory, StoryFactory
+from tests.factories import ContributorFactory, CreditFactory, StoryFactory, approved
 
 #: Queries for a story page on a cold cache: the story's state (ETag / Last-Modified),
 #: the story with its live revision, its notes, and the section links of the header.
@@ -41,7 +41,8 @@ def make_story(credits=(), **fields):
 
 
 def publish(story, editor, *, when=None, kind=None, note="", reason="", **changes):
-    """Apply ``changes`` to the working copy, save it, and publish it.
+    """Apply ``changes`` to the working copy, save it, have a second editor approve that
+    edit (the two-person rule, through the review service), and publish it.
 
     The test's transaction never commits, so the callbacks a commit would run (the
     reader cache's invalidation) are run here, as they would be in production.
@@ -52,6 +53,7 @@ def publish(story, editor, *, when=None, kind=None, note="", reason="", **change
         story.save()
     if kind == RevisionKind.MINOR and not reason:
         reason = "Typo."
+    approved(story)
     with TestCase.captureOnCommitCallbacks(execute=True):
         return publishing.publish(
             story, user=editor, kind=kind, public_note=note, internal_reason=reason, at=when

@@ -24,6 +24,7 @@ from stories.models import Revision, Story
 from stories.record import append_only, merkle, signing
 from stories.record.integrity import revision_hash
 from stories.record.outside_verifier import Checkpoint
+from tests.factories import approved
 
 
 @contextmanager
@@ -58,14 +59,20 @@ class PublishedRecord:
         stories = []
         for name in ("harbor", "ferry"):
             story = factory(slug=f"{name}-story", headline=f"The {name} story")
-            publishing.publish(story, user=editor)
+            publishing.publish(approved(story), user=editor)
             story.body += f"\n\nMore on the {name}."
             story.save()
             publishing.publish(
-                story, user=editor, kind=RevisionKind.UPDATE, public_note="Added a paragraph."
+                approved(story),
+                user=editor,
+                kind=RevisionKind.UPDATE,
+                public_note="Added a paragraph.",
             )
             publishing.publish(
-                story, user=editor, kind=RevisionKind.CORRECTION, public_note="Fixed a name."
+                approved(story),
+                user=editor,
+                kind=RevisionKind.CORRECTION,
+                public_note="Fixed a name.",
             )
             stories.append(Story.objects.get(pk=story.pk))
         return cls(*stories)
@@ -90,6 +97,7 @@ def update_a_versions_body(record, cursor):
 def delete_a_middle_version(record, cursor):
     middle = record.version(record.a, 2).pk
     cursor.execute("DELETE FROM stories_logleaf WHERE revision_id = %s", [middle])
+    cursor.execute("UPDATE stories_review SET revision_id = NULL WHERE revision_id = %s", [middle])
     cursor.execute("DELETE FROM stories_revision WHERE id = %s", [middle])
 
 
@@ -99,6 +107,7 @@ def delete_the_latest_version_and_repoint(record, cursor):
         "UPDATE stories_story SET latest_revision_id = %s WHERE id = %s", [before, record.a.pk]
     )
     cursor.execute("DELETE FROM stories_logleaf WHERE revision_id = %s", [latest])
+    cursor.execute("UPDATE stories_review SET revision_id = NULL WHERE revision_id = %s", [latest])
     cursor.execute("DELETE FROM stories_revision WHERE id = %s", [latest])
 
 
@@ -273,6 +282,9 @@ def delete_the_two_newest_versions(record, cursor):
         [record.version(record.b, 1).pk, record.b.pk],
     )
     cursor.execute("DELETE FROM stories_logleaf WHERE revision_id IN (%s, %s)", gone)
+    cursor.execute(
+        "UPDATE stories_review SET revision_id = NULL WHERE revision_id IN (%s, %s)", gone
+    )
     cursor.execute("DELETE FROM stories_historicalrevision WHERE id IN (%s, %s)", gone)
     cursor.execute("DELETE FROM stories_revision WHERE id IN (%s, %s)", gone)
     cursor.execute("DELETE FROM stories_treehead WHERE size > %s", [first_gone])

@@ -10,7 +10,7 @@ from stories import editing, publishing
 from stories.content.kinds import RevisionKind
 from stories.models import Credit, Revision, Story
 from tests.adminforms import add_credit, form_data
-from tests.factories import ContributorFactory, SectionFactory, StoryFactory
+from tests.factories import ContributorFactory, SectionFactory, StoryFactory, approved
 
 
 def change_url(story):
@@ -28,7 +28,9 @@ def edit(client, story, **changes):
 
 
 def publish_form(story, **fields):
-    """What the publish page submits: the fields, and the version it was opened on."""
+    """What the publish page submits: the fields, and the version it was opened on (which
+    a second editor has approved: the two-person rule)."""
+    approved(story)
     return {"loaded_edit": Story.objects.get(pk=story.pk).edit_number, **fields}
 
 
@@ -38,7 +40,7 @@ def errors(response):
 
 @pytest.fixture
 def published_story(story, editor):
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     story.refresh_from_db()
     return story
 
@@ -255,6 +257,7 @@ def test_withdraw_through_the_admin(client_for, editor, published_story):
     response = client.post(url, {"public_note": ""})
     assert response.status_code == 200 and response.context["form"].errors["public_note"]
 
+    approved(published_story, purpose="withdraw")
     response = client.post(url, {"public_note": "Withdrawn pending a legal review."})
 
     assert response.status_code == 302
@@ -334,7 +337,7 @@ def test_history_shows_text_changes_as_word_diffs_and_empty_links_as_none(
 ):
     client = client_for(editor)
     edit(client, story, body=story.body.replace("three hours", "four hours"))
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
 
     page = client.get(reverse("admin:stories_story_history", args=[story.pk])).content.decode()
 
@@ -610,7 +613,7 @@ def test_every_history_row_reverts_before_and_after_publication_keeping_public_s
     obj.slug = f"{obj.slug}-draft"
     save = {"story": editing.save_story, "section": editing.save_section}
     save.get(name, editing.save_contributor)(obj, user=editor)
-    publishing.publish(Story.objects.get(pk=story.pk), user=editor)
+    publishing.publish(approved(Story.objects.get(pk=story.pk)), user=editor)
     # After publication: an ordinary edit, with its reason.
     obj = type(obj).objects.get(pk=obj.pk)
     if name == "story":
@@ -638,7 +641,11 @@ def test_every_history_row_reverts_before_and_after_publication_keeping_public_s
 
 
 def test_a_withdrawn_story_page_says_what_is_true(client_for, editor, published_story):
-    publishing.withdraw(published_story, user=editor, public_note="Withdrawn for legal review.")
+    publishing.withdraw(
+        approved(published_story, purpose="withdraw"),
+        user=editor,
+        public_note="Withdrawn for legal review.",
+    )
     client = client_for(editor)
 
     page = client.get(change_url(published_story)).content.decode()
@@ -658,7 +665,7 @@ def test_times_read_like_the_rest_of_the_admin(client_for, editor, published_sto
     client = client_for(editor)
     edit(client, published_story, body="A new body.\n\nIn two paragraphs.", change_reason="Redo")
     publishing.publish(
-        published_story, user=editor, kind=RevisionKind.UPDATE, public_note="Rewritten."
+        approved(published_story), user=editor, kind=RevisionKind.UPDATE, public_note="Rewritten."
     )
 
     change_page = client.get(change_url(published_story)).content.decode()
@@ -721,6 +728,7 @@ def test_the_withdrawal_form_says_the_label_is_added_and_readers_see_it_once(
     editors = client_for(editor)
 
     form = editors.get(url).content.decode()
+    approved(published_story, purpose="withdraw")
     editors.post(url, {"public_note": "Editor's note: Withdrawn pending a legal review."})
     gone = client.get(published_story.get_absolute_url())
 

@@ -2,6 +2,8 @@
 whatever the number of published versions, credits and audit rows."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from stories.content.kinds import CreditRole
@@ -64,3 +66,68 @@ def test_the_history_page_pages_through_credit_changes_too(client_for, editor):
     assert len(first.context["credit_history"]) == 25
     assert "Credit changes 1–25 of 61" in first.content.decode()
     assert len(last.context["credit_history"]) == 11
+
+
+# -- the desk --------------------------------------------------------------------------------
+
+#: Queries of the change form of a story in review with its comments, and of the review
+#: queue: the same for 1 comment as for 100, and for 1 story in review as for 50 (pinned,
+#: so a query per comment or per row cannot creep in). The session's own query is left
+#: out: with Redis, sessions are read from the cache.
+CHANGE_FORM_IN_REVIEW_QUERIES = 23
+QUEUE_QUERIES = 8
+
+
+def desk_queries_of(client, url) -> int:
+    client.get(url)  # the first request of a run also fills per-process caches
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return sum(1 for query in captured if "django_session" not in query["sql"])
+
+
+def story_in_review(reporter, editor, *, comments_count: int):
+    from stories import reviewing
+    from stories.desk import comments
+
+    story = StoryFactory()
+    CreditFactory(story=story, contributor=ContributorFactory(), position=0)
+    reviewing.submit(story, user=reporter, message="Please read.")
+    thread = None
+    for number in range(comments_count):
+        thread = comments.add_comment(
+            story,
+            user=editor if number % 2 else reporter,
+            body=f"Comment {number}",
+            field="body" if number % 3 == 0 else "",
+            quote="The council met" if number % 3 == 0 else "",
+            parent=thread if number % 5 == 4 else None,
+        )
+    return story
+
+
+def test_the_change_form_of_a_story_in_review_runs_the_same_queries_at_1_and_100_comments(
+    client_for, reporter, editor
+):
+    client = client_for(editor)
+    counts = {}
+    for size in (1, 100):
+        story = story_in_review(reporter, editor, comments_count=size)
+        counts[size] = desk_queries_of(
+            client, reverse("admin:stories_story_change", args=[story.pk])
+        )
+    assert counts[1] == counts[100] == CHANGE_FORM_IN_REVIEW_QUERIES, counts
+
+
+def test_the_review_queue_runs_the_same_queries_at_1_and_50_stories(client_for, reporter, editor):
+    from stories import reviewing
+
+    client = client_for(editor)
+    url = reverse("admin:stories_review_changelist") + "?tab=all"
+    reviewing.submit(StoryFactory(), user=reporter, reviewer=editor, priority="high")
+    one = desk_queries_of(client, url)
+    for _ in range(49):
+        reviewing.submit(StoryFactory(), user=reporter, reviewer=editor)
+    fifty = desk_queries_of(client, url)
+    assert len(client.get(url).context["rows"]) == 50
+    assert one == fifty == QUEUE_QUERIES, (one, fifty)

@@ -17,6 +17,7 @@ from stories import publishing
 from stories.content.kinds import CreditRole, RevisionKind
 from stories.edge import keys as edge_keys
 from stories.partners import keys
+from tests.factories import approved
 from tests.readerpages import at, publish, published_story
 
 pytestmark = pytest.mark.django_db
@@ -143,7 +144,7 @@ def test_a_withdrawn_story_keeps_its_record_not_its_text(client, editor):
     story = corrected_story(editor)
     with_note = "Withdrawn: the main source retracted the account."
     with TestCase.captureOnCommitCallbacks(execute=True):
-        publishing.withdraw(story, user=editor, public_note=with_note)
+        publishing.withdraw(approved(story, purpose="withdraw"), user=editor, public_note=with_note)
 
     _, body = get_json(client, api("story", story_id=story.public_id))
     _, old = get_json(client, api("version", story_id=story.public_id, number=1))
@@ -276,7 +277,9 @@ def test_cursors_are_checked(client, editor):
 def test_corrections_sections_and_contributors(client, editor):
     story = corrected_story(editor)
     draft_only = published_story(editor, credits=[("Lena Brooks", CreditRole.BYLINE, "")])
-    publishing.withdraw(draft_only, user=editor, public_note="Withdrawn.")
+    publishing.withdraw(
+        approved(draft_only, purpose="withdraw"), user=editor, public_note="Withdrawn."
+    )
 
     _, corrections = get_json(client, api("corrections"))
     _, sections = get_json(client, api("sections"))

@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 from stories import editing, publishing
 from stories.content.kinds import CreditRole, RevisionKind
 from stories.record import removal
-from tests.factories import UserFactory
+from tests.factories import UserFactory, approved
 from tests.readerpages import at, make_story, publish
 from tests.test_images import stored
 
@@ -139,7 +139,9 @@ def test_a_withdrawn_story_is_canceled_with_its_headline_and_note_only(
 ):
     with TestCase.captureOnCommitCallbacks(execute=True):
         publishing.withdraw(
-            photographed, user=editor, public_note="Withdrawn: the photo was staged."
+            approved(photographed, purpose="withdraw"),
+            user=editor,
+            public_note="Withdrawn: the photo was staged.",
         )
 
     for item in (ninjs(client, photographed), ninjs(client, photographed, 1)):
@@ -179,7 +181,9 @@ def test_every_item_of_a_busy_site_is_valid(client, editor, photographed):
     gone = make_story([("Lena Brooks", CreditRole.BYLINE, "")])
     publish(gone, editor, when=at(5))
     with TestCase.captureOnCommitCallbacks(execute=True):
-        publishing.withdraw(gone, user=editor, public_note="Withdrawn.")
+        publishing.withdraw(
+            approved(gone, purpose="withdraw"), user=editor, public_note="Withdrawn."
+        )
 
     checked = 0
     stories = json.loads(client.get(reverse("api:stories")).content)["items"]

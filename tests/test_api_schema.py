@@ -16,6 +16,7 @@ from schemathesis.checks import positive_data_acceptance
 from stories import publishing
 from stories.api.views import api
 from stories.content.kinds import RevisionKind
+from tests.factories import approved
 from tests.readerpages import at, publish, published_story
 
 #: The schema django-ninja generates (what /api/v1/openapi.json serves), called over WSGI.
@@ -46,7 +47,9 @@ def stories(db, editor):
         corrected, editor, when=at(1), kind=RevisionKind.CORRECTION, note="Fixed.", dek="Fixed."
     )
     withdrawn = published_story(editor, when=at(2))
-    publishing.withdraw(withdrawn, user=editor, public_note="Withdrawn.")
+    publishing.withdraw(
+        approved(withdrawn, purpose="withdraw"), user=editor, public_note="Withdrawn."
+    )
 
 
 @schema.parametrize()

@@ -10,6 +10,7 @@ from stories import publishing
 from stories.content.kinds import RevisionKind
 from stories.models import LogLeaf, Revision, Story
 from stories.record import append_only, removal, transparency
+from tests.factories import approved
 
 #: The tables of the migration append_only_triggers, and every history table since.
 EXPECTED = {
@@ -22,8 +23,10 @@ EXPECTED = {
 @pytest.fixture
 def published(story, editor):
     """A row in every append-only table: versions, the log, history, a legal removal."""
-    publishing.publish(story, user=editor)
-    publishing.publish(story, user=editor, kind=RevisionKind.UPDATE, public_note="Update.")
+    publishing.publish(approved(story), user=editor)
+    publishing.publish(
+        approved(story), user=editor, kind=RevisionKind.UPDATE, public_note="Update."
+    )
     editor.is_superuser = True
     editor.save()
     removal.remove_content(story, [1], user=editor, public_note="Removed.", internal_reason="Law.")
@@ -63,7 +66,9 @@ def test_postgres_refuses_truncate_too(published):
 def test_the_story_pointer_stays_writable(published, editor):
     """What must change lives outside the guarded tables: publishing moves the story's
     pointer, and withdrawing writes a new version, never touching an old one."""
-    publishing.withdraw(published, user=editor, public_note="Withdrawn.")
+    publishing.withdraw(
+        approved(published, purpose="withdraw"), user=editor, public_note="Withdrawn."
+    )
     story = Story.objects.get(pk=published.pk)
     assert story.latest_revision.number == 3 and story.is_withdrawn
     assert transparency.verify_site() == []
@@ -86,7 +91,7 @@ def test_an_error_inside_a_lift_rolls_back_with_the_triggers_in_place(published)
 @pytest.mark.django_db(transaction=True)
 def test_a_flush_empties_the_tables_and_leaves_the_triggers(story, editor):
     """What pytest-django does after each transactional test (and live_server)."""
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
 
     call_command("flush", interactive=False, verbosity=0)
 

@@ -20,6 +20,7 @@ from stories.models import Cosignature, Story, TreeHead
 from stories.reader import record
 from stories.record import checkpoints, signing, transparency
 from stories.record import outside_verifier as notes
+from tests.factories import approved
 
 # -- the specifications' examples --------------------------------------------------------
 
@@ -129,14 +130,17 @@ def test_malformed_checkpoints_are_refused(text):
 
 def publish_update(story, editor, note="An update."):
     return publishing.publish(
-        Story.objects.get(pk=story.pk), user=editor, kind=RevisionKind.UPDATE, public_note=note
+        approved(Story.objects.get(pk=story.pk)),
+        user=editor,
+        kind=RevisionKind.UPDATE,
+        public_note=note,
     )
 
 
 @pytest.fixture
 def published(story, editor, settings):
     settings.LOG_ORIGIN = "news.example.com/log"
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     publish_update(story, editor)
     return story
 

@@ -12,6 +12,7 @@ from stories.content.kinds import RevisionKind
 from stories.models import ErrorReport, Revision, Story
 from stories.record.integrity import verify_story
 from stories.roles import EDITOR, REPORTER
+from tests.factories import approved
 from tests.tampering import sql
 
 
@@ -69,7 +70,8 @@ def test_load_demo_publishes_through_the_service_and_is_idempotent(db, settings)
 
     out, _ = run("load_demo")
     assert "already loaded" in out
-    assert Story.objects.count() == 4
+    # Three published, one waiting for its time, one waiting in review.
+    assert Story.objects.count() == 5
 
 
 def test_the_demo_has_a_partner_key_and_says_how_to_call_the_api(db, settings, client):
@@ -93,6 +95,32 @@ def test_the_demo_has_a_partner_key_and_says_how_to_call_the_api(db, settings, c
     assert keys.authenticate(DEMO_API_KEY) is not None
 
 
+def test_the_demo_shows_a_story_in_review_with_comments_and_a_second_editor(db, settings):
+    from stories import reviewing
+    from stories.desk import comments
+    from stories.models import ReviewState, ReviewStep
+
+    settings.DEMO_MODE = True
+    out, _ = run("load_demo")
+
+    assert "editor2 / newsroom-demo  (editor: drafts, publishes and withdraws)" in out
+    assert "log in as editor2" in out and "1 story waits in review" in out
+    waiting = Story.objects.get(latest_revision__isnull=True, status=Story.Status.DRAFT)
+    review = reviewing.open_review(waiting)
+    assert review.state == ReviewState.IN_REVIEW and review.priority == "high"
+    assert review.submitted_by.username == "reporter" and review.due_at is not None
+    assert {user.username for user in reviewing.reviewers_of(review)} == {"editor", "editor2"}
+    threads = comments.threads(waiting)
+    assert [thread.anchor.state for thread in threads] == ["here", "here", "story"]
+    assert threads[0].comment.quote == "for six weeks" and len(threads[0].replies) == 1
+    # Every published version was approved by a second editor before it went out.
+    published = ReviewStep.objects.filter(action=ReviewStep.Action.PUBLISHED)
+    assert published.count() == Revision.objects.count()
+    assert not ReviewStep.objects.filter(
+        action=ReviewStep.Action.APPROVED, actor__username="editor"
+    ).exists()
+
+
 def test_demo_users_have_their_roles(db, settings):
     from django.contrib.auth import get_user_model
 
@@ -109,7 +137,7 @@ def test_demo_users_have_their_roles(db, settings):
 
 
 def test_publish_scheduled_command(story, editor):
-    publishing.schedule(story, user=editor, at=timezone.now() + timedelta(hours=1))
+    publishing.schedule(approved(story), user=editor, at=timezone.now() + timedelta(hours=1))
     out, _ = run("publish_scheduled")
     assert out.strip() == "nothing due"
 
@@ -127,7 +155,7 @@ def test_publish_scheduled_with_unknown_user_fails_clearly(db):
 
 
 def test_verify_revisions_reports_tampering(story, editor):
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     out, _ = run("verify_revisions")
     assert out.strip() == "1 stories verified, 1 log entries"
 
@@ -141,7 +169,7 @@ def test_log_public_key_prints_the_key_that_signs_the_tree_heads(story, editor):
 
     out, _ = run("log_public_key")
     assert out == f"{signing.public_key_hex()}\n"
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     out, _ = run("log_public_key", "--tree-head")
     assert out.splitlines()[1].startswith("tree head: 1 entries, root ")
 
@@ -192,7 +220,7 @@ def test_the_demo_server_runs_the_scheduler_in_its_own_process(db, monkeypatch):
 def test_the_scheduler_publishes_what_is_due_and_says_so(story, editor):
     from stories.management.scheduler import Scheduler
 
-    publishing.schedule(story, user=editor, at=timezone.now() + timedelta(hours=1))
+    publishing.schedule(approved(story), user=editor, at=timezone.now() + timedelta(hours=1))
     said = []
     scheduler = Scheduler(every=60, say=said.append)
 

@@ -34,7 +34,7 @@ from stories.models import Story
 from stories.record import removal
 from tests import outage
 from tests.adminforms import form_data
-from tests.factories import UserFactory
+from tests.factories import UserFactory, approved
 from tests.readerpages import make_story
 
 VARNISH_MISSING = (
@@ -115,7 +115,7 @@ def editor_user():
 
 def live_story(editor, **fields):
     story = make_story([("June Okafor", CreditRole.BYLINE, "")], **fields)
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     story.refresh_from_db()
     return story
 
@@ -171,6 +171,7 @@ def test_a_logged_in_editor_reading_the_site_gets_the_page_every_reader_gets(edg
 
 
 def publish_in_the_admin(story, editor, note):
+    approved(story)
     client = Client()
     client.force_login(editor)
     url = reverse("admin:stories_story_publish", args=[story.pk])
@@ -182,7 +183,7 @@ def publish_in_the_admin(story, editor, note):
 
 def publish_with_the_service(story, editor, note):
     # The path of the importer, the commands and the demo loader.
-    publishing.publish(story, user=editor, kind=RevisionKind.CORRECTION, public_note=note)
+    publishing.publish(approved(story), user=editor, kind=RevisionKind.CORRECTION, public_note=note)
 
 
 def publish_from_a_report(story, editor, note):
@@ -190,7 +191,7 @@ def publish_from_a_report(story, editor, note):
         story.slug, seen_number=1, description="The water was three feet deep."
     )
     reporting.publish_from_reports(
-        story, [report], user=editor, kind=RevisionKind.CORRECTION, public_note=note
+        approved(story), [report], user=editor, kind=RevisionKind.CORRECTION, public_note=note
     )
 
 
@@ -237,7 +238,7 @@ def test_a_scheduled_story_appears_on_every_edges_lists_when_published(edges):
     story = make_story([("June Okafor", CreditRole.BYLINE, "")], headline="Night ferry returns")
     for path in ("/", "/feeds/latest/atom/"):
         cached_everywhere(edges, path)
-    publishing.schedule(story, user=editor, at=timezone.now() + timedelta(seconds=1))
+    publishing.schedule(approved(story), user=editor, at=timezone.now() + timedelta(seconds=1))
     Story.objects.filter(pk=story.pk).update(scheduled_at=timezone.now() - timedelta(seconds=1))
 
     call_command("publish_scheduled", verbosity=0)
@@ -251,6 +252,7 @@ def test_a_withdrawal_turns_every_edges_copy_into_the_410_page(edges):
     editor = editor_user()
     story = live_story(editor, headline="Mayor to resign")
     cached_everywhere(edges, story.get_absolute_url())
+    approved(story, purpose="withdraw")
     client = Client()
     client.force_login(editor)
 
@@ -293,7 +295,7 @@ def test_a_contributors_edit_and_a_legal_removal_reach_every_edge(edges):
     contributor = story.credits.get().contributor
     correct(story, editor, body="The second version does not.")
     publishing.publish(
-        story, user=editor, kind=RevisionKind.CORRECTION, public_note="Removed a claim."
+        approved(story), user=editor, kind=RevisionKind.CORRECTION, public_note="Removed a claim."
     )
     first_version = reverse("reader:revision", args=[story.slug, 1])
     for path in (contributor.get_absolute_url(), first_version):
@@ -405,7 +407,9 @@ def test_with_the_origin_down_the_edge_keeps_serving_the_last_good_page(
         assert get(edge, path).headers["x-cache"] == "hit"
         correct(story, editor, dek="Traffic resumes at noon.")
         proxy.down()
-        publishing.publish(story, user=editor, kind=RevisionKind.UPDATE, public_note="Times.")
+        publishing.publish(
+            approved(story), user=editor, kind=RevisionKind.UPDATE, public_note="Times."
+        )
 
         for _ in range(3):
             answer = get(edge, path)
@@ -479,7 +483,10 @@ def test_with_the_purge_target_down_publishes_succeed_and_the_purge_lands_later(
         proxy.down()
         correct(story, editor, body="The ferry runs three times a day.")
         revision = publishing.publish(
-            story, user=editor, kind=RevisionKind.CORRECTION, public_note="Three crossings."
+            approved(story),
+            user=editor,
+            kind=RevisionKind.CORRECTION,
+            public_note="Three crossings.",
         )
         assert revision.number == 2, "the publish does not wait for the edge"
 

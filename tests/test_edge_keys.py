@@ -17,6 +17,7 @@ from stories.content.kinds import CreditRole, RevisionKind
 from stories.edge import concerned, headers, keys, purging
 from stories.models import Section
 from stories.reader import caching
+from tests.factories import approved
 from tests.outage import free_port
 from tests.readerpages import at, make_story, publish, published_story
 
@@ -84,7 +85,11 @@ def test_a_cache_hit_carries_its_keys_without_a_query(client, corrected, django_
 
 
 def test_a_withdrawn_storys_410_is_public_and_names_the_story(client, corrected, editor):
-    publishing.withdraw(corrected, user=editor, public_note="Withdrawn for a legal review.")
+    publishing.withdraw(
+        approved(corrected, purpose="withdraw"),
+        user=editor,
+        public_note="Withdrawn for a legal review.",
+    )
     response = client.get(corrected.get_absolute_url())
     assert response.status_code == 410
     assert keys.story(corrected.public_id) in answer_keys(response)
@@ -201,7 +206,9 @@ def test_a_move_concerns_both_sections_and_the_people_credited_before(editor):
 
 def test_a_withdrawal_takes_the_story_off_every_list(editor, corrected):
     other = published_story(editor, credits=[], section=corrected.section)
-    revision = publishing.withdraw(corrected, user=editor, public_note="Withdrawn.")
+    revision = publishing.withdraw(
+        approved(corrected, purpose="withdraw"), user=editor, public_note="Withdrawn."
+    )
     found = concerned.published(corrected, revision)
     assert {keys.story(corrected.public_id), keys.LATEST, keys.CORRECTIONS} <= found
     assert keys.section(corrected.section.slug) in found
@@ -252,7 +259,7 @@ def test_each_change_enqueues_one_purge_per_edge_after_it_commits(
     settings.EDGE_PURGE_URLS = ["http://edge-1.internal/", "http://edge-2.internal/"]
     story = make_story([("June Okafor", CreditRole.BYLINE, "")])
 
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     section = Section.objects.get(pk=story.section_id)
     section.description = "Boats and tides."
     editing.save_section(section, user=editor, reason="A description.")

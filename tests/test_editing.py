@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from stories import editing, publishing
 from stories.content.kinds import CreditRole
 from stories.models import Contributor, Credit, Section, Story
-from tests.factories import ContributorFactory, SectionFactory, UserFactory
+from tests.factories import ContributorFactory, SectionFactory, UserFactory, approved
 
 
 def errors_of(excinfo) -> dict:
@@ -23,7 +23,7 @@ def lines(story) -> list[editing.CreditLine]:
 
 @pytest.fixture
 def published(story, editor):
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     return Story.objects.get(pk=story.pk)
 
 
@@ -179,7 +179,7 @@ def test_a_revert_restores_fields_but_not_the_slug_version_or_publishing_state(s
     fresh.slug = "renamed-before-publication"
     fresh.headline = "Second headline"
     editing.save_story(fresh, user=editor)
-    publishing.publish(fresh, user=editor)
+    publishing.publish(approved(fresh), user=editor)
     version = Story.objects.get(pk=story.pk).edit_number
 
     old = draft_row.instance  # what a revert saves: the old row's fields
@@ -198,7 +198,7 @@ def test_a_revert_to_an_older_slug_is_refused_for_a_published_story(story, edito
     fresh = Story.objects.get(pk=story.pk)
     fresh.slug = "renamed-before-publication"
     editing.save_story(fresh, user=editor)
-    publishing.publish(fresh, user=editor)
+    publishing.publish(approved(fresh), user=editor)
 
     with pytest.raises(ValidationError) as excinfo:
         editing.save_story(draft_row.instance, user=editor, reason="Revert")
@@ -295,7 +295,7 @@ def test_a_story_deleted_since_the_editor_opened_it_is_not_saved_again(story, ed
 def test_a_history_rows_story_is_an_edit_of_its_row_not_a_new_story(story, editor):
     """A revert saves the object a history row gives back: it says it is new (adding),
     yet its row exists, so the edit rules (reason, fixed slug, edit number) apply."""
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     old = story.history.earliest().instance
     assert old._state.adding
 

@@ -17,7 +17,7 @@ from stories.interchange.exporting import SCHEMA_VERSION, export_story, export_s
 from stories.interchange.importing import import_file
 from stories.models import Credit, Story
 from stories.record.integrity import CONTENT_FIELDS, ENVELOPE_FIELDS, PAYLOAD_FIELDS
-from tests.factories import ContributorFactory, CreditFactory, StoryFactory
+from tests.factories import ContributorFactory, CreditFactory, StoryFactory, approved
 
 ROOT = Path(__file__).parent.parent
 SCHEMA = json.loads((ROOT / "docs" / "export-schema.json").read_text(encoding="utf-8"))
@@ -32,7 +32,7 @@ def save(obj, user, reason):
 @pytest.fixture
 def updated_story(story, editor, reporter):
     """Published, edited with reasons (story and credits), then corrected."""
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     story.body += "\n\nThe vote was 5-2."
     story.dek = "The council voted on Tuesday."
     save(story, reporter, "Added the vote count")
@@ -51,7 +51,10 @@ def updated_story(story, editor, reporter):
     added._change_reason = "Wrong person"
     added.delete()
     publishing.publish(
-        story, user=editor, kind=RevisionKind.CORRECTION, public_note="The vote was 5-2, not 4-3."
+        approved(story),
+        user=editor,
+        kind=RevisionKind.CORRECTION,
+        public_note="The vote was 5-2, not 4-3.",
     )
     return Story.objects.get(pk=story.pk)
 
@@ -239,7 +242,7 @@ def test_an_imported_draft_exports_its_source_and_notes(editor):
 
 
 def test_query_count_does_not_grow_with_the_history(story, editor):
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     with CaptureQueriesContext(connection) as short:
         export_story(Story.objects.get(pk=story.pk))
 
@@ -247,7 +250,9 @@ def test_query_count_does_not_grow_with_the_history(story, editor):
         story.body += f"\n\nParagraph {number}."
         save(story, editor, f"Edit {number}")
         CreditFactory(story=story, role="contributed")
-        publishing.publish(story, user=editor, kind=RevisionKind.UPDATE, public_note="More.")
+        publishing.publish(
+            approved(story), user=editor, kind=RevisionKind.UPDATE, public_note="More."
+        )
     with CaptureQueriesContext(connection) as long:
         data = export_story(Story.objects.get(pk=story.pk))
 

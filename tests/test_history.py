@@ -5,7 +5,13 @@ import pytest
 from stories import audit, publishing
 from stories.content.kinds import RevisionKind
 from stories.models import Credit, Story
-from tests.factories import ContributorFactory, CreditFactory, SectionFactory, StoryFactory
+from tests.factories import (
+    ContributorFactory,
+    CreditFactory,
+    SectionFactory,
+    StoryFactory,
+    approved,
+)
 
 
 def test_save_that_changes_nothing_writes_no_history_row(story):
@@ -64,9 +70,12 @@ def test_system_user_cannot_log_in(db):
 
 def test_publish_records_story_and_revision_history(story, editor):
     before = story.history.count()
-    revision = publishing.publish(story, user=editor)
+    revision = publishing.publish(approved(story), user=editor)
     publishing.publish(
-        story, user=editor, kind=RevisionKind.CORRECTION, public_note="Fixed the vote count."
+        approved(story),
+        user=editor,
+        kind=RevisionKind.CORRECTION,
+        public_note="Fixed the vote count.",
     )
 
     rows = list(story.history.order_by("history_date")[before:])
@@ -107,7 +116,7 @@ def test_every_editorial_model_keeps_history(editor, model_factory):
 
 
 def test_revisions_keep_history_of_their_creation(story, editor):
-    revision = publishing.publish(story, user=editor)
+    revision = publishing.publish(approved(story), user=editor)
     row = revision.history.get()
     assert (row.history_type, row.history_user, row.content_hash) == (
         "+",

@@ -22,6 +22,7 @@ from stories.models import Picture, Revision
 from stories.reader import pages
 from stories.record.integrity import HASH_VERSION, revision_content, verify_story
 from tests.adminforms import form_data
+from tests.factories import approved
 from tests.readerpages import STORY_PAGE_QUERIES, at, make_story, publish, read, text
 from tests.tampering import sql
 
@@ -288,10 +289,10 @@ def test_replacing_the_image_of_a_published_story_needs_a_kind_and_a_note(photog
     assert diffs.changed[0].html == "Photo replaced"
 
     with pytest.raises(ValidationError) as error:
-        publishing.publish(photographed, user=editor)
+        publishing.publish(approved(photographed), user=editor)
     assert "kind" in error.value.message_dict
     with pytest.raises(ValidationError) as error:
-        publishing.publish(photographed, user=editor, kind=RevisionKind.UPDATE)
+        publishing.publish(approved(photographed), user=editor, kind=RevisionKind.UPDATE)
     assert "public note" in error.value.message_dict["public_note"][0]
     revision = publish(
         photographed, editor, when=at(1), kind=RevisionKind.UPDATE, note="Replaced the photo."

@@ -19,6 +19,18 @@ from stories.models import Contributor, Revision, Story
 from tests.factories import SectionFactory
 
 SAMPLES = Path(__file__).parent.parent / "fixtures" / "samples"
+
+
+@pytest.fixture
+def editor(editor):
+    """The importing editor. An archive is published without a second editor's approval
+    (it was checked where it first appeared), so importing it with ``publish`` needs
+    ``stories.publish_without_review``, as the system user has (docs/desk.md)."""
+    from tests.factories import granted
+
+    return granted(editor, "publish_without_review")
+
+
 SAMPLE_PATHS = sorted(SAMPLES.glob("*.txt"))
 SLUGS = {
     "ferry-schedule-change.txt": "island-ferry-cuts-evening-crossings-for-the-winter",

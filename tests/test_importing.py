@@ -20,6 +20,18 @@ from stories.record.integrity import verify_story
 from tests.factories import ContributorFactory, SectionFactory, StoryFactory
 
 SAMPLES = Path(__file__).parent.parent / "fixtures" / "samples"
+
+
+@pytest.fixture
+def editor(editor):
+    """The importing editor. An archive is published without a second editor's approval
+    (it was checked where it first appeared), so importing it with ``publish`` needs
+    ``stories.publish_without_review``, as the system user has (docs/desk.md)."""
+    from tests.factories import granted
+
+    return granted(editor, "publish_without_review")
+
+
 CONTRIBUTED = CreditRole.CONTRIBUTED.value
 
 #: fixtures/samples/EXPECTED.md, as data.

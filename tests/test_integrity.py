@@ -7,19 +7,20 @@ from stories import publishing
 from stories.content.kinds import RevisionKind
 from stories.models import ImmutableRevisionError, Revision
 from stories.record.integrity import revision_hash, verify_story
+from tests.factories import approved
 from tests.tampering import sql
 
 
 @pytest.fixture
 def published(story, editor):
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     story.body += "\n\nA third paragraph."
     story.save()
     publishing.publish(
-        story, user=editor, kind=RevisionKind.UPDATE, public_note="Added a paragraph."
+        approved(story), user=editor, kind=RevisionKind.UPDATE, public_note="Added a paragraph."
     )
     publishing.publish(
-        story, user=editor, kind=RevisionKind.CORRECTION, public_note="Fixed a name."
+        approved(story), user=editor, kind=RevisionKind.CORRECTION, public_note="Fixed a name."
     )
     return story
 

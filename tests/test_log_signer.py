@@ -15,12 +15,15 @@ from stories.models import Revision, Story, TreeHead
 from stories.record import merkle, signer, signing, transparency
 from stories.record.outside_verifier import Checkpoint, NoteKey
 from tests import tampering
-from tests.factories import StoryFactory
+from tests.factories import StoryFactory, approved
 
 
 def publish_update(story, editor, note="An update."):
     return publishing.publish(
-        Story.objects.get(pk=story.pk), user=editor, kind=RevisionKind.UPDATE, public_note=note
+        approved(Story.objects.get(pk=story.pk)),
+        user=editor,
+        kind=RevisionKind.UPDATE,
+        public_note=note,
     )
 
 
@@ -39,7 +42,7 @@ def test_the_record_follows_each_committed_head_and_lives_beside_the_key(
     story, editor, committed, log_signer_state
 ):
     with committed():
-        publishing.publish(story, user=editor)
+        publishing.publish(approved(story), user=editor)
         publish_update(story, editor)
     newest = transparency.latest_head()
 
@@ -56,7 +59,7 @@ def test_the_record_follows_each_committed_head_and_lives_beside_the_key(
 
 def test_a_publish_that_rolls_back_leaves_the_record_where_it_was(story, editor, committed):
     with committed():
-        publishing.publish(story, user=editor)
+        publishing.publish(approved(story), user=editor)
     before = signer.last_signed()
 
     with pytest.raises(RuntimeError), committed(), transaction.atomic():
@@ -79,7 +82,7 @@ def test_the_record_only_moves_forward(committed):
 
 def test_heads_never_go_back_in_time(story, editor, committed):
     with committed():
-        publishing.publish(story, user=editor)
+        publishing.publish(approved(story), user=editor)
     ahead = signer.last_signed().timestamp + 60_000  # another server's clock ran ahead
     signer.remember(signer.Head(1, signer.last_signed().root, ahead), replace=True)
     with committed():
@@ -113,7 +116,7 @@ def test_a_tree_that_is_not_an_extension_is_never_signed(editor, committed, tamp
 
 def test_the_same_size_with_another_root_is_refused(story, editor, committed):
     with committed():
-        publishing.publish(story, user=editor)
+        publishing.publish(approved(story), user=editor)
     root = bytes.fromhex(transparency.latest_head().root_hash)
     with pytest.raises(signer.NotAnExtension, match="another tree than the head of 1 entries"):
         signer.sign(1, bytes(32), 0, previous_size=1, proof=lambda first, second: [])
@@ -126,7 +129,7 @@ def test_in_production_a_log_without_a_record_is_refused_until_adopted(
     """A new site starts its record with its first head; a log that already has entries
     and no record (an upgrade, a lost file) waits for an operator."""
     with committed():
-        publishing.publish(story, user=editor)
+        publishing.publish(approved(story), user=editor)
     signer.state_path().unlink()
 
     with pytest.raises(ValidationError, match="has no record of the heads its key signed"):
@@ -144,7 +147,7 @@ def test_in_production_a_log_without_a_record_is_refused_until_adopted(
 
 def test_adopting_refuses_a_log_that_is_broken_inside(story, editor, committed):
     with committed():
-        publishing.publish(story, user=editor)
+        publishing.publish(approved(story), user=editor)
     with tampering.as_database_owner() as cursor:
         cursor.execute("UPDATE stories_logleaf SET entry_hash = %s", ["00" * 32])
     with pytest.raises(CommandError, match="not adopted: the log itself has"):
@@ -155,34 +158,34 @@ def test_in_production_an_emptied_database_does_not_start_a_new_log(
     story, editor, production_signer, committed
 ):
     with committed():
-        publishing.publish(story, user=editor)
+        publishing.publish(approved(story), user=editor)
     with committed():
         publish_update(story, editor)
     with tampering.as_database_owner() as cursor:
         for table in ("stories_treehead", "stories_lognode", "stories_logleaf"):
             cursor.execute(f"DELETE FROM {table}")
     with pytest.raises(ValidationError, match="fewer than the head of 2 entries"):
-        publishing.publish(StoryFactory(), user=editor)
+        publishing.publish(approved(StoryFactory()), user=editor)
 
 
 def test_on_a_laptop_a_new_database_starts_a_new_log(story, editor, committed):
     signer.remember(signer.Head(9, bytes(32), 1_000))  # the record of a deleted database
     with committed():
-        publishing.publish(story, user=editor)
+        publishing.publish(approved(story), user=editor)
     assert signer.last_signed().size == 1
 
 
 def test_an_unreadable_record_refuses_everything(story, editor, log_signer_state, client):
     log_signer_state.write_text("{not json")
     with pytest.raises(ValidationError, match="cannot be read"):
-        publishing.publish(story, user=editor)
+        publishing.publish(approved(story), user=editor)
     ready = client.get("/health/ready/", headers={"accept": "application/json"})
     assert ready.status_code == 503 and "cannot be read" in ready.json()["LogSigner()"]
 
 
 def test_heads_carry_a_checkpoint_signature_in_the_c2sp_format(story, editor, settings):
     settings.LOG_ORIGIN = "news.example.com/log"
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     head = transparency.latest_head()
 
     key = NoteKey("news.example.com/log", 0x01, bytes.fromhex(signing.public_key_hex()))
@@ -197,7 +200,7 @@ def test_re_signing_keeps_the_size_and_moves_the_time(story, editor, committed, 
     call_command("sign_tree_head")
     assert capsys.readouterr().out == "nothing to sign: the log is empty\n"
     with committed():
-        publishing.publish(story, user=editor)
+        publishing.publish(approved(story), user=editor)
     first = transparency.latest_head()
     with committed():
         call_command("sign_tree_head")
@@ -212,7 +215,7 @@ def test_re_signing_keeps_the_size_and_moves_the_time(story, editor, committed, 
 
 def test_the_worker_can_re_sign_too(story, editor, committed, capsys):
     """django-tasks runs it at once in the tests (the immediate backend)."""
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     call_command("sign_tree_head", "--enqueue")
     assert capsys.readouterr().out.startswith("enqueued for the worker")
     assert TreeHead.objects.filter(size=1).count() == 2
@@ -222,7 +225,7 @@ def test_verify_revisions_reports_heads_that_shrink_and_leaves_no_head_covers(
     story, editor, committed
 ):
     with committed():
-        publishing.publish(story, user=editor)
+        publishing.publish(approved(story), user=editor)
         publish_update(story, editor)
     newest = transparency.latest_head()
     with tampering.as_database_owner() as cursor:

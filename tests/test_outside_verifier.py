@@ -18,7 +18,7 @@ from stories.models import Cosignature, Story
 from stories.reader import caching
 from stories.record import outside_verifier as verifier
 from tests import tampering
-from tests.factories import StoryFactory
+from tests.factories import StoryFactory, approved
 from tests.rfc9162 import MAX_LEAVES, entries, reference_mth, reference_path, reference_subproof
 from tests.verifier import SCRIPT, verify
 
@@ -114,7 +114,9 @@ def test_an_honest_site_passes_and_a_later_run_sees_it_grow(record, live_server,
     assert saved["stories"]["harbor-story"]["id"] == str(record.a.public_id)
 
     story = Story.objects.get(pk=record.a.pk)
-    publishing.publish(story, user=editor, kind=RevisionKind.UPDATE, public_note="Later news.")
+    publishing.publish(
+        approved(story), user=editor, kind=RevisionKind.UPDATE, public_note="Later news."
+    )
     again = verify(live_server, state=state)
 
     assert again.returncode == 0, again.stderr
@@ -171,7 +173,9 @@ def test_a_log_rewritten_with_the_key_is_caught_by_a_verifier_that_kept_a_tree_h
         tampering.rewrite_the_log(record, cursor)
     story = Story.objects.get(pk=record.b.pk)
     with pytest.raises(ValidationError, match="refused to sign"):
-        publishing.publish(story, user=editor, kind=RevisionKind.UPDATE, public_note="Later news.")
+        publishing.publish(
+            approved(story), user=editor, kind=RevisionKind.UPDATE, public_note="Later news."
+        )
     caching.invalidate_all()
 
     newcomer = verify(live_server)
@@ -234,7 +238,9 @@ def test_a_withdrawn_story_is_reported_as_withdrawn_and_its_hashes_still_verify(
     state = tmp_path / "state.json"
     assert verify(live_server, state=state).returncode == 0
     publishing.withdraw(
-        Story.objects.get(pk=record.a.pk), user=editor, public_note="Withdrawn: unsourced."
+        approved(Story.objects.get(pk=record.a.pk), purpose="withdraw"),
+        user=editor,
+        public_note="Withdrawn: unsourced.",
     )
     caching.invalidate_all()
 
@@ -279,7 +285,7 @@ def test_the_verifier_fetches_each_picture_and_checks_its_hash(
     story.picture = stored(color=(20, 90, 160))
     story.image_alt = "Water over the harbor road."
     story.save()
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
 
     honest = verify(live_server)
     (media_root / story.picture.original).write_bytes(b"not the picture readers were shown")
@@ -341,7 +347,9 @@ def test_the_verifier_acts_as_a_witness_and_readers_can_require_its_cosignature(
 
     # A new head needs a new cosignature; the witness gives it once it extends the last.
     story = Story.objects.get(pk=record.a.pk)
-    publishing.publish(story, user=editor, kind=RevisionKind.UPDATE, public_note="Later news.")
+    publishing.publish(
+        approved(story), user=editor, kind=RevisionKind.UPDATE, public_note="Later news."
+    )
     assert verify(live_server, "--require-witness", vkey).returncode == 1
     assert verify(live_server, *witness, state=state).returncode == 0
     assert verify(live_server, "--require-witness", vkey).returncode == 0

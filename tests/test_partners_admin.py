@@ -11,7 +11,7 @@ from django.urls import reverse
 from stories import publishing
 from stories.models import PartnerKey, WebhookEndpoint, WebhookMessage
 from stories.partners import endpoints, keys
-from tests.factories import StoryFactory, UserFactory
+from tests.factories import StoryFactory, UserFactory, approved
 from tests.receiver import Receiver
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +99,7 @@ def test_the_delivery_log_shows_attempts_health_and_redelivers(
     with Receiver(answers=[(500, {})]) as receiver:
         endpoint = endpoints.add_endpoint(url=receiver.url, name="Gazette")
         with django_capture_on_commit_callbacks(execute=True):
-            publishing.publish(StoryFactory(), user=editor)
+            publishing.publish(approved(StoryFactory()), user=editor)
         message = WebhookMessage.objects.get()
 
         listing = admin_client.get(

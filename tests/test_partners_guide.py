@@ -18,7 +18,7 @@ from stories import editing, publishing
 from stories.content.kinds import RevisionKind
 from stories.models import WebhookMessage
 from stories.partners import delivery, endpoints
-from tests.factories import CreditFactory, StoryFactory
+from tests.factories import CreditFactory, StoryFactory, approved
 
 GUIDE = Path(__file__).parent.parent / "docs" / "partners.md"
 
@@ -58,12 +58,14 @@ def test_the_guides_receiver_applies_each_version_once(transactional_db, editor,
     story = StoryFactory(body="The council voted 5-2.")
     CreditFactory(story=story)
     story_id = str(story.public_id)
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     assert receiver["copies"][story_id]["version"] == 1
 
     story.body = "The council voted 4-3."
     editing.save_story(story, user=editor, reason="Vote", expected_edit=story.edit_number)
-    publishing.publish(story, user=editor, kind=RevisionKind.CORRECTION, public_note="4-3.")
+    publishing.publish(
+        approved(story), user=editor, kind=RevisionKind.CORRECTION, public_note="4-3."
+    )
     copy = receiver["copies"][story_id]
     assert copy["version"] == 2
     assert "4-3" in copy["body_html"]
@@ -75,7 +77,7 @@ def test_the_guides_receiver_applies_each_version_once(transactional_db, editor,
     assert receiver["copies"][story_id]["version"] == 2
     assert len(receiver["seen_ids"]) == 2
 
-    publishing.withdraw(story, user=editor, public_note="Withdrawn.")
+    publishing.withdraw(approved(story, purpose="withdraw"), user=editor, public_note="Withdrawn.")
     copy = receiver["copies"][story_id]
     assert copy == {
         "version": 3,

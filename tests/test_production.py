@@ -301,6 +301,12 @@ section = Section.objects.create(name="Local", slug="local")
 story = Story.objects.create(
     headline="Ferry timetable <changes>", slug="ferry", section=section, body="The ferry runs."
 )
+# The two-person rule: a second editor approves the edit before the editor publishes it.
+from stories import reviewing
+second = User.objects.create_user("second", is_staff=True)
+second.user_permissions.set(Permission.objects.filter(codename__in=["publish_story", "change_story"]))
+reviewing.submit(story, user=second)
+reviewing.approve(story, user=second)
 publish(story, user=editor)
 
 client = Client(HTTP_HOST=sys.argv[2])

@@ -9,12 +9,12 @@ from django.urls import reverse
 from stories import editing, publishing
 from stories.models import Contributor, Section, Story
 from tests.adminforms import form_data
-from tests.factories import ContributorFactory, SectionFactory, UserFactory
+from tests.factories import ContributorFactory, SectionFactory, UserFactory, approved
 
 
 @pytest.fixture
 def published(story, editor):
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     return Story.objects.get(pk=story.pk)
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from stories import publishing
 from stories.content.kinds import RevisionKind
 from stories.models import Revision, Story
-from tests.factories import StoryFactory
+from tests.factories import StoryFactory, approved
 
 
 def errors_of(excinfo):
@@ -17,7 +17,7 @@ def errors_of(excinfo):
 
 
 def test_first_publish_creates_revision_one_and_sets_times(story, editor):
-    revision = publishing.publish(story, user=editor)
+    revision = publishing.publish(approved(story), user=editor)
 
     story.refresh_from_db()
     assert revision.number == 1
@@ -34,7 +34,7 @@ def test_snapshot_holds_rendered_content_and_credits(story, editor):
     story.body = "First *paragraph*.\n\n<script>alert(1)</script>Second."
     story.save()
 
-    revision = publishing.publish(story, user=editor)
+    revision = publishing.publish(approved(story), user=editor)
 
     assert revision.headline == story.headline
     assert revision.body_html.startswith("<p>First <em>paragraph</em>.</p>")
@@ -47,9 +47,9 @@ def test_snapshot_holds_rendered_content_and_credits(story, editor):
 
 
 def test_republish_requires_a_kind(story, editor):
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     with pytest.raises(ValidationError) as excinfo:
-        publishing.publish(story, user=editor, public_note="Updated.")
+        publishing.publish(approved(story), user=editor, public_note="Updated.")
     assert "Choose what kind of change" in errors_of(excinfo)["kind"][0]
     assert story.revisions.count() == 1
 
@@ -64,31 +64,35 @@ def test_republish_requires_a_kind(story, editor):
     ],
 )
 def test_every_kind_but_minor_requires_a_public_note(story, editor, kind):
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     with pytest.raises(ValidationError) as excinfo:
         publishing.publish(
-            story, user=editor, kind=kind, public_note="   ", internal_reason="because"
+            approved(story), user=editor, kind=kind, public_note="   ", internal_reason="because"
         )
     assert "needs a public note" in errors_of(excinfo)["public_note"][0]
     assert story.revisions.count() == 1
 
 
 def test_unknown_kind_is_refused(story, editor):
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     with pytest.raises(ValidationError) as excinfo:
-        publishing.publish(story, user=editor, kind=RevisionKind.WITHDRAWAL, public_note="x")
+        publishing.publish(
+            approved(story), user=editor, kind=RevisionKind.WITHDRAWAL, public_note="x"
+        )
     assert "kind" in errors_of(excinfo)
 
 
 def test_minor_edit_needs_internal_reason_and_keeps_updated_time(story, editor):
-    first = publishing.publish(story, user=editor)
+    first = publishing.publish(approved(story), user=editor)
     with pytest.raises(ValidationError) as excinfo:
-        publishing.publish(story, user=editor, kind=RevisionKind.MINOR)
+        publishing.publish(approved(story), user=editor, kind=RevisionKind.MINOR)
     assert "internal reason" in errors_of(excinfo)["internal_reason"][0]
 
     story.body = story.body.replace("Tuesday", "Tuesday evening")
     story.save()
-    minor = publishing.publish(story, user=editor, kind=RevisionKind.MINOR, internal_reason="Typo")
+    minor = publishing.publish(
+        approved(story), user=editor, kind=RevisionKind.MINOR, internal_reason="Typo"
+    )
 
     story.refresh_from_db()
     assert minor.number == 2
@@ -98,9 +102,12 @@ def test_minor_edit_needs_internal_reason_and_keeps_updated_time(story, editor):
 
 
 def test_update_moves_updated_time_but_never_published_time(story, editor):
-    first = publishing.publish(story, user=editor, at=timezone.now() - timedelta(hours=2))
+    first = publishing.publish(approved(story), user=editor, at=timezone.now() - timedelta(hours=2))
     update = publishing.publish(
-        story, user=editor, kind=RevisionKind.UPDATE, public_note="This story has been updated."
+        approved(story),
+        user=editor,
+        kind=RevisionKind.UPDATE,
+        public_note="This story has been updated.",
     )
 
     story.refresh_from_db()
@@ -110,7 +117,7 @@ def test_update_moves_updated_time_but_never_published_time(story, editor):
 
 def test_publish_without_permission_is_refused(story, reporter):
     with pytest.raises(PermissionDenied, match="reporter does not have permission to publish"):
-        publishing.publish(story, user=reporter)
+        publishing.publish(approved(story), user=reporter)
     story.refresh_from_db()
     assert story.status == Story.Status.DRAFT
     assert not Revision.objects.exists()
@@ -122,7 +129,7 @@ def test_publish_is_atomic_when_the_revision_cannot_be_written(story, editor, mo
 
     monkeypatch.setattr(Revision, "save", explode)
     with pytest.raises(RuntimeError):
-        publishing.publish(story, user=editor)
+        publishing.publish(approved(story), user=editor)
 
     story.refresh_from_db()
     assert story.status == Story.Status.DRAFT
@@ -133,20 +140,22 @@ def test_publish_is_atomic_when_the_revision_cannot_be_written(story, editor, mo
 def test_publish_publishes_the_saved_working_copy_not_unsaved_attributes(story, editor):
     saved = story.headline
     story.headline = "Unsaved headline"
-    revision = publishing.publish(story, user=editor)
+    revision = publishing.publish(approved(story), user=editor)
     assert revision.headline == saved
 
 
 def test_withdraw_needs_permission_and_a_note(story, editor, reporter):
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     with pytest.raises(PermissionDenied):
-        publishing.withdraw(story, user=reporter, public_note="Legal")
+        publishing.withdraw(approved(story, purpose="withdraw"), user=reporter, public_note="Legal")
     with pytest.raises(ValidationError) as excinfo:
-        publishing.withdraw(story, user=editor, public_note="")
+        publishing.withdraw(approved(story, purpose="withdraw"), user=editor, public_note="")
     assert "editor's note" in errors_of(excinfo)["public_note"][0]
 
     revision = publishing.withdraw(
-        story, user=editor, public_note="This story was withdrawn for legal review."
+        approved(story, purpose="withdraw"),
+        user=editor,
+        public_note="This story was withdrawn for legal review.",
     )
 
     story.refresh_from_db()
@@ -154,27 +163,31 @@ def test_withdraw_needs_permission_and_a_note(story, editor, reporter):
     assert revision.number == 2
     assert story.status == Story.Status.WITHDRAWN
     with pytest.raises(ValidationError, match="withdrawn"):
-        publishing.publish(story, user=editor, kind=RevisionKind.UPDATE, public_note="Back")
+        publishing.publish(
+            approved(story), user=editor, kind=RevisionKind.UPDATE, public_note="Back"
+        )
 
 
 def test_withdrawal_records_what_was_live_not_later_drafts(story, editor):
-    live = publishing.publish(story, user=editor)
+    live = publishing.publish(approved(story), user=editor)
     story.headline = "A draft headline nobody saw"
     story.save()
 
-    revision = publishing.withdraw(story, user=editor, public_note="Withdrawn.")
+    revision = publishing.withdraw(
+        approved(story, purpose="withdraw"), user=editor, public_note="Withdrawn."
+    )
 
     assert (revision.headline, revision.body) == (live.headline, live.body)
 
 
 def test_withdrawing_a_draft_is_refused(story, editor):
     with pytest.raises(ValidationError, match="Only a published story"):
-        publishing.withdraw(story, user=editor, public_note="x")
+        publishing.withdraw(approved(story, purpose="withdraw"), user=editor, public_note="x")
 
 
 def test_scheduled_story_is_published_once_its_time_has_passed(story, editor):
     when = timezone.now() + timedelta(hours=1)
-    publishing.schedule(story, user=editor, at=when)
+    publishing.schedule(approved(story), user=editor, at=when)
     story.refresh_from_db()
     assert story.status == Story.Status.SCHEDULED
 
@@ -193,12 +206,12 @@ def test_scheduled_story_is_published_once_its_time_has_passed(story, editor):
 
 def test_schedule_in_the_past_is_refused(story, editor):
     with pytest.raises(ValidationError) as excinfo:
-        publishing.schedule(story, user=editor, at=timezone.now() - timedelta(minutes=5))
+        publishing.schedule(approved(story), user=editor, at=timezone.now() - timedelta(minutes=5))
     assert "scheduled_at" in errors_of(excinfo)
 
 
 def test_schedule_can_be_cancelled(story, editor):
-    publishing.schedule(story, user=editor, at=timezone.now() + timedelta(days=1))
+    publishing.schedule(approved(story), user=editor, at=timezone.now() + timedelta(days=1))
     publishing.unschedule(story, user=editor)
     story.refresh_from_db()
     assert story.status == Story.Status.DRAFT
@@ -214,7 +227,7 @@ def test_published_signal_is_sent_after_commit(story, editor, django_capture_on_
     publishing.revision_published.connect(receiver, weak=False)
     try:
         with django_capture_on_commit_callbacks(execute=True):
-            publishing.publish(story, user=editor)
+            publishing.publish(approved(story), user=editor)
     finally:
         # Only this test's receiver: the app's own (cache invalidation) must stay connected.
         publishing.revision_published.disconnect(receiver)
@@ -225,7 +238,7 @@ def test_overlapping_scheduled_runs_publish_each_story_once(editor, monkeypatch)
     when = timezone.now() + timedelta(hours=1)
     first, second = StoryFactory(), StoryFactory()
     for story in (first, second):
-        publishing.schedule(story, user=editor, at=when)
+        publishing.schedule(approved(story), user=editor, at=when)
     real_publish = publishing.publish
     calls = []
 
@@ -246,7 +259,7 @@ def test_overlapping_scheduled_runs_publish_each_story_once(editor, monkeypatch)
 
 
 def test_the_model_refuses_a_new_slug_for_a_published_story(story, editor):
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     story = Story.objects.get(pk=story.pk)
     story.slug = "a-new-address"
     with pytest.raises(ValidationError) as excinfo:
@@ -270,7 +283,7 @@ def test_a_first_publication_asked_as_another_kind_is_refused_and_writes_nothing
     story, editor, kind
 ):
     with pytest.raises(ValidationError) as refused:
-        publishing.publish(story, user=editor, kind=kind, public_note="Corrected.")
+        publishing.publish(approved(story), user=editor, kind=kind, public_note="Corrected.")
 
     assert refused.value.message_dict == {
         "kind": ["A story that has never been published is published as its first publication."]
@@ -285,14 +298,14 @@ def test_a_first_publication_asked_as_another_kind_is_refused_and_writes_nothing
 
 
 def test_a_first_publication_named_as_such_or_unnamed_is_accepted(story, editor):
-    assert publishing.publish(story, user=editor, kind=RevisionKind.FIRST).kind == "first"
+    assert publishing.publish(approved(story), user=editor, kind=RevisionKind.FIRST).kind == "first"
 
 
 def test_notes_keep_their_lines_and_lose_what_xml_cannot_carry(story, editor):
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
 
     revision = publishing.publish(
-        story,
+        approved(story),
         user=editor,
         kind=RevisionKind.MINOR,
         internal_reason="  Typo in the dek.\r\nSecond\x0bline.\x00 Third\x07 line.  ",
@@ -302,7 +315,7 @@ def test_notes_keep_their_lines_and_lose_what_xml_cannot_carry(story, editor):
     # text area; other control characters are dropped; the lines themselves stay.
     assert revision.internal_reason == "Typo in the dek.\r\nSecond\nline. Third line."
     correction = publishing.publish(
-        story, user=editor, kind=RevisionKind.CORRECTION, public_note="First.\x0cSecond."
+        approved(story), user=editor, kind=RevisionKind.CORRECTION, public_note="First.\x0cSecond."
     )
     assert correction.public_note == "First.\nSecond."
 
@@ -311,7 +324,7 @@ def test_schedule_returns_the_callers_story_in_its_new_state(story, editor):
     when = timezone.now() + timedelta(hours=1)
     edit = Story.objects.get(pk=story.pk).edit_number
 
-    scheduled = publishing.schedule(story, user=editor, at=when, expected_edit=edit)
+    scheduled = publishing.schedule(approved(story), user=editor, at=when, expected_edit=edit)
 
     assert scheduled is story
     assert (story.status, story.scheduled_at, story.scheduled_edit, story.edit_number) == (
@@ -339,7 +352,7 @@ def test_a_first_publication_without_body_text_is_refused_at_the_body(story, edi
     story.save()
 
     with pytest.raises(ValidationError) as excinfo:
-        publishing.publish(story, user=editor)
+        publishing.publish(approved(story), user=editor)
 
     assert "The body is empty" in errors_of(excinfo)["body"][0]
     assert "withdraw" in errors_of(excinfo)["body"][0]
@@ -348,14 +361,14 @@ def test_a_first_publication_without_body_text_is_refused_at_the_body(story, edi
 
 
 def test_a_later_version_cannot_empty_the_body_or_the_headline(story, editor):
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     story.refresh_from_db()
     story.body, story.headline = "", "   "
     story.save()
 
     with pytest.raises(ValidationError) as excinfo:
         publishing.publish(
-            story, user=editor, kind=RevisionKind.UPDATE, public_note="Text removed."
+            approved(story), user=editor, kind=RevisionKind.UPDATE, public_note="Text removed."
         )
 
     assert set(errors_of(excinfo)) == {"body", "headline"}
@@ -368,19 +381,21 @@ def test_an_empty_story_cannot_be_scheduled(story, editor):
     story.save()
 
     with pytest.raises(ValidationError) as excinfo:
-        publishing.schedule(story, user=editor, at=timezone.now() + timedelta(hours=1))
+        publishing.schedule(approved(story), user=editor, at=timezone.now() + timedelta(hours=1))
 
     assert "The body is empty" in errors_of(excinfo)["body"][0]
     assert Story.objects.get(pk=story.pk).status == Story.Status.DRAFT
 
 
 def test_a_withdrawal_is_how_text_comes_down(story, editor):
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     story.refresh_from_db()
     story.body = ""
     story.save()
 
-    revision = publishing.withdraw(story, user=editor, public_note="Withdrawn for legal review.")
+    revision = publishing.withdraw(
+        approved(story, purpose="withdraw"), user=editor, public_note="Withdrawn for legal review."
+    )
 
     assert revision.kind == RevisionKind.WITHDRAWAL
 
@@ -394,21 +409,23 @@ def test_a_withdrawal_is_how_text_comes_down(story, editor):
     ],
 )
 def test_a_withdrawal_note_loses_the_label_readers_see_in_front_of_it(story, editor, typed):
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
 
-    revision = publishing.withdraw(story, user=editor, public_note=typed)
+    revision = publishing.withdraw(
+        approved(story, purpose="withdraw"), user=editor, public_note=typed
+    )
 
     assert revision.public_note == "This story was withdrawn pending a legal review."
 
 
 def test_a_correction_note_loses_a_leading_correction_label_only(story, editor):
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     story.refresh_from_db()
     story.body += "\n\nA corrected line."
     story.save()
 
     revision = publishing.publish(
-        story,
+        approved(story),
         user=editor,
         kind=RevisionKind.CORRECTION,
         public_note="correction: Corrections desk figures misstated the toll.",
@@ -418,9 +435,11 @@ def test_a_correction_note_loses_a_leading_correction_label_only(story, editor):
 
 
 def test_a_note_that_is_only_a_label_is_kept_as_typed(story, editor):
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
 
-    revision = publishing.withdraw(story, user=editor, public_note="Editor's note:")
+    revision = publishing.withdraw(
+        approved(story, purpose="withdraw"), user=editor, public_note="Editor's note:"
+    )
 
     assert revision.public_note == "Editor's note:"
 
@@ -436,7 +455,7 @@ def edit_as(story, user, reason, **fields):
 
 
 def test_a_live_storys_unpublished_edits_name_their_authors(story, editor, reporter):
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     edit_as(story, reporter, "Draft line.", body=story.body + "\n\nA draft line.")
     edited = edit_as(story, editor, "Style.", dek="A sharper dek.")
 
@@ -453,10 +472,12 @@ def test_a_live_storys_unpublished_edits_name_their_authors(story, editor, repor
 
 
 def test_publishing_the_update_leaves_no_unpublished_edits(story, editor, reporter):
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     edited = edit_as(story, reporter, "Draft line.", body=story.body + "\n\nA draft line.")
 
-    publishing.publish(edited, user=editor, kind=RevisionKind.UPDATE, public_note="New line.")
+    publishing.publish(
+        approved(edited), user=editor, kind=RevisionKind.UPDATE, public_note="New line."
+    )
 
     assert publishing.unpublished_edits(Story.objects.get(pk=story.pk)).count == 0
 
@@ -465,8 +486,8 @@ def test_drafts_and_withdrawn_stories_have_no_unpublished_edits(story, editor, r
     draft = edit_as(story, reporter, "Draft.", dek="A draft dek.")
     assert publishing.unpublished_edits(draft).edits == ()
 
-    publishing.publish(story, user=editor)
-    publishing.withdraw(story, user=editor, public_note="Withdrawn.")
+    publishing.publish(approved(story), user=editor)
+    publishing.withdraw(approved(story, purpose="withdraw"), user=editor, public_note="Withdrawn.")
     withdrawn = edit_as(story, reporter, "After.", dek="After the withdrawal.")
     assert publishing.unpublished_edits(withdrawn).edits == ()
 
@@ -476,7 +497,7 @@ def test_the_unpublished_edits_of_a_page_of_stories_take_one_query(
 ):
     stories = [StoryFactory() for _ in range(5)]
     for story in stories:
-        publishing.publish(story, user=editor)
+        publishing.publish(approved(story), user=editor)
         edit_as(story, reporter, "Draft line.", dek="Changed.")
     stories = list(Story.objects.filter(pk__in=[story.pk for story in stories]))
 

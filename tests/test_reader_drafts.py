@@ -23,12 +23,16 @@ from stories import publishing
 from stories.content.kinds import CreditRole, RevisionKind
 from stories.reader import pages
 from stories.reader import urls as reader_urls
-from tests.factories import ContributorFactory, CreditFactory, SectionFactory, UserFactory
+from tests.factories import ContributorFactory, CreditFactory, SectionFactory, UserFactory, approved
 from tests.readerpages import make_story, publish, read, text
 
 SECRET = "Zanzibar-7 quartermaster sentence that must stay unpublished"
 SECRET_NAME = "Quentin Unpublishedname"
 SECRET_SECTION = "Secretsection Drafts"
+#: What the desk says about a story: never public either.
+SECRET_COMMENT = "Xylophone-4 comment the desk keeps to itself"
+SECRET_REVIEW = "Marmalade-9 review message for editors only"
+SECRET_REVIEWER = "Quintessa Reviewername"
 
 
 @pytest.fixture
@@ -65,17 +69,39 @@ def live_story_with_draft_changes(editor):
         role=CreditRole.BYLINE,
         position=9,
     )
+    desk_talk(story, editor)
     return story
+
+
+def desk_talk(story, editor):
+    """Comments, a review message and a named reviewer on ``story``, as the desk leaves them."""
+    from stories import reviewing
+    from stories.desk import comments
+
+    first_name, last_name = SECRET_REVIEWER.split()
+    reviewer = UserFactory(
+        username="secret-reviewer", first_name=first_name, last_name=last_name,
+        permissions=["publish_story", "change_story"],
+    )  # fmt: skip
+    reviewing.submit(story, user=editor, message=SECRET_REVIEW, reviewer=reviewer)
+    thread = comments.add_comment(
+        story, user=editor, body=SECRET_COMMENT, field="body", quote=SECRET
+    )
+    comments.add_comment(story, user=reviewer, body=f"{SECRET_COMMENT}, replied", parent=thread)
 
 
 @pytest.fixture
 def never_published(editor):
-    return make_story(
+    story = make_story(
         [("Nadia Neverpublished", CreditRole.BYLINE, "")],
         headline=f"{SECRET} in a draft story",
         body=f"{SECRET} in a draft body.",
         slug="draft-only-story",
     )
+    from stories.desk import comments
+
+    comments.add_comment(story, user=editor, body=f"{SECRET_COMMENT} on a draft")
+    return story
 
 
 def public_urls(story):
@@ -103,6 +129,10 @@ def public_urls(story):
         "/sitemap.xml",
         "/sitemap-news.xml",
         "/robots.txt",
+        reverse("reader:story_record", args=[story.slug]),
+        "/search/?q=Xylophone-4",
+        "/search/?q=Marmalade-9+review",
+        "/search/?q=Quintessa",
         "/stories/draft-only-story/",
         "/stories/draft-only-story/history/",
         "/stories/draft-only-story/history/1/",
@@ -112,7 +142,11 @@ def public_urls(story):
 
 def assert_no_draft_content(response, url):
     body = text(response)
-    for secret in (SECRET, SECRET_NAME, SECRET_SECTION, "SECRETVILLE", "Nadia Neverpublished"):
+    secrets = (
+        SECRET, SECRET_NAME, SECRET_SECTION, "SECRETVILLE", "Nadia Neverpublished",
+        SECRET_COMMENT, SECRET_REVIEW, SECRET_REVIEWER, "secret-reviewer",
+    )  # fmt: skip
+    for secret in secrets:
         assert secret not in body, f"{secret!r} leaked on {url} ({response.status_code})"
 
 
@@ -151,8 +185,9 @@ def test_no_draft_content_for_logged_in_staff_either(
     assert_public_pages_show_no_draft(client, live_story_with_draft_changes)
 
 
-#: The one reader view that reads the working copy, on purpose: the staff-only preview.
-WORKING_COPY_VIEWS = {"preview"}
+#: The reader views that read the working copy, on purpose: the staff-only preview, and
+#: an outside approver's signed link (its token is no sample: tests/test_desk_previews.py).
+WORKING_COPY_VIEWS = {"preview", "outside_preview"}
 #: Addresses that only take a POST (a witness's cosignature: tests/test_checkpoints.py).
 POST_ONLY_VIEWS = {"log_cosignatures"}
 READER_PACKAGE = str(Path(reader_urls.__file__).parent)
@@ -288,6 +323,7 @@ def test_preview_shows_the_working_copy_to_editors(client, editor, live_story_wi
     assert "Readers currently see" in body
     edit_url = reverse("admin:stories_story_change", args=[story.pk])
     assert f'href="{edit_url}">← Back to editing</a>' in body
+    assert SECRET_COMMENT not in body and SECRET_REVIEW not in body, "the desk's talk stays inside"
     assert '<meta name="robots" content="noindex">' in body
     assert response["X-Robots-Tag"] == "noindex, nofollow"
     directives = {part.strip() for part in response["Cache-Control"].split(",")}
@@ -359,6 +395,7 @@ def test_admin_links_to_the_preview_and_the_live_page(client, editor):
     assert preview_link in draft_page
     assert live_link not in draft_page, "a draft has no live page"
 
+    approved(story)
     response = client.post(
         reverse("admin:stories_story_publish", args=[story.pk]),
         {"loaded_edit": story.edit_number},
@@ -369,5 +406,5 @@ def test_admin_links_to_the_preview_and_the_live_page(client, editor):
     live_page = text(client.get(change_url))
     assert preview_link in live_page and live_link in live_page
 
-    publishing.withdraw(story, user=editor, public_note="Withdrawn.")
+    publishing.withdraw(approved(story, purpose="withdraw"), user=editor, public_note="Withdrawn.")
     assert live_link not in text(client.get(change_url)), "a withdrawn story answers 410"

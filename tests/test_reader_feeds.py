@@ -12,7 +12,7 @@ from django.utils import timezone
 from stories import publishing
 from stories.content.kinds import RevisionKind
 from stories.reader import caching, sitemaps
-from tests.factories import SectionFactory
+from tests.factories import SectionFactory, approved
 from tests.readerpages import at, make_story, publish, published_story, read
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -156,7 +156,9 @@ def test_withdrawn_stories_leave_the_story_feeds_not_the_corrections_feed(
     assert atom_links(client, "/feeds/corrections/atom/") == corrections_before
 
     with django_capture_on_commit_callbacks(execute=True):
-        withdrawn = publishing.withdraw(story, user=editor, public_note="Withdrawn.")
+        withdrawn = publishing.withdraw(
+            approved(story, purpose="withdraw"), user=editor, public_note="Withdrawn."
+        )
     withdrawal_tag = (
         f"tag:news.example,{withdrawn.published_at:%Y-%m-%d}:story/{story.pk}/version/3"
     )
@@ -216,7 +218,9 @@ def test_sitemap_lists_live_stories_with_lastmod_of_the_last_non_minor_update(cl
     untouched = published_story(editor, when=at(1))
     draft = make_story([])
     withdrawn = published_story(editor, when=at(3))
-    publishing.withdraw(withdrawn, user=editor, public_note="Withdrawn.")
+    publishing.withdraw(
+        approved(withdrawn, purpose="withdraw"), user=editor, public_note="Withdrawn."
+    )
 
     urlset = parse(client, "/sitemap.xml")
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from stories import publishing
 from stories.content.kinds import CreditRole, RevisionKind
 from stories.reader import caching, pages
-from tests.factories import ContributorFactory, CreditFactory, SectionFactory
+from tests.factories import ContributorFactory, CreditFactory, SectionFactory, approved
 from tests.readerpages import at, make_story, publish, published_story, read, text
 
 BYLINE, CONTRIBUTED = CreditRole.BYLINE, CreditRole.CONTRIBUTED
@@ -180,7 +180,7 @@ def test_other_credit_roles_are_listed_with_links(client, editor):
 def test_unpublished_and_unknown_stories_answer_a_styled_404(client, editor):
     draft = make_story([("June Okafor", BYLINE, "")])
     scheduled = make_story([("June Okafor", BYLINE, "")])
-    publishing.schedule(scheduled, user=editor, at=at(24 * 365 * 30))
+    publishing.schedule(approved(scheduled), user=editor, at=at(24 * 365 * 30))
 
     for url in (draft.get_absolute_url(), scheduled.get_absolute_url(), "/stories/no-such-story/"):
         response = client.get(url)
@@ -194,7 +194,11 @@ def test_withdrawn_story_answers_410_with_the_note_on_every_text_address(client,
         editor, headline="Ferry operator sued", body="The lawsuit says the ferry.", when=at(0)
     )
     publish(story, editor, when=at(1), kind=RevisionKind.UPDATE, note="Updated.")
-    publishing.withdraw(story, user=editor, public_note="This story was withdrawn on legal advice.")
+    publishing.withdraw(
+        approved(story, purpose="withdraw"),
+        user=editor,
+        public_note="This story was withdrawn on legal advice.",
+    )
 
     for url in (
         story.get_absolute_url(),
@@ -440,7 +444,9 @@ def test_a_withdrawal_is_listed_on_the_corrections_page_with_its_note(
     publish(story, editor, when=at(1), kind=RevisionKind.CORRECTION, note="Fixed a name.")
     with django_capture_on_commit_callbacks(execute=True):
         publishing.withdraw(
-            story, user=editor, public_note="We could not confirm the contractor was at fault."
+            approved(story, purpose="withdraw"),
+            user=editor,
+            public_note="We could not confirm the contractor was at fault.",
         )
 
     body = text(client.get(reverse("reader:corrections")))

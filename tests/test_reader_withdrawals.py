@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from stories import publishing
 from stories.content.kinds import RevisionKind
-from tests.factories import SectionFactory
+from tests.factories import SectionFactory, approved
 from tests.readerpages import at, publish, published_story, read, text
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -31,7 +31,9 @@ def withdrawn_story(editor):
         story, editor, when=at(1), kind=RevisionKind.CORRECTION, note="The suit was filed Monday."
     )
     publish(story, editor, when=at(2), kind=RevisionKind.MINOR, reason="Typo.")
-    publishing.withdraw(story, user=editor, public_note="Withdrawn on legal advice.")
+    publishing.withdraw(
+        approved(story, purpose="withdraw"), user=editor, public_note="Withdrawn on legal advice."
+    )
     return story
 
 

@@ -9,19 +9,22 @@ from stories.models import Story
 from stories.reader import record
 from stories.record import outside_verifier, signing
 from stories.record.integrity import HASH_VERSION, hash_payload
-from tests.factories import StoryFactory, long_record
+from tests.factories import StoryFactory, approved, long_record
 
 
 def publish_update(story, editor, note="An update."):
     return publishing.publish(
-        Story.objects.get(pk=story.pk), user=editor, kind=RevisionKind.UPDATE, public_note=note
+        approved(Story.objects.get(pk=story.pk)),
+        user=editor,
+        kind=RevisionKind.UPDATE,
+        public_note=note,
     )
 
 
 @pytest.fixture
 def published(story, editor):
-    publishing.publish(story, user=editor)
-    publishing.publish(StoryFactory(slug="another-story"), user=editor)
+    publishing.publish(approved(story), user=editor)
+    publishing.publish(approved(StoryFactory(slug="another-story")), user=editor)
     publish_update(story, editor)
     return Story.objects.get(pk=story.pk)
 
@@ -194,7 +197,9 @@ def test_a_withdrawn_storys_record_keeps_the_hashes_and_envelopes_but_no_text(
     """One rule for withdrawn text: no public address serves it, the record included;
     what the hashes cover besides the text still verifies (payload version 4)."""
     publishing.withdraw(
-        Story.objects.get(pk=published.pk), user=editor, public_note="Withdrawn: unsourced."
+        approved(Story.objects.get(pk=published.pk), purpose="withdraw"),
+        user=editor,
+        public_note="Withdrawn: unsourced.",
     )
     data = client.get(reverse("reader:story_record", args=[published.slug])).json()
     withdrawal = data["story"]["withdrawn"]
@@ -222,9 +227,13 @@ def test_a_withdrawn_version_hashed_before_envelopes_keeps_its_hash_without_a_pa
     from stories.record import integrity
 
     with mock.patch.object(publishing, "HASH_VERSION", 3):
-        publishing.publish(story, user=editor)
+        publishing.publish(approved(story), user=editor)
     assert integrity.ENVELOPED.isdisjoint({story.revisions.get().hash_version})
-    publishing.withdraw(Story.objects.get(pk=story.pk), user=editor, public_note="Gone.")
+    publishing.withdraw(
+        approved(Story.objects.get(pk=story.pk), purpose="withdraw"),
+        user=editor,
+        public_note="Gone.",
+    )
     first = client.get(reverse("reader:story_record", args=[story.slug])).json()["versions"][0]
     assert "payload" not in first and first["withdrawn"]["note"] == "Gone."
     assert first["hash"] == story.revisions.get(number=1).content_hash

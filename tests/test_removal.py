@@ -14,6 +14,7 @@ from stories import publishing
 from stories.content.kinds import RevisionKind
 from stories.models import ContentRemoval, Revision, Story
 from stories.record import append_only, removal, transparency
+from tests.factories import approved
 from tests.verifier import verify
 
 NOTE = "Removed by order of the district court."
@@ -25,11 +26,11 @@ def updated(story, editor):
     """Version 1 held a defamatory sentence; version 2, live, no longer does."""
     story.body = "The council met. The mayor took bribes."
     story.save()
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     story.body = "The council met."
     story.save()
     publishing.publish(
-        story, user=editor, kind=RevisionKind.CORRECTION, public_note="Removed a claim."
+        approved(story), user=editor, kind=RevisionKind.CORRECTION, public_note="Removed a claim."
     )
     return Story.objects.get(pk=story.pk)
 
@@ -109,8 +110,10 @@ def test_removal_blanks_the_text_keeps_the_record_and_leaves_a_public_trace(
 def test_the_outside_verifier_reports_the_removal_and_passes(live_server, story, editor):
     story.body = "The mayor took bribes."
     story.save()
-    publishing.publish(story, user=editor)
-    publishing.publish(story, user=editor, kind=RevisionKind.UPDATE, public_note="New text.")
+    publishing.publish(approved(story), user=editor)
+    publishing.publish(
+        approved(story), user=editor, kind=RevisionKind.UPDATE, public_note="New text."
+    )
     editor.is_superuser = True
     editor.save()
     removal.remove_content(story, [1], user=editor, public_note=NOTE, internal_reason=REASON)

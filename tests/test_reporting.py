@@ -19,6 +19,7 @@ from stories import editing, publishing, reporting
 from stories.content.kinds import CreditRole, RevisionKind
 from stories.models import ErrorReport, ReportStatus
 from tests.adminforms import queries_of
+from tests.factories import approved
 from tests.readerpages import at, make_story, publish, published_story, read, text
 
 _addresses = itertools.count(1)
@@ -257,7 +258,9 @@ def test_the_form_needs_the_csrf_token(story):
 
 
 def test_a_report_about_a_withdrawn_story_answers_410(reader, editor, story):
-    publishing.withdraw(story, user=editor, public_note="Withdrawn on legal advice.")
+    publishing.withdraw(
+        approved(story, purpose="withdraw"), user=editor, public_note="Withdrawn on legal advice."
+    )
 
     for response in (reader.get(report_url(story)), reader.post(report_url(story), report_data())):
         assert response.status_code == 410
@@ -296,7 +299,11 @@ def test_reports_and_reporters_appear_on_no_public_address(client, editor, story
     )
     correct(story, editor)
     reporting.publish_from_reports(
-        story, [report], user=editor, kind=RevisionKind.CORRECTION, public_note="The vote was 4-3."
+        approved(story),
+        [report],
+        user=editor,
+        kind=RevisionKind.CORRECTION,
+        public_note="The vote was 4-3.",
     )
     secrets = ["Zanzibarian", "Quokka passage", "Privateperson", "xenia.private", "example.org"]
 
@@ -459,7 +466,12 @@ def test_a_report_can_only_prompt_a_correction_clarification_or_update(editor, s
     for kind in (RevisionKind.MINOR, RevisionKind.EDITORS_NOTE, None):
         with pytest.raises(ValidationError) as error:
             reporting.publish_from_reports(
-                story, [report], user=editor, kind=kind, public_note="x", internal_reason="x"
+                approved(story),
+                [report],
+                user=editor,
+                kind=kind,
+                public_note="x",
+                internal_reason="x",
             )
         assert "kind" in error.value.message_dict
     report.refresh_from_db()
@@ -472,7 +484,9 @@ def test_a_refused_publish_resolves_nothing(editor, story):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError):
-        reporting.publish_from_reports(story, [report], user=editor, kind=RevisionKind.CORRECTION)
+        reporting.publish_from_reports(
+            approved(story), [report], user=editor, kind=RevisionKind.CORRECTION
+        )
     report.refresh_from_db()
     assert report.status == ReportStatus.NEW and report.resolved_by is None
 
@@ -493,7 +507,7 @@ def test_publishing_resolves_every_linked_report_and_emails_each_address_once(
 
     with django_capture_on_commit_callbacks(execute=True):
         revision = reporting.publish_from_reports(
-            story,
+            approved(story),
             [ann, ann_again, bob, anonymous],
             user=editor,
             kind=RevisionKind.CORRECTION,
@@ -517,7 +531,9 @@ def test_publishing_resolves_every_linked_report_and_emails_each_address_once(
     story.body += "\n\nMore."
     editing.save_story(story, user=editor, reason="More", expected_edit=story.edit_number)
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.publish(story, user=editor, kind=RevisionKind.UPDATE, public_note="More.")
+        publishing.publish(
+            approved(story), user=editor, kind=RevisionKind.UPDATE, public_note="More."
+        )
     assert reporting.enqueue_replies(revision.pk, "http://testserver") == 0
     assert len(mail.outbox) == 2
 
@@ -533,6 +549,7 @@ def test_a_failure_to_send_never_loses_or_delays_the_publish(
 
     monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refuse)
     client = client_for(editor)
+    approved(story)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("admin:stories_story_publish", args=[story.pk]),
@@ -567,7 +584,7 @@ def test_a_failed_reply_is_retried_later_by_the_worker(
     report = reported(story, email="ann@example.org", wants_reply=True)
     correct(story, editor)
     reporting.publish_from_reports(
-        story, [report], user=editor, kind=RevisionKind.CORRECTION, public_note="Fixed."
+        approved(story), [report], user=editor, kind=RevisionKind.CORRECTION, public_note="Fixed."
     )
     # Enqueued once the publish committed, as a row in the database: not sent yet.
     assert DBTaskResult.objects.count() == 1
@@ -647,7 +664,7 @@ def test_corrections_prompted_by_readers_are_marked_and_can_be_listed_alone(clie
     report = reported(story)
     correct(story, editor)
     reporting.publish_from_reports(
-        story,
+        approved(story),
         [report],
         user=editor,
         kind=RevisionKind.CLARIFICATION,
@@ -722,6 +739,7 @@ def test_the_loop_report_queue_correction_resolved_email_public_record(
     publish_url = reverse("admin:stories_story_publish", args=[story.pk])
     publish_page = desk.get(publish_url, {"report": report.pk})
     assert publish_page.context["form"]["reports"].value() == [str(report.pk)]
+    approved(story)
     with django_capture_on_commit_callbacks(execute=True):
         published = desk.post(
             publish_url,
@@ -809,7 +827,11 @@ def test_the_reader_prompted_filter_is_kept_across_pages(client, editor, story, 
         report = reported(story, description=f"Problem {number}")
         correct(story, editor, body=f"Fixed, time {number}.")
         reporting.publish_from_reports(
-            story, [report], user=editor, kind=RevisionKind.CORRECTION, public_note=f"Fix {number}."
+            approved(story),
+            [report],
+            user=editor,
+            kind=RevisionKind.CORRECTION,
+            public_note=f"Fix {number}.",
         )
 
     first = client.get(reverse("reader:corrections"), {"prompted": "reader"}).content.decode()

@@ -32,7 +32,7 @@ from stories import publishing
 from stories.interchange import importing
 from stories.models import Revision
 from stories.reader import caching, pages, search
-from tests.factories import StoryFactory, UserFactory
+from tests.factories import StoryFactory, UserFactory, approved
 from tests.readerpages import at, published_story
 
 pytestmark = pytest.mark.django_db
@@ -280,7 +280,7 @@ def test_snippets_come_from_the_stored_text_and_only_its_start(editor):
         body=f"**Opening** [paragraph](https://example.com) here.\n\n{filler}\n\nLighthouse keeper retires.",
     )
     published_story(editor, when=at(0))  # another story, which does not match
-    revision = publishing.publish(story, user=editor)
+    revision = publishing.publish(approved(story), user=editor)
     assert revision.body_text.startswith("Opening paragraph here.\nCouncil minutes.")
     assert "**" not in revision.body_text and "https" not in revision.body_text
 

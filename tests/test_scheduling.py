@@ -15,7 +15,7 @@ from stories.admin.stories import CHANGED_AFTER_SCHEDULING, schedule_warning
 from stories.content.kinds import CreditRole
 from stories.models import Story
 from tests.adminforms import form_data
-from tests.factories import ContributorFactory
+from tests.factories import ContributorFactory, approved
 
 
 @pytest.fixture
@@ -26,8 +26,8 @@ def when():
 @pytest.fixture
 def scheduled(story, editor, when):
     """A draft an editor approved and scheduled for ``when``."""
-    approved = Story.objects.get(pk=story.pk).edit_number
-    publishing.schedule(story, user=editor, at=when, expected_edit=approved)
+    approved_edit = Story.objects.get(pk=story.pk).edit_number
+    publishing.schedule(approved(story), user=editor, at=when, expected_edit=approved_edit)
     return Story.objects.get(pk=story.pk)
 
 
@@ -42,7 +42,7 @@ def reporter_edits(story, reporter, **fields):
 def test_scheduling_records_the_approved_edit_without_moving_it(story, editor, when):
     edit = Story.objects.get(pk=story.pk).edit_number
 
-    publishing.schedule(story, user=editor, at=when, expected_edit=edit)
+    publishing.schedule(approved(story), user=editor, at=when, expected_edit=edit)
 
     stored = Story.objects.get(pk=story.pk)
     assert (stored.status, stored.scheduled_edit, stored.edit_number) == (
@@ -80,7 +80,7 @@ def test_a_story_edited_after_scheduling_is_held_back_not_published(
     assert stored.revisions.count() == 0
 
     # An editor reviews the change and schedules it again: now it goes out.
-    publishing.schedule(stored, user=editor, at=when, expected_edit=stored.edit_number)
+    publishing.schedule(approved(stored), user=editor, at=when, expected_edit=stored.edit_number)
     run = publishing.publish_due(now=when + timedelta(minutes=2))
     assert [revision.body for revision in run.published] == ["The reporter's unapproved rewrite."]
 
@@ -105,7 +105,7 @@ def test_scheduling_an_edit_the_editor_did_not_see_is_refused(story, editor, rep
     reporter_edits(story, reporter, headline="Changed while the editor was reading")
 
     with pytest.raises(ValidationError, match="changed the working copy after you opened"):
-        publishing.schedule(story, user=editor, at=when, expected_edit=opened)
+        publishing.schedule(approved(story), user=editor, at=when, expected_edit=opened)
 
     assert Story.objects.get(pk=story.pk).status == Story.Status.DRAFT
 
@@ -207,6 +207,7 @@ def test_scheduling_through_the_admin_says_when_it_will_be_published(
     story, editor, client_for, when
 ):
     client = client_for(editor)
+    approved(story)
     shown = form_data(client.get(reverse("admin:stories_story_change", args=[story.pk])))
 
     response = client.post(

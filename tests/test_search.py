@@ -16,7 +16,7 @@ from django.utils.crypto import get_random_string
 from stories.models import Revision
 from stories.publishing import publish, publish_due, schedule, withdraw
 from stories.reader import caching, search
-from tests.factories import ContributorFactory, CreditFactory, StoryFactory
+from tests.factories import ContributorFactory, CreditFactory, StoryFactory, approved
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def fresh_page_cache():
 
 def published(editor, **fields):
     story = StoryFactory(**fields)
-    publish(story, user=editor)
+    publish(approved(story), user=editor)
     return story
 
 
@@ -41,7 +41,7 @@ def update(story, editor, **fields):
     for name, value in fields.items():
         setattr(story, name, value)
     story.save()
-    publish(story, user=editor, kind="update", public_note="Updated with new details.")
+    publish(approved(story), user=editor, kind="update", public_note="Updated with new details.")
 
 
 def found(query, page=1):
@@ -92,7 +92,7 @@ def test_a_withdrawn_story_is_found_until_it_is_withdrawn(editor):
     assert sorted(found("mayor")) == ["gone", "stays"]
     assert found("quarrel") == ["gone"]
 
-    withdraw(story, user=editor, public_note="The report was wrong.")
+    withdraw(approved(story, purpose="withdraw"), user=editor, public_note="The report was wrong.")
 
     assert found("mayor") == ["stays"]
     assert found("quarrel") == []
@@ -102,7 +102,7 @@ def test_a_scheduled_story_is_found_only_once_it_is_published(editor):
     published(editor, slug="live", headline="Harbor festival opens", body="Boats and music.")
     story = StoryFactory(slug="later", headline="Harbor zeppelin visit", body="A zeppelin lands.")
     due = timezone.now() + timedelta(hours=1)
-    schedule(story, user=editor, at=due)
+    schedule(approved(story), user=editor, at=due)
 
     assert found("zeppelin") == []
     assert found("harbor") == ["live"]
@@ -127,7 +127,7 @@ def test_a_live_story_is_found_by_its_published_words_not_its_unpublished_edit(e
     assert hit.headline == "<mark>Dredging</mark> begins", "the live headline, not the draft's"
     assert "quagga" not in hit.snippet
 
-    publish(story, user=editor, kind="update", public_note="Work has stopped.")
+    publish(approved(story), user=editor, kind="update", public_note="Work has stopped.")
 
     assert found("quagga") == ["dredging"]
     assert search.search("dredging").hits[0].headline == "<mark>Dredging</mark> halted"
@@ -424,7 +424,7 @@ def test_postgres_search_runs_on_the_server(editor):
 def credited(editor, name: str, role: str = "byline", **fields):
     story = StoryFactory(**fields)
     CreditFactory(story=story, contributor=ContributorFactory(name=name), role=role)
-    publish(story, user=editor)
+    publish(approved(story), user=editor)
     return story
 
 

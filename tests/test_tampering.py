@@ -32,7 +32,7 @@ from stories.content.kinds import RevisionKind
 from stories.models import Revision, Story
 from stories.record import signer, transparency
 from tests import tampering
-from tests.factories import StoryFactory
+from tests.factories import StoryFactory, approved
 
 REFUSED = [tamper for tamper in tampering.TAMPERS if not getattr(tamper, "allowed", False)]
 #: Caught by verify_revisions behind lifted triggers (the rest: see the module doc).
@@ -171,7 +171,9 @@ def test_after_a_rewrite_the_key_refuses_the_next_publish_loudly(editor, client,
     story.body += "\n\nA paragraph written in good faith."
     story.save()
     with pytest.raises(ValidationError, match="the key refused to sign it") as refused:
-        publishing.publish(story, user=editor, kind=RevisionKind.UPDATE, public_note="More.")
+        publishing.publish(
+            approved(story), user=editor, kind=RevisionKind.UPDATE, public_note="More."
+        )
 
     # Nothing signed, nothing published, and the publish rolled back whole; and the
     # auditor's check reports it.
@@ -190,7 +192,9 @@ def test_after_a_rewrite_the_key_refuses_the_next_publish_loudly(editor, client,
     assert ready.json()["LogSigner()"].startswith("Warning: the log's key refused to sign")
     # Until the log extends the signed head again, every publish is refused, announced once.
     with pytest.raises(ValidationError, match="refused to sign"):
-        publishing.publish(story, user=editor, kind=RevisionKind.UPDATE, public_note="Again.")
+        publishing.publish(
+            approved(story), user=editor, kind=RevisionKind.UPDATE, public_note="Again."
+        )
     assert len(mail.outbox) == 2
     # An operator who has looked into it acknowledges; readiness is whole again.
     assert signer.acknowledge() == 2

@@ -12,12 +12,15 @@ from stories.content.kinds import RevisionKind
 from stories.models import LogLeaf, LogNode, Story, TreeHead
 from stories.record import merkle, outside_verifier, signing, transparency
 from stories.record.integrity import revision_hash
-from tests.factories import StoryFactory, long_record
+from tests.factories import StoryFactory, approved, long_record
 
 
 def publish_update(story, editor, note="An update."):
     return publishing.publish(
-        Story.objects.get(pk=story.pk), user=editor, kind=RevisionKind.UPDATE, public_note=note
+        approved(Story.objects.get(pk=story.pk)),
+        user=editor,
+        kind=RevisionKind.UPDATE,
+        public_note=note,
     )
 
 
@@ -27,8 +30,8 @@ def head_verifies(head) -> bool:
 
 
 def test_each_publish_appends_its_hash_and_signs_a_new_head(story, editor):
-    first = publishing.publish(story, user=editor)
-    other = publishing.publish(StoryFactory(), user=editor)
+    first = publishing.publish(approved(story), user=editor)
+    other = publishing.publish(approved(StoryFactory()), user=editor)
     update = publish_update(story, editor)
 
     leaves = list(LogLeaf.objects.order_by("index"))
@@ -43,7 +46,7 @@ def test_each_publish_appends_its_hash_and_signs_a_new_head(story, editor):
 
 
 def test_a_publish_that_fails_leaves_no_gap(story, editor, monkeypatch):
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
 
     def broken(*args, **kwargs):
         raise RuntimeError("the disk is full")
@@ -60,10 +63,10 @@ def test_a_publish_that_fails_leaves_no_gap(story, editor, monkeypatch):
 
 
 def test_the_proofs_it_serves_verify_against_its_signed_heads(story, editor):
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     for number in range(12):
         if number % 3:
-            publishing.publish(StoryFactory(), user=editor)
+            publishing.publish(approved(StoryFactory()), user=editor)
         else:
             publish_update(story, editor, f"Update {number}")
     heads = {head.size: head for head in TreeHead.objects.all()}
@@ -94,6 +97,7 @@ def test_an_append_reads_and_writes_the_same_whatever_the_size_of_the_log(story,
     long_record(story, editor, versions=10)
 
     def queries_of_one_publish():
+        approved(story)  # the second editor's approval is not the publish's work
         with CaptureQueriesContext(connection) as captured:
             publish_update(story, editor)
         return len(captured)
@@ -110,7 +114,7 @@ def test_an_append_reads_and_writes_the_same_whatever_the_size_of_the_log(story,
 
 
 def test_verify_log_notices_a_head_signed_by_another_key(story, editor, settings):
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     settings.LOG_SIGNING_KEY = "42" * 32  # the key was changed without a word
     assert transparency.verify_log() == [
         f"tree head 1: signed by another key ({TreeHead.objects.get().public_key})"
@@ -118,7 +122,7 @@ def test_verify_log_notices_a_head_signed_by_another_key(story, editor, settings
 
 
 def test_the_versions_hash_covers_the_story_identity_and_number(story, editor):
-    revision = publishing.publish(story, user=editor)
+    revision = publishing.publish(approved(story), user=editor)
     other = StoryFactory()
 
     assert revision.content_hash == revision_hash(revision, story)
@@ -136,7 +140,7 @@ def test_concurrent_publishes_take_gap_free_leaf_indexes_in_commit_order(editor)
     are logged in order, and the log verifies."""
     stories = [StoryFactory(slug=f"concurrent-{n}") for n in range(3)]
     for story in stories:
-        publishing.publish(story, user=editor)
+        publishing.publish(approved(story), user=editor)
     rounds = 5
     barrier = threading.Barrier(len(stories))
     errors = []

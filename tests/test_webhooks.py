@@ -23,7 +23,7 @@ from stories.content.kinds import RevisionKind
 from stories.models import Revision, Story, WebhookAttempt, WebhookEndpoint, WebhookMessage
 from stories.partners import delivery, endpoints, events
 from stories.record import removal
-from tests.factories import CreditFactory, StoryFactory, UserFactory
+from tests.factories import CreditFactory, StoryFactory, UserFactory, approved
 from tests.receiver import Receiver
 
 pytestmark = pytest.mark.django_db
@@ -77,9 +77,10 @@ def test_a_correction_from_the_admin_delivers_one_signed_event(
 ):
     story = draft()
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.publish(story, user=editor)
+        publishing.publish(approved(story), user=editor)
     edit(story, editor, body="The council voted 4-3 on Tuesday.")
     receiver.received.clear()
+    approved(story)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(editor).post(
@@ -144,7 +145,7 @@ def test_a_scheduled_publish_delivers_when_it_goes_live(
     editor, receiver, endpoint, django_capture_on_commit_callbacks
 ):
     story = draft()
-    publishing.schedule(story, user=editor, at=timezone.now() + timedelta(minutes=5))
+    publishing.schedule(approved(story), user=editor, at=timezone.now() + timedelta(minutes=5))
     assert receiver.received == []
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -159,13 +160,13 @@ def test_a_correction_from_reader_reports_delivers_one_event(
 ):
     story = draft()
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.publish(story, user=editor)
+        publishing.publish(approved(story), user=editor)
     report = reporting.submit_report(story.slug, seen_number=1, description="The vote was 4-3.")
     edit(story, editor, body="The council voted 4-3 on Tuesday.")
 
     with django_capture_on_commit_callbacks(execute=True):
         reporting.publish_from_reports(
-            story,
+            approved(story),
             [report],
             user=editor,
             kind=RevisionKind.CORRECTION,
@@ -189,17 +190,19 @@ def test_each_kind_makes_its_event_and_minor_edits_only_when_asked(
         RevisionKind.MINOR,
     ]
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.publish(story, user=editor)
+        publishing.publish(approved(story), user=editor)
         for number, kind in enumerate(kinds, start=2):
             edit(story, editor, dek=f"Change {number}.")
             publishing.publish(
-                story,
+                approved(story),
                 user=editor,
                 kind=kind,
                 public_note=f"Note {number}.",
                 internal_reason="Typo.",
             )
-        publishing.withdraw(story, user=editor, public_note="Withdrawn.")
+        publishing.withdraw(
+            approved(story, purpose="withdraw"), user=editor, public_note="Withdrawn."
+        )
 
     def types(endpoint):
         return list(
@@ -222,9 +225,11 @@ def test_a_legal_removal_delivers_version_content_removed(
     editor, receiver, endpoint, django_capture_on_commit_callbacks
 ):
     story = draft()
-    publishing.publish(story, user=editor)
+    publishing.publish(approved(story), user=editor)
     edit(story, editor, body="Corrected text.")
-    publishing.publish(story, user=editor, kind=RevisionKind.CORRECTION, public_note="Fixed.")
+    publishing.publish(
+        approved(story), user=editor, kind=RevisionKind.CORRECTION, public_note="Fixed."
+    )
     boss = UserFactory(username="boss", is_superuser=True)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -255,7 +260,7 @@ def test_a_rolled_back_publish_sends_nothing(
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        publishing.publish(story, user=editor)
+        publishing.publish(approved(story), user=editor)
         raise RuntimeError("the publish's transaction fails after the revision was written")
 
     assert receiver.received == []
@@ -268,7 +273,7 @@ def test_nothing_is_sent_before_the_commit(
 ):
     story = draft()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        publishing.publish(story, user=editor)
+        publishing.publish(approved(story), user=editor)
         assert receiver.received == []
         assert WebhookMessage.objects.get().attempts == 0
     for callback in callbacks:
@@ -281,15 +286,18 @@ def test_no_event_carries_draft_text_or_an_internal_reason(
 ):
     story = draft(body="Published SENTENCE.")
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.publish(story, user=editor)
+        publishing.publish(approved(story), user=editor)
         edit(story, editor, body="Published SENTENCE. DRAFT-ONLY line.", headline="DRAFT headline")
         edit(story, editor, body="Published SENTENCE, fixed.", headline="Published headline")
         publishing.publish(
-            story, user=editor, kind=RevisionKind.MINOR, internal_reason="SECRET reason"
+            approved(story), user=editor, kind=RevisionKind.MINOR, internal_reason="SECRET reason"
         )
         edit(story, editor, body="UNPUBLISHED draft text.")
         publishing.withdraw(
-            story, user=editor, public_note="Withdrawn.", internal_reason="SECRET legal advice"
+            approved(story, purpose="withdraw"),
+            user=editor,
+            public_note="Withdrawn.",
+            internal_reason="SECRET legal advice",
         )
 
     bodies = " ".join(received.body.decode() for received in receiver.received)
@@ -307,7 +315,7 @@ def test_a_receiver_that_fails_twice_then_succeeds_gets_one_webhook_id_three_tim
     receiver.answers = [(500, {}), (503, {"Retry-After": "120"})]
     story = draft()
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.publish(story, user=editor)
+        publishing.publish(approved(story), user=editor)
     message = WebhookMessage.objects.get()
     assert (message.status, message.attempts, message.last_status_code) == ("pending", 1, 500)
     waited = message.next_attempt_at - message.log.get().attempted_at
@@ -349,7 +357,9 @@ def test_the_database_backend_defers_a_retry_to_the_worker(transactional_db, edi
 
     with Receiver(answers=[(500, {})]) as running:
         endpoint = endpoints.add_endpoint(url=running.url)
-        publishing.publish(draft(), user=UserFactory(username="ed", permissions=["publish_story"]))
+        publishing.publish(
+            approved(draft()), user=UserFactory(username="ed", permissions=["publish_story"])
+        )
         assert running.received == []  # enqueued after the commit, sent by the worker
         call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
         assert len(running.received) == 1
@@ -371,10 +381,12 @@ def test_a_410_disables_the_endpoint_and_tells_its_contact(
     receiver.answers = [(410, {})]
     story = draft()
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.publish(story, user=editor)
+        publishing.publish(approved(story), user=editor)
     with django_capture_on_commit_callbacks(execute=True):
         edit(story, editor, dek="Later.")
-        publishing.publish(story, user=editor, kind=RevisionKind.UPDATE, public_note="More.")
+        publishing.publish(
+            approved(story), user=editor, kind=RevisionKind.UPDATE, public_note="More."
+        )
 
     endpoint.refresh_from_db()
     assert endpoint.active is False
@@ -393,7 +405,7 @@ def test_an_endpoint_failing_for_days_is_disabled(
     receiver.answers = [(500, {})] * 3
     story = draft()
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.publish(story, user=editor)
+        publishing.publish(approved(story), user=editor)
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
         failing_since=timezone.now()
         - timedelta(days=settings.WEBHOOK_DISABLE_AFTER_DAYS, minutes=1)
@@ -422,7 +434,7 @@ def test_a_message_is_given_up_after_about_three_days(
     assert max(delivery.retry_schedule()) == timedelta(hours=12)
     receiver.answers = [(500, {})] * delivery.MAX_ATTEMPTS
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.publish(draft(), user=editor)
+        publishing.publish(approved(draft()), user=editor)
         for _ in range(delivery.MAX_ATTEMPTS):
             WebhookEndpoint.objects.update(failing_since=timezone.now())
             delivery.deliver_due(now=timezone.now() + timedelta(days=1))
@@ -454,7 +466,7 @@ def test_redeliver_sends_the_same_message_again(
     editor, receiver, endpoint, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.publish(draft(), user=editor)
+        publishing.publish(approved(draft()), user=editor)
     message = WebhookMessage.objects.get()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -472,7 +484,7 @@ def test_deliver_webhooks_sends_what_is_overdue(
 ):
     receiver.answers = [(502, {})]
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.publish(draft(), user=editor)
+        publishing.publish(approved(draft()), user=editor)
     out = StringIO()
     call_command("deliver_webhooks", stdout=out)
     assert out.getvalue().strip() == "0 webhook message(s) sent for delivery."  # not due yet
@@ -495,7 +507,7 @@ def test_a_rotated_secret_keeps_the_old_one_valid_for_the_overlap(
     assert new.startswith("whsec_") and new != old
 
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.publish(draft(), user=editor)
+        publishing.publish(approved(draft()), user=editor)
 
     received = receiver.received[0]
     assert len(received.headers["webhook-signature"].split(" ")) == 2
@@ -512,7 +524,7 @@ def test_a_signature_made_with_another_secret_fails(
     from standardwebhooks.webhooks import WebhookVerificationError
 
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.publish(draft(), user=editor)
+        publishing.publish(approved(draft()), user=editor)
     with pytest.raises(WebhookVerificationError):
         Webhook(endpoints.new_secret()).verify(
             receiver.received[0].body, receiver.received[0].headers
@@ -532,7 +544,7 @@ def test_deliveries_to_internal_addresses_are_refused_after_resolution(
     settings.WEBHOOKS_ALLOW_PRIVATE = False  # as in production
 
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.publish(draft(), user=editor)
+        publishing.publish(approved(draft()), user=editor)
 
     assert receiver.received == []
     attempt = WebhookAttempt.objects.get()
@@ -610,7 +622,7 @@ def test_the_webhook_endpoint_command(receiver, editor, django_capture_on_commit
     endpoint.refresh_from_db()
     assert endpoint.active is False
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.publish(draft(), user=editor)
+        publishing.publish(approved(draft()), user=editor)
     assert receiver.received == []
 
     from django.core.management import CommandError

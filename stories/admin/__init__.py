@@ -4,4 +4,13 @@ Thin: saving goes through ``stories.editing``, publishing through ``stories.publ
 Importing this package (Django's admin autodiscovery does) registers the ModelAdmins.
 """
 
-from . import contributors, partners, reader_reports, revisions, sections, stories, users  # noqa: F401  (registration)
+from . import (  # noqa: F401  (registration)
+    contributors,
+    desk,
+    partners,
+    reader_reports,
+    revisions,
+    sections,
+    stories,
+    users,
+)

@@ -384,9 +384,17 @@ class PublishForm(forms.Form):
     )
 
     def __init__(
-        self, *args, first_publication: bool, open_reports=None, others_edits=(), **kwargs
+        self,
+        *args,
+        first_publication: bool,
+        open_reports=None,
+        others_edits=(),
+        may_bypass=False,
+        **kwargs,
     ):
         super().__init__(*args, **kwargs)
+        if may_bypass:
+            self.fields["review_bypass"] = review_bypass_field()
         if others_edits:
             # Publishing sends out every unpublished edit, a colleague's too: said, and
             # confirmed, before the button (``releasing`` refuses it unconfirmed).
@@ -417,6 +425,19 @@ class PublishForm(forms.Form):
             )
 
 
+def review_bypass_field() -> forms.CharField:
+    """Breaking news: the reason to go ahead without a second editor's approval, shown
+    only to those with ``stories.publish_without_review`` (the service checks it)."""
+    return forms.CharField(
+        label="Go ahead without review, because",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
+        help_text="Only when a second editor cannot approve in time (breaking news). The "
+        "reason is recorded and listed for the desk. Leave empty to wait for approval.",
+    )
+
+
 class WithdrawForm(forms.Form):
     public_note = forms.CharField(
         label="Editor's note",
@@ -430,3 +451,8 @@ class WithdrawForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
     )
+
+    def __init__(self, *args, may_bypass=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if may_bypass:
+            self.fields["review_bypass"] = review_bypass_field()

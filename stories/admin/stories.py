@@ -24,11 +24,13 @@ from django.utils.http import urlencode
 from stories import editing, publishing, releasing, reporting
 from stories.content import rendering
 from stories.content.kinds import RevisionKind
+from stories.desk import autosave
 from stories.media import pictures
 from stories.models import Credit, Revision, Story
-from stories.roles import PUBLISH_STORY, WITHDRAW_STORY, require_permission
+from stories.roles import PUBLISH_STORY, PUBLISH_WITHOUT_REVIEW, WITHDRAW_STORY, require_permission
 
 from .base import AuditedAdmin, numeric_id
+from .desk import DeskViews, item_urls, panel, publish_verdict
 from .forms import (
     PUBLISH_BUTTON,
     ContributorAutocomplete,
@@ -129,7 +131,7 @@ class CreditInline(admin.TabularInline):
 
 
 @admin.register(Story)
-class StoryAdmin(AuditedAdmin):
+class StoryAdmin(DeskViews, AuditedAdmin):
     form = StoryAdminForm
     inlines = [CreditInline]
     list_display = [
@@ -294,6 +296,8 @@ class StoryAdmin(AuditedAdmin):
         if obj is not None:
             context["schedule_state"] = schedule_state(obj)
             context["unpublished_edits"] = publishing.unpublished_edits(obj)
+            # The desk: review state and actions, comments, presence, autosave, timeline.
+            context["desk"] = panel(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # -- saving the working copy -------------------------------------------------
@@ -308,6 +312,8 @@ class StoryAdmin(AuditedAdmin):
         credits = next((formset for formset in formsets if formset.model is Credit), None)
         lines = None if credits is None else credit_lines(credits)
         edit = self._save(request, form.instance, form, credits=lines)
+        # Saved: the autosaved copy of this person's unsaved changes has done its job.
+        autosave.discard(form.instance, request.user)
         # What the admin's change message and log entry report (published versions: nothing).
         for formset in formsets:
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
@@ -391,7 +397,7 @@ class StoryAdmin(AuditedAdmin):
             )
             for name, view in views
         ]
-        return custom + super().get_urls()
+        return custom + self.desk_urls() + item_urls(self) + super().get_urls()
 
     def _url(self, name, story):
         return reverse(f"admin:stories_story_{name}", args=[story.pk])
@@ -442,6 +448,7 @@ class StoryAdmin(AuditedAdmin):
                 # "Publish a correction from this report…" in the desk's queue.
                 "reports": [pk for pk in request.GET.getlist("report") if pk.isdigit()],
             },
+            may_bypass=request.user.has_perm(PUBLISH_WITHOUT_REVIEW),
         )
         try:
             require_permission(request.user, PUBLISH_STORY)
@@ -465,6 +472,7 @@ class StoryAdmin(AuditedAdmin):
             diffs=diffs,
             removals=rendering.removed_on_publication(story.body),
             unpublished=unpublished,
+            review_verdict=publish_verdict(story),
             **self._pictures(story),
         )
 
@@ -479,6 +487,7 @@ class StoryAdmin(AuditedAdmin):
             public_note=data.get("public_note", ""),
             internal_reason=data.get("internal_reason", ""),
             others_edits_confirmed=data.get(releasing.CONFIRM_OTHERS_EDITS, False),
+            review_bypass=data.get("review_bypass", ""),
         )
         if done.revision is None:
             self.message_user(
@@ -501,7 +510,10 @@ class StoryAdmin(AuditedAdmin):
 
     def withdraw_view(self, request, object_id):
         story = self._story_or_404(request, object_id)
-        form = WithdrawForm(request.POST if request.method == "POST" else None)
+        form = WithdrawForm(
+            request.POST if request.method == "POST" else None,
+            may_bypass=request.user.has_perm(PUBLISH_WITHOUT_REVIEW),
+        )
         try:
             require_permission(request.user, WITHDRAW_STORY)
             if request.method == "POST" and form.is_valid():
@@ -511,7 +523,7 @@ class StoryAdmin(AuditedAdmin):
                 )
                 return HttpResponseRedirect(reverse("admin:stories_story_change", args=[story.pk]))
         except ValidationError as error:
-            form.add_error(None, error)
+            add_service_errors(form, service_errors(error))
         except PermissionDenied as error:
             return self._refused(request, story, error)
         return self._render(

@@ -394,11 +394,23 @@ def _import_again(
 
 
 def _publish_with_notes(story: Story, parsed: ParsedStory, *, user, reason: str) -> int:
-    """Version 1, then one version per note: the working copy is the same for all of them."""
-    publishing.publish(story, user=user, internal_reason=reason)
+    """Version 1, then one version per note: the working copy is the same for all of them.
+
+    An archived story was checked where it was first published, and nobody here edited
+    it: it is published without a second editor's approval, which needs
+    ``stories.publish_without_review`` (the system user has it) and is recorded, with
+    this reason, in the desk's list of publishes without review.
+    """
+    bypass = f"{reason}: an archived story, published before it came to this newsroom"
+    publishing.publish(story, user=user, internal_reason=reason, review_bypass=bypass)
     for note in parsed.notes:
         publishing.publish(
-            story, user=user, kind=note.kind, public_note=note.text, internal_reason=reason
+            story,
+            user=user,
+            kind=note.kind,
+            public_note=note.text,
+            internal_reason=reason,
+            review_bypass=bypass,
         )
     return 1 + len(parsed.notes)
 

@@ -1,7 +1,9 @@
-"""Demo content for ``make run``, loaded through the publishing service.
+"""Demo content for ``make run``, loaded through the services.
 
-Every demo revision is published the way an editor would publish it, so the demo's
-hashes, history rows and public history pages are real, not inserted rows.
+Every demo revision is published the way the newsroom publishes: the editor's edit is
+submitted for review, a second editor approves that exact edit (the two-person rule),
+and the editor publishes it, so the demo's hashes, history rows, review steps and public
+history pages are real, not inserted rows. One story waits in review, with comments.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from stories import editing, publishing, reporting
+from stories import editing, publishing, reporting, reviewing
+from stories.desk import comments
 from stories.media import pictures
-from stories.models import Contributor, PartnerKey, Section, Story
+from stories.models import Contributor, PartnerKey, Section, SectionEditor, Story
 from stories.partners import keys
 from stories.roles import EDITOR, REPORTER, sync_roles
 
@@ -30,6 +33,7 @@ DEMO_PASSWORD = "newsroom-demo"
 DEMO_API_KEY = "nrk_newsroom-demo-partner-key"
 DEMO_USERS = [
     ("editor", "Elena", "Marsh", EDITOR),
+    ("editor2", "Noor", "Haddad", EDITOR),
     ("reporter", "Rui", "Santos", REPORTER),
 ]
 
@@ -41,7 +45,13 @@ def ensure_demo_users():
     users = {}
     for username, first, last, role in DEMO_USERS:
         user, created = User.objects.get_or_create(
-            username=username, defaults={"first_name": first, "last_name": last, "is_staff": True}
+            username=username,
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "is_staff": True,
+                "email": f"{username}@newsroom.localhost",
+            },
         )
         if created:
             user.set_password(DEMO_PASSWORD)
@@ -109,6 +119,18 @@ def scene_picture(scene: str) -> ContentFile:
     return ContentFile(buffer.getvalue(), name=f"{scene}.jpg")
 
 
+def _story_from(entry: dict, sections: dict) -> Story:
+    """An unsaved story from a demo entry (its paragraphs joined as Markdown)."""
+    return Story(
+        slug=entry["slug"],
+        headline=entry["headline"],
+        dek=entry["dek"],
+        section=sections[entry["section"]],
+        dateline=entry["dateline"],
+        body="\n\n".join(entry["body"]),
+    )
+
+
 def _set_image(story: Story, image: dict | None):
     if image:
         story.picture = pictures.store_picture(scene_picture(image["scene"]))
@@ -136,19 +158,28 @@ def ensure_demo_key() -> PartnerKey:
 SCHEDULE_IN = timedelta(minutes=3)
 
 
+def _reviewed(story: Story, *, author, approver) -> Story:
+    """The author submits the working copy's edit; a second editor approves it."""
+    reviewing.submit(story, user=author, message="Ready to publish.")
+    reviewing.approve(story, user=approver)
+    return story
+
+
 @transaction.atomic
 def load_demo(path: Path = DEMO_FILE, *, schedule_in: timedelta = SCHEDULE_IN) -> list[Story]:
-    """Create the demo newsroom unless it already has stories; returns the stories created.
+    """Create the demo newsroom unless it already has stories; returns the stories created
+    (a reporter's draft waits in review beside them).
 
-    A story marked ``scheduled`` is approved by the demo's editor for ``schedule_in``
-    from now, so a new user watches the scheduler publish it on time.
+    A story marked ``scheduled`` is approved by a second editor and scheduled by the
+    demo's editor for ``schedule_in`` from now, so a new user watches the scheduler
+    publish it on time.
     """
     ensure_demo_key()
     if Story.objects.exists():
         return []
     data = json.loads(path.read_text(encoding="utf-8"))
     users = ensure_demo_users()
-    editor = users["editor"]
+    editor, approver = users["editor"], users["editor2"]
     now = timezone.now()
     created = []
     sections = {}
@@ -160,14 +191,7 @@ def load_demo(path: Path = DEMO_FILE, *, schedule_in: timedelta = SCHEDULE_IN) -
         contributors[fields["slug"]] = contributor = Contributor(**fields)
         editing.save_contributor(contributor, user=editor, reason="Demo contributor")
     for entry in data["stories"]:
-        story = Story(
-            slug=entry["slug"],
-            headline=entry["headline"],
-            dek=entry["dek"],
-            section=sections[entry["section"]],
-            dateline=entry["dateline"],
-            body="\n\n".join(entry["body"]),
-        )
+        story = _story_from(entry, sections)
         _set_image(story, entry.get("image"))
         credits = [
             editing.CreditLine(
@@ -179,11 +203,17 @@ def load_demo(path: Path = DEMO_FILE, *, schedule_in: timedelta = SCHEDULE_IN) -
         ]
         editing.save_story(story, user=editor, reason="Demo story drafted", credits=credits)
         if entry.get("scheduled"):
-            publishing.schedule(story, user=editor, at=now + schedule_in)
+            publishing.schedule(
+                _reviewed(story, author=editor, approver=approver),
+                user=editor,
+                at=now + schedule_in,
+            )
             created.append(story)
             continue
         publishing.publish(
-            story, user=editor, at=now - timedelta(hours=entry["published_hours_ago"])
+            _reviewed(story, author=editor, approver=approver),
+            user=editor,
+            at=now - timedelta(hours=entry["published_hours_ago"]),
         )
         for revision in entry.get("revisions", []):
             _apply(story, revision)
@@ -194,7 +224,7 @@ def load_demo(path: Path = DEMO_FILE, *, schedule_in: timedelta = SCHEDULE_IN) -
                 reason=revision.get("internal_reason") or revision["public_note"],
             )
             publishing.publish(
-                story,
+                _reviewed(story, author=editor, approver=approver),
                 user=editor,
                 kind=revision["kind"],
                 public_note=revision.get("public_note", ""),
@@ -209,6 +239,13 @@ def load_demo(path: Path = DEMO_FILE, *, schedule_in: timedelta = SCHEDULE_IN) -
                 story, user=users["reporter"], reason="Draft line for the next update"
             )
         created.append(story)
+    for section_slug, usernames in data.get("section_editors", {}).items():
+        for username in usernames:
+            SectionEditor.objects.get_or_create(
+                section=sections[section_slug], user=users[username]
+            )
+    for entry in data.get("in_review", []):
+        _in_review(entry, sections, contributors, users, now)
     # A reader's report waiting in the desk's queue (Reader reports, in the admin).
     for report in data.get("reports", []):
         story = Story.objects.select_related("latest_revision").get(slug=report["story"])
@@ -222,3 +259,36 @@ def load_demo(path: Path = DEMO_FILE, *, schedule_in: timedelta = SCHEDULE_IN) -
             wants_reply=report.get("wants_reply", False),
         )
     return created
+
+
+def _in_review(entry: dict, sections, contributors, users, now) -> Story:
+    """A reporter's draft submitted to its section's editors, due soon, with comments on
+    a sentence, a reply and a mention: what the desk's queue and change form show."""
+    author = users[entry["author"]]
+    story = _story_from(entry, sections)
+    credits = [
+        editing.CreditLine(contributor=contributors[credit["contributor"]], role=credit["role"])
+        for credit in entry["credits"]
+    ]
+    editing.save_story(story, user=author, reason="Demo story drafted", credits=credits)
+    reviewing.submit(
+        story,
+        user=author,
+        message=entry["message"],
+        due_at=now + timedelta(hours=entry["due_hours"]),
+        priority=entry["priority"],
+    )
+    written = []
+    for note in entry["comments"]:
+        parent = written[note["reply_to"]] if "reply_to" in note else None
+        written.append(
+            comments.add_comment(
+                story,
+                user=users[note["by"]],
+                body=note["body"],
+                field=note.get("field", ""),
+                quote=note.get("quote", ""),
+                parent=parent,
+            )
+        )
+    return story

@@ -7,6 +7,7 @@ Django finds them too), as Wagtail's ``wagtail.models`` does:
 - ``log``: the transparency log's leaves, subtrees, signed heads and witnesses'
   cosignatures;
 - ``reader_reports``: readers' error reports;
+- ``desk``: reviews, comments, notifications, autosaves and preview links (never public);
 - ``accounts``: the audit trail of staff accounts (logins, permissions, second factors)
   and their open sessions;
 - ``partners``: partners' API keys, webhook endpoints and the delivery log;
@@ -22,6 +23,22 @@ from .base import (
     SkipUnchangedSavesMixin,
     refuse_public_slug_change,
 )
+from .desk import (
+    OPEN_REVIEW_STATES,
+    AutosaveDraft,
+    Comment,
+    Notification,
+    PreviewLink,
+    PreviewVisit,
+    Priority,
+    Review,
+    ReviewBypass,
+    ReviewPurpose,
+    ReviewState,
+    ReviewStep,
+    SectionEditor,
+    StoryWatch,
+)
 from .log import Cosignature, LogLeaf, LogNode, TreeHead
 from .partners import PartnerKey, WebhookAttempt, WebhookEndpoint, WebhookMessage
 from .pictures import ImmutablePictureError, Picture, image_snapshot
@@ -30,8 +47,22 @@ from .versions import ContentRemoval, ImmutableRevisionError, Revision
 from .working_copy import Contributor, Credit, Section, Story, StorySource, public_story
 
 __all__ = [
+    "OPEN_REVIEW_STATES",
     "AccountEvent",
     "AppendOnlyModel",
+    "AutosaveDraft",
+    "Comment",
+    "Notification",
+    "PreviewLink",
+    "PreviewVisit",
+    "Priority",
+    "Review",
+    "ReviewBypass",
+    "ReviewPurpose",
+    "ReviewState",
+    "ReviewStep",
+    "SectionEditor",
+    "StoryWatch",
     "ContentRemoval",
     "Contributor",
     "Cosignature",

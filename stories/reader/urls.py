@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import feeds, record_views, report_views, views
+from . import feeds, outside_preview, record_views, report_views, views
 
 app_name = "reader"
 
@@ -20,6 +20,8 @@ urlpatterns = [
     # The history's form: any two versions, as ?old=&new=, sent on to the comparison.
     path("stories/<slug:slug>/history/compare/", views.compare_choice, name="compare_choice"),
     path("stories/<slug:slug>/preview/", views.preview, name="preview"),
+    # An outside approver's signed link to one edit under review (stories.desk.previews).
+    path("review/<str:token>/", outside_preview.outside_preview, name="outside_preview"),
     path("stories/<slug:slug>/record.json", record_views.story_record, name="story_record"),
     # Readers report errors (private: the desk reads reports in the admin).
     path("stories/<slug:slug>/report/", report_views.report_error, name="report"),

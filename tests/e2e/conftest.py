@@ -105,6 +105,15 @@ def corrected_story(editor):
     return story
 
 
+def a_colleague_approves(page, story, purpose="publish"):
+    """A second editor approves the story's current edit from their own desk (through the
+    review service: the two-person rule), and the page the editor is on is reloaded."""
+    from tests.factories import approved
+
+    approved(story, purpose=purpose)
+    page.reload()
+
+
 def log_in(page, live_server, user):
     page.goto(f"{live_server.url}/admin/login/")
     page.get_by_label("Username").fill(user.username)

@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from stories.models import Story
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import a_colleague_approves, log_in
 
 
 def change_page(live_server, story) -> str:
@@ -56,6 +56,9 @@ def test_an_editor_publishes_a_correction(page, live_server, editor, corrected_s
     page.get_by_role("button", name="Save and publish update…").click()
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("Publish an update")
+    expect(page.locator("#review-verdict")).to_contain_text("has not been approved")
+    a_colleague_approves(page, corrected_story)
+    expect(page.locator("#review-verdict")).to_contain_text("Approved by Sam Second")
     expect(page.get_by_label("Internal reason")).to_have_value(
         "The harbor master's figure was wrong."
     )
@@ -173,6 +176,7 @@ def test_reverts_before_and_after_publication_never_move_the_public_address(
 def test_a_withdrawn_story_answers_410_with_the_note(page, live_server, editor, corrected_story):
     log_in(page, live_server, editor)
     page.goto(change_page(live_server, corrected_story))
+    a_colleague_approves(page, corrected_story, purpose="withdraw")
     page.get_by_role("link", name="Withdraw…").click()
     page.get_by_label("Editor's note").fill("This story was withdrawn pending a legal review.")
     page.get_by_role("button", name="Withdraw story").click()
@@ -208,6 +212,7 @@ def test_an_editor_adds_a_photo_and_readers_see_it(page, live_server, editor, co
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("Publish an update")
     expect(page.locator(".story-diff")).to_contain_text("Photo added")
+    a_colleague_approves(page, corrected_story)
     page.get_by_label("Kind").select_option(label="Update")
     page.get_by_label("Public note").fill("This story has been updated with a photo.")
     page.get_by_role("button", name="Publish update").click()
@@ -258,6 +263,7 @@ def test_a_reader_report_becomes_a_correction(page, live_server, editor, correct
     page.goto(report_address)
     page.get_by_role("link", name="Publish a correction from this report…").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Publish an update")
+    a_colleague_approves(page, corrected_story)
     expect(page.get_by_label(re.compile(r"Report \d+ \(version 3\)"))).to_be_checked()
     expect(page.locator(".story-diff section ins").first).to_have_text("three")
     page.get_by_label("Kind").select_option(label="Correction")

@@ -12,7 +12,7 @@ from stories.management.demo import (
     SCHEDULE_IN,
     load_demo,
 )
-from stories.models import Story
+from stories.models import Review, ReviewState, Story
 from stories.roles import EDITOR, REPORTER
 
 ROLE_SUMMARIES = {
@@ -61,6 +61,13 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo logins for the admin (/admin/):"))
         for username, _, _, role in DEMO_USERS:
             self.stdout.write(f"  {username} / {DEMO_PASSWORD}  ({ROLE_SUMMARIES[role]})")
+        waiting = Review.objects.filter(state=ReviewState.IN_REVIEW).count()
+        self.stdout.write(
+            f"Two people check everything readers see: {waiting} story waits in review, with "
+            "comments, in the desk's queue (/admin/stories/review/). editor2 is a second "
+            "editor: log in as editor2 to approve what editor or reporter wrote, then publish "
+            "it as editor."
+        )
         self.stdout.write(
             "A second factor is optional here (production requires it of editors): set one up "
             "from the admin's user links, Two-factor authentication (/admin/second-factor/)."
