@@ -266,3 +266,35 @@ def test_log_signer_shows_the_record_and_acknowledges_refusals(editor, capsys, c
     call_command("log_signer", "--acknowledge")
     assert capsys.readouterr().out.startswith("1 refusal(s) acknowledged")
     assert client.get("/health/ready/")["X-Newsroom-Health"] == "ok"
+
+
+def test_a_laptops_new_database_starts_a_new_log_in_one_transaction(
+    editor, committed, log_signer_state
+):
+    """``rm db.sqlite3 && make run``: the record names the old database's longer log, and
+    the demo's loader publishes many versions in one transaction. The first starts a new
+    log; the next ones extend it (not the old record, replaced only at the commit)."""
+    signer.remember(signer.Head(8, bytes(32), 1_000))  # the old database's log
+    first, second = StoryFactory(slug="first-story"), StoryFactory(slug="second-story")
+
+    with committed(), transaction.atomic():
+        publishing.publish(approved(first), user=editor)
+        publishing.publish(approved(second), user=editor)
+        publish_update(first, editor)
+
+    newest = transparency.latest_head()
+    assert (newest.size, signer.last_signed().size) == (3, 3)
+    assert signer.last_signed().root == bytes.fromhex(newest.root_hash)
+    assert signer.read_record().refusals == []
+
+
+def test_in_production_an_old_record_still_refuses_a_new_log_after_the_first_head(
+    editor, committed, production_signer
+):
+    signer.remember(signer.Head(8, bytes(32), 1_000))
+    story = StoryFactory()
+
+    with pytest.raises(ValidationError, match="fewer than the head of 8 entries"), committed():
+        publishing.publish(approved(story), user=editor)
+
+    assert signer.last_signed().size == 8

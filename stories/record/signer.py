@@ -190,12 +190,17 @@ def sign(size: int, root: bytes, timestamp: int, *, previous_size: int, proof: P
     the key signed; raise ``NotAnExtension`` otherwise. ``previous_size`` is the log's
     size before this append (``size`` for a re-signing). Call it inside the transaction
     that stores the head: the record moves once that commits."""
+    pending = _pending()
     try:
-        last = read_record().head
+        last = pending or read_record().head
     except SignerRecordUnreadable as error:
         logger.critical("the transparency log's key refused to sign: %s", error)
         raise NotAnExtension(str(error)) from None
-    starting = previous_size == 0 and (last is None or settings.LOG_SIGNER_TRUST_ON_FIRST_USE)
+    starting = (
+        pending is None
+        and previous_size == 0
+        and (last is None or settings.LOG_SIGNER_TRUST_ON_FIRST_USE)
+    )
     adopting = last is None and settings.LOG_SIGNER_TRUST_ON_FIRST_USE
     if not (starting or adopting):
         problem = _not_an_extension(last, size, root, proof)
@@ -212,8 +217,14 @@ def sign(size: int, root: bytes, timestamp: int, *, previous_size: int, proof: P
             "a new log" if previous_size == 0 else "adopted on first use",
         )
     replace = last is not None and starting
+
+    def record_once_committed():
+        remember(head, replace=replace)
+
     # robust: a record that cannot be written is logged, not an error after the commit.
-    transaction.on_commit(lambda: remember(head, replace=replace), robust=True)
+    transaction.on_commit(record_once_committed, robust=True)
+    if replace:
+        connection.newsroom_signer_pending = (head, record_once_committed)
     origin = settings.LOG_ORIGIN
     return Signature(
         timestamp=timestamp,
@@ -221,6 +232,26 @@ def sign(size: int, root: bytes, timestamp: int, *, previous_size: int, proof: P
         origin=origin,
         note_signature=signing.sign(Checkpoint(origin, size, root).text.encode()),
     )
+
+
+def _pending() -> Head | None:
+    """The first head of a new log, signed earlier in the transaction under way over a
+    record of an older one (a laptop's database deleted and made anew): the record is
+    replaced only once the transaction commits, so a second publish in the same
+    transaction (an import, the demo's loader) must extend this head, not the old log's.
+    Forgotten once the transaction commits or rolls back (its callback is then no longer
+    waiting)."""
+    pending = getattr(connection, "newsroom_signer_pending", None)
+    if pending is None:
+        return None
+    head, callback = pending
+    waiting = connection.in_atomic_block and any(
+        entry[1] is callback for entry in connection.run_on_commit
+    )
+    if not waiting:
+        connection.newsroom_signer_pending = None
+        return None
+    return head
 
 
 def _not_an_extension(last: Head | None, size: int, root: bytes, proof: ProofReader) -> str:

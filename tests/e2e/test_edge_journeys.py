@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from deploy.varnish.edge import Varnish, varnishd_path
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import PASSWORD, a_colleague_approves
 
 pytestmark = pytest.mark.skipif(
     varnishd_path() is None,
@@ -62,6 +62,7 @@ def test_an_editors_day_through_the_edge_leaves_nothing_private_stored(
 
     page.goto(change)
     page.get_by_role("button", name="Save and publish update…").click()
+    a_colleague_approves(page, corrected_story)
     page.get_by_label("Kind").select_option(label="Correction")
     page.get_by_label("Public note").fill("An earlier version misstated the depth of the water.")
     page.get_by_role("button", name="Publish update").click()

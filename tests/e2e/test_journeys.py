@@ -348,6 +348,7 @@ def test_a_correction_from_a_report_shows_and_confirms_a_colleagues_unpublished_
         < page.get_by_role("button", name="Publish update").bounding_box()["y"]
     )
     assert above, "the pending edits are listed above the Publish button"
+    a_colleague_approves(page, draft)
     page.get_by_label("Kind").select_option(label="Correction")
     page.get_by_label("Public note").fill("An earlier version misstated the depth of the water.")
     page.get_by_role("button", name="Publish update").click()

@@ -23,6 +23,7 @@ from stories import publishing
 from stories.management.demo import DEMO_PASSWORD
 from stories.models import Story
 from tests.e2e.conftest import log_in
+from tests.factories import approved
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 #: The demo's scheduled story is due this long after the demo is loaded: time enough to
@@ -152,7 +153,7 @@ def test_make_run_publishes_the_demos_scheduled_story_on_time(demo, page):
     row = page.locator("#result_list tbody tr", has_text=headline)
     expect(row).to_contain_text("Scheduled for")
     row.get_by_role("link", name=headline).click()
-    state = page.locator(".story-state")
+    state = page.locator(".story-state", has_text="Scheduled:")
     expect(state).to_contain_text("Scheduled: this story will be published at")
     expect(state).not_to_contain_text("publish_scheduled")
     assert ".." not in state.inner_text()
@@ -188,7 +189,7 @@ def test_an_editor_is_told_when_a_schedule_is_overdue(
     page, live_server, editor, story, monkeypatch
 ):
     due = timezone.now() + timedelta(hours=1)
-    publishing.schedule(story, user=editor, at=due)
+    publishing.schedule(approved(story), user=editor, at=due)
     # An hour and a quarter later, and nothing published it: the scheduler is not running.
     later = due + timedelta(minutes=15)
     monkeypatch.setattr(timezone, "now", lambda: later)
@@ -199,7 +200,7 @@ def test_an_editor_is_told_when_a_schedule_is_overdue(
     expect(row.locator(".story-warning")).to_contain_text("Overdue: due at")
     row.get_by_role("link", name=story.headline).click()
 
-    state = page.locator(".story-state")
+    state = page.locator(".story-state", has_text="Overdue:")
     expect(state).to_contain_text("Overdue: this story was due to be published at")
     expect(state).to_contain_text("tell whoever runs the site, or publish it now")
     expect(state).not_to_contain_text("publish_scheduled")
