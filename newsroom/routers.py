@@ -1,4 +1,9 @@
-"""Read replicas: which database a query goes to when ``DATABASE_REPLICA_URL`` is set.
+"""Which database connection a query goes to: the owner's for migrations and legal
+removals, a read replica's for reader pages when ``DATABASE_REPLICA_URL`` is set.
+
+``OwnerRouter`` (always installed, first) sends every query to the owner's connection
+inside ``stories.record.privileges.as_owner`` and during a migrate on it; elsewhere it
+has no opinion. The rest of this module is about replicas.
 
 Reader pages read the published stories from the ``replica`` alias; everything else uses
 the primary (``default``):
@@ -27,8 +32,11 @@ from django.conf import settings
 from django.db import connections
 from django.urls import reverse
 
+from stories.record import privileges
+
 PRIMARY = "default"
 REPLICA = "replica"
+OWNER = privileges.OWNER
 
 #: Models whose reads may go to the replica: what the reader site shows.
 REPLICA_READABLE = frozenset(
@@ -50,6 +58,24 @@ def use_primary():
 
 def pinned_to_primary() -> bool:
     return _pinned.get()
+
+
+class OwnerRouter:
+    """The owner's connection for everything inside ``privileges.as_owner`` (a legal
+    removal, a migrate on the owner's alias); and only the primary and the owner's
+    connection (the same database) are ever migrated."""
+
+    def db_for_read(self, model, **hints):
+        return privileges.owner_alias() if privileges.acting_as_owner() else None
+
+    db_for_write = db_for_read
+
+    def allow_relation(self, obj1, obj2, **hints):
+        # Every alias is the same data, whoever reads it: objects from any may be related.
+        return True
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints):
+        return db in (PRIMARY, OWNER)
 
 
 class PrimaryReplicaRouter:

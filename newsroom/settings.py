@@ -128,10 +128,34 @@ WSGI_APPLICATION = "newsroom.wsgi.application"
 # pages, which only read, run without one, so the router can send them to a replica.
 DATABASE_POOL = env.bool("DATABASE_POOL", default=True)
 
+# Each role of connection has its own server-side limits, in milliseconds (0 turns one
+# off), set in its connection options: a runaway query or a lock held by a stuck
+# transaction fails the request instead of piling them up. The editors' connection
+# ("default": the admin, publishing, imports, commands, the worker) gets longer ones than
+# the owner's (migrations and legal removals: no statement limit, an index takes its
+# time). docs/settings.md lists them.
+CONNECTION_LIMITS = {
+    "editorial": {
+        "statement_timeout": env.int("DATABASE_STATEMENT_TIMEOUT", default=30_000),
+        "lock_timeout": env.int("DATABASE_LOCK_TIMEOUT", default=10_000),
+        "idle_in_transaction_session_timeout": env.int(
+            "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT", default=60_000
+        ),
+    },
+    "owner": {
+        "statement_timeout": 0,
+        "lock_timeout": env.int("DATABASE_LOCK_TIMEOUT", default=10_000),
+        "idle_in_transaction_session_timeout": env.int(
+            "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT", default=60_000
+        ),
+    },
+}
 
-def database(url: str) -> dict:
-    """One database alias from a URL: pool and timeouts on PostgreSQL, a busy timeout and
-    write-locking transactions on SQLite (so concurrent publishes queue, not fail)."""
+
+def database(url: str, role: str = "editorial") -> dict:
+    """One database alias from a URL: pool and the limits of ``role`` on PostgreSQL, a
+    busy timeout and write-locking transactions on SQLite (so concurrent publishes queue,
+    not fail)."""
     config = environ.Env.db_url_config(url)
     config.update(CONN_MAX_AGE=0, CONN_HEALTH_CHECKS=True, ATOMIC_REQUESTS=False)
     options = config.setdefault("OPTIONS", {})
@@ -150,15 +174,7 @@ def database(url: str) -> dict:
         options.setdefault("keepalives_idle", 30)
         options.setdefault("keepalives_interval", 5)
         options.setdefault("keepalives_count", 3)
-        # Server-side limits, in milliseconds (0 turns one off): a runaway query or a
-        # lock held by a stuck transaction fails the request instead of piling them up.
-        limits = {
-            "statement_timeout": env.int("DATABASE_STATEMENT_TIMEOUT", default=30_000),
-            "lock_timeout": env.int("DATABASE_LOCK_TIMEOUT", default=10_000),
-            "idle_in_transaction_session_timeout": env.int(
-                "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT", default=60_000
-            ),
-        }
+        limits = CONNECTION_LIMITS[role]
         server_options = " ".join(f"-c {name}={value}" for name, value in limits.items())
         options["options"] = " ".join(filter(None, [options.get("options", ""), server_options]))
         if DATABASE_POOL:
@@ -183,6 +199,21 @@ DATABASES = {
         env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
     )
 }
+DATABASE_ROUTERS = ["newsroom.routers.OwnerRouter"]
+
+# The owner role (PostgreSQL): the role that owns the tables, runs the migrations and
+# legal removals, and grants the application's role (DATABASE_URL's) its data rights
+# (stories/record/privileges.py). Give DATABASE_OWNER_URL to those processes only (`make
+# serve` migrates with it and starts gunicorn without it): whoever holds the application's
+# credentials can then neither drop the append-only triggers nor alter a table. Unset, one
+# role does everything (SQLite has no roles), and `check --deploy --database default`
+# warns in production. Tests point the alias at their own database.
+DATABASE_OWNER_URL = env.str("DATABASE_OWNER_URL", default="")
+#: The application's role, granted data rights by the owner (empty on SQLite).
+DATABASE_APPLICATION_ROLE = DATABASES["default"].get("USER", "")
+if DATABASE_OWNER_URL:
+    DATABASES["owner"] = database(DATABASE_OWNER_URL, role="owner")
+    DATABASES["owner"]["TEST"] = {"MIRROR": "default"}
 
 # Read replica: reader pages read from it; writes, publishing and the admin use the
 # primary (newsroom/routers.py). Tests treat it as a mirror of the default database.
@@ -190,7 +221,7 @@ DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = database(DATABASE_REPLICA_URL)
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
-    DATABASE_ROUTERS = ["newsroom.routers.PrimaryReplicaRouter"]
+    DATABASE_ROUTERS.append("newsroom.routers.PrimaryReplicaRouter")
 
 # Cache: REDIS_URL selects Redis through django-redis; unset means local memory.
 #

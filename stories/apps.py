@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.conf import settings
-from django.db.models.signals import post_migrate, pre_delete
+from django.db.models.signals import post_migrate, pre_delete, pre_migrate
 
 
 class StoriesConfig(AppConfig):
@@ -8,7 +8,7 @@ class StoriesConfig(AppConfig):
     verbose_name = "Stories"
 
     def ready(self):
-        from stories.record import append_only
+        from stories.record import append_only, privileges
 
         from . import audit
 
@@ -17,6 +17,18 @@ class StoriesConfig(AppConfig):
             append_only.reinstall_after_migrate,
             sender=self,
             dispatch_uid="stories.record.append_only.reinstall",
+        )
+        # Least privilege (privileges.py): a migrate on the owner's connection runs there
+        # entirely, and leaves the application's role its data rights on every table.
+        pre_migrate.connect(
+            privileges.owner_during_migrate,
+            sender=self,
+            dispatch_uid="stories.record.privileges.owner_during_migrate",
+        )
+        post_migrate.connect(
+            privileges.grant_after_migrate,
+            sender=self,
+            dispatch_uid="stories.record.privileges.grant",
         )
         # The audit trail names people for ever: their accounts are deactivated, not deleted.
         pre_delete.connect(

@@ -264,13 +264,33 @@ def run(args, env, cwd=ROOT, timeout=300):
 
 
 class PostgresTemplate:
-    """A migrated database holding the editor and the stories, copied for each server."""
+    """A migrated database holding the editor and the stories, copied for each server.
 
-    def __init__(self, admin_url: str, name: str, static_root: Path, app_dir: Path = ROOT):
+    ``admin_url`` names a role that may create databases: it creates and migrates them
+    (the owner). With ``app_url`` (another role, as ``DATABASE_URL`` and
+    ``DATABASE_OWNER_URL`` are in CI) the servers connect as that one, with the data
+    rights the migration granted it; without, as the same role."""
+
+    def __init__(
+        self,
+        admin_url: str,
+        name: str,
+        static_root: Path,
+        app_dir: Path = ROOT,
+        app_url: str | None = None,
+    ):
         self.admin_url = admin_url
+        self.app_url = app_url or admin_url
         self.name = name
         self.static_root = static_root
         self.app_dir = app_dir
+
+    def environment(self, name: str, port: int | None = None) -> dict:
+        """The database variables of a process using database ``name`` (through ``port``)."""
+        variables = {"DATABASE_URL": database_url(self.app_url, name, port)}
+        if self.app_url != self.admin_url:
+            variables["DATABASE_OWNER_URL"] = database_url(self.admin_url, name, port)
+        return variables
 
     def create(self) -> None:
         import psycopg
@@ -279,12 +299,14 @@ class PostgresTemplate:
             admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
             admin.execute(f'CREATE DATABASE "{self.name}"')
         env = server_environment(
-            DATABASE_URL=database_url(self.admin_url, self.name),
+            **self.environment(self.name),
             DATABASE_POOL="0",
             DJANGO_STATIC_ROOT=str(self.static_root),
         )
         python = sys.executable
-        run([python, "manage.py", "migrate", "--noinput"], env, cwd=self.app_dir)
+        owner = ["--database", "owner"] if "DATABASE_OWNER_URL" in env else []
+        run([python, "manage.py", "migrate", "--noinput", *owner], env, cwd=self.app_dir)
+        env.pop("DATABASE_OWNER_URL", None)  # the rest runs as the application
         run([python, "manage.py", "collectstatic", "--noinput"], env, cwd=self.app_dir)
         run([python, "-c", SETUP_SCRIPT], env, cwd=self.app_dir)
 
@@ -329,8 +351,10 @@ class AppServer:
     def start(self) -> None:
         self.template.copy(self.database)
         redis = urlsplit(self.redis_url)
+        variables = self.template.environment(self.database, self.postgres.port)
+        variables.pop("DATABASE_OWNER_URL", None)  # as make serve starts gunicorn
         env = server_environment(
-            DATABASE_URL=database_url(self.template.admin_url, self.database, self.postgres.port),
+            **variables,
             REDIS_URL=urlunsplit(redis._replace(netloc=f"{HOST}:{self.redis.port}")),
             CACHE_KEY_PREFIX=self.prefix,
             DJANGO_STATIC_ROOT=str(self.template.static_root),

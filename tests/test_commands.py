@@ -11,7 +11,7 @@ from stories.content.kinds import RevisionKind
 from stories.models import ErrorReport, Revision, Story
 from stories.record.integrity import verify_story
 from stories.roles import EDITOR, REPORTER
-from tests.tampering import sql
+from tests.tampering import owner_test, sql
 
 
 def run(name, *args):
@@ -99,6 +99,7 @@ def test_publish_scheduled_with_unknown_user_fails_clearly(db):
         run("publish_scheduled", "--as", "nobody")
 
 
+@owner_test
 def test_verify_revisions_reports_tampering(story, editor):
     publishing.publish(story, user=editor)
     out, _ = run("verify_revisions")

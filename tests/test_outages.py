@@ -37,14 +37,24 @@ pytestmark = [
 def template(tmp_path_factory):
     """A migrated database with an editor and published stories (one per xdist worker)."""
     database = settings.DATABASES["default"]
-    user = database.get("USER") or "postgres"
-    password = f":{database['PASSWORD']}" if database.get("PASSWORD") else ""
-    server = f"postgres://{user}{password}@{database.get('HOST') or '127.0.0.1'}:{database.get('PORT') or 5432}/postgres"
     name = f"{database['NAME']}_outage_{uuid.uuid4().hex[:6]}"[:50]
-    template = outage.PostgresTemplate(server, name, tmp_path_factory.mktemp("static"))
+    template = outage.PostgresTemplate(
+        server_url(settings.DATABASES.get("owner", database)),
+        name,
+        tmp_path_factory.mktemp("static"),
+        app_url=server_url(database),
+    )
     template.create()
     yield template
     template.drop()
+
+
+def server_url(database: dict) -> str:
+    """The server of a database alias, as its role logs in (tests/outage.py adds the name)."""
+    user = database.get("USER") or "postgres"
+    password = f":{database['PASSWORD']}" if database.get("PASSWORD") else ""
+    host = database.get("HOST") or "127.0.0.1"
+    return f"postgres://{user}{password}@{host}:{database.get('PORT') or 5432}/postgres"
 
 
 @pytest.fixture

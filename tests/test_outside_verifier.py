@@ -165,7 +165,7 @@ SAYS = {
 }  # fmt: skip
 
 
-@pytest.mark.django_db(transaction=True)
+@tampering.owner_test
 @pytest.mark.parametrize("tamper", list(SAYS), ids=lambda tamper: tamper.__name__)
 def test_the_verifier_fails_after_each_tamper(record, live_server, tmp_path, tamper):
     state = tmp_path / "state.json"
@@ -181,7 +181,7 @@ def test_the_verifier_fails_after_each_tamper(record, live_server, tmp_path, tam
     assert json.loads(state.read_text())["tree_head"]["tree_size"] == 6  # not moved on
 
 
-@pytest.mark.django_db(transaction=True)
+@tampering.owner_test
 def test_a_rewritten_log_is_caught_only_by_a_verifier_that_kept_a_tree_head(
     record, live_server, editor, tmp_path
 ):
@@ -206,7 +206,7 @@ def test_a_rewritten_log_is_caught_only_by_a_verifier_that_kept_a_tree_head(
     ) in kept.stderr
 
 
-@pytest.mark.django_db(transaction=True)
+@tampering.owner_test
 @pytest.mark.parametrize("tamper", tampering.AUDIT_TAMPERS, ids=lambda tamper: tamper.__name__)
 def test_internal_audit_rows_are_invisible_from_outside(record, live_server, tmp_path, tamper):
     state = tmp_path / "state.json"

@@ -104,24 +104,36 @@ def test_connections_have_server_timeouts_and_come_from_the_pool():
     assert application_name == options["application_name"]
 
 
+def _url(config: dict, name: str) -> str:
+    credentials = quote(config["USER"] or "", safe="")
+    if config["PASSWORD"]:
+        credentials += ":" + quote(config["PASSWORD"], safe="")
+    return (
+        f"postgres://{credentials}@{config['HOST'] or 'localhost'}:{config['PORT'] or 5432}/{name}"
+    )
+
+
 @pytest.mark.postgres
 def test_migrations_apply_to_an_empty_database_and_reverse():
+    """As `make serve` migrates: as the owner role when there is one (which leaves the
+    application's role its data rights), else as the only role."""
     import psycopg  # here, not at the top: a SQLite run need not load the driver at all
 
     default = settings.DATABASES["default"]
+    owner = settings.DATABASES.get("owner", default)
     name = f"test_newsroom_empty_{os.getpid()}"
     server = {
-        "host": default["HOST"] or "localhost",
-        "port": default["PORT"] or 5432,
-        "user": default["USER"],
-        "password": default["PASSWORD"] or None,
+        "host": owner["HOST"] or "localhost",
+        "port": owner["PORT"] or 5432,
+        "user": owner["USER"],
+        "password": owner["PASSWORD"] or None,
     }
-    credentials = quote(default["USER"] or "", safe="")
-    if default["PASSWORD"]:
-        credentials += ":" + quote(default["PASSWORD"], safe="")
-    url = f"postgres://{credentials}@{server['host']}:{server['port']}/{name}"
-    env = {**os.environ, "DATABASE_URL": url}
+    env = {**os.environ, "DATABASE_URL": _url(default, name)}
     env.pop("DATABASE_REPLICA_URL", None)
+    database = []
+    if "owner" in settings.DATABASES:
+        env["DATABASE_OWNER_URL"] = _url(owner, name)
+        database = ["--database", "owner"]
 
     def manage(*args):
         return subprocess.run(
@@ -133,24 +145,37 @@ def test_migrations_apply_to_an_empty_database_and_reverse():
             timeout=300,
         )
 
-    def index_count():
+    def query(sql, *params):
         with psycopg.connect(dbname=name, **server) as conn:
-            return conn.execute(
-                "SELECT count(*) FROM pg_indexes WHERE indexname = 'stories_revision_search'"
-            ).fetchone()[0]
+            return conn.execute(sql, params).fetchone()[0]
 
     with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        migrated = manage("migrate", "--noinput")
+        migrated = manage("migrate", "--noinput", *database)
         assert migrated.returncode == 0, migrated.stderr
-        assert manage("migrate", "--check").returncode == 0
-        assert index_count() == 1
+        assert manage("migrate", "--check", *database).returncode == 0
+        assert (
+            query("SELECT count(*) FROM pg_indexes WHERE indexname = 'stories_revision_search'")
+            == 1
+        )
+        if database:
+            role = default["USER"]
+            rights = "has_table_privilege(%s, 'stories_revision', %s)"
+            assert query(f"SELECT {rights}", role, "INSERT")
+            assert not query(f"SELECT {rights}", role, "UPDATE")
+            assert (
+                query("SELECT tableowner FROM pg_tables WHERE tablename = 'stories_revision'")
+                == owner["USER"]
+            )
 
-        reversed_ = manage("migrate", "stories", "zero", "--noinput")
+        reversed_ = manage("migrate", "stories", "zero", "--noinput", *database)
         assert reversed_.returncode == 0, reversed_.stderr
-        assert index_count() == 0
+        assert (
+            query("SELECT count(*) FROM pg_indexes WHERE indexname = 'stories_revision_search'")
+            == 0
+        )
     finally:
         with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -7,13 +7,14 @@ from io import StringIO
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.urls import reverse
 
 from stories import publishing
 from stories.content.kinds import RevisionKind
 from stories.models import ContentRemoval, Revision, Story
-from stories.record import append_only, removal, transparency
+from stories.record import append_only, privileges, removal, transparency
+from tests.tampering import owner_test
 from tests.test_outside_verifier import verify
 
 NOTE = "Removed by order of the district court."
@@ -52,6 +53,7 @@ def test_only_a_superuser_may_remove_content(updated, editor):
     assert not ContentRemoval.objects.exists()
 
 
+@owner_test
 def test_the_live_version_and_missing_notes_are_refused(updated, chief):
     with pytest.raises(ValidationError, match="Version 2 is what readers see now"):
         removal.remove_content(updated, [2], user=chief, public_note=NOTE, internal_reason=REASON)
@@ -62,6 +64,7 @@ def test_the_live_version_and_missing_notes_are_refused(updated, chief):
         removal.remove_content(updated, [7], user=chief, public_note=NOTE, internal_reason=REASON)
 
 
+@owner_test
 def test_removal_blanks_the_text_keeps_the_record_and_leaves_a_public_trace(
     updated, chief, client, caplog, django_capture_on_commit_callbacks
 ):
@@ -99,13 +102,18 @@ def test_removal_blanks_the_text_keeps_the_record_and_leaves_a_public_trace(
     # The record still verifies, the triggers are back, the log is untouched.
     assert transparency.verify_site() == []
     assert Revision._meta.db_table in append_only.guarded_tables(connection)
-    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+    owner = privileges.owner_alias()
+    with (
+        pytest.raises(IntegrityError),
+        transaction.atomic(using=owner),
+        connections[owner].cursor() as cursor,
+    ):
         cursor.execute("UPDATE stories_revision SET body = 'again' WHERE id = %s", [version.pk])
     with pytest.raises(ValidationError, match="was removed already"):
         removal.remove_content(updated, [1], user=chief, public_note=NOTE, internal_reason=REASON)
 
 
-@pytest.mark.django_db(transaction=True)
+@owner_test
 def test_the_outside_verifier_reports_the_removal_and_passes(live_server, story, editor):
     story.body = "The mayor took bribes."
     story.save()

@@ -139,16 +139,19 @@ def test_a_replica_url_adds_the_alias_the_router_and_a_test_mirror():
         }
     )
     assert configured["aliases"] == ["default", "replica"]
-    assert configured["routers"] == ["newsroom.routers.PrimaryReplicaRouter"]
+    assert configured["routers"] == [
+        "newsroom.routers.OwnerRouter",
+        "newsroom.routers.PrimaryReplicaRouter",
+    ]
     assert configured["replica"]["HOST"] == "replica.internal"
     assert configured["replica"]["TEST"]["MIRROR"] == "default"
     assert "pool" in configured["replica"]["OPTIONS"]
 
 
-def test_without_a_replica_url_there_is_one_database_and_no_router():
+def test_without_a_replica_url_there_is_one_database_and_only_the_owners_router():
     configured = _database_settings({})
     assert configured["aliases"] == ["default"]
-    assert configured["routers"] == []
+    assert configured["routers"] == ["newsroom.routers.OwnerRouter"]
 
 
 # -- the whole site with a replica -----------------------------------------------------
