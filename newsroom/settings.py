@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from newsroom.log_format import JSON_FORMATTER
 from newsroom.log_key import VARIABLE as LOG_KEY_VARIABLE
-from newsroom.log_key import signing_key_seed
+from newsroom.log_key import secret_key, signing_key_seed
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -422,6 +422,19 @@ LOG_SIGNING_KEY = signing_key_seed(
     env.str(LOG_KEY_VARIABLE, default=""),
     production=PRODUCTION,
     development_file=BASE_DIR / ".newsroom-log-signing-key",
+)
+
+# The audit trail's chain (stories/record/audit_chain.py): each audit row's hash is an
+# HMAC of the previous row's under this key, so that whoever rewrites rows in the
+# database (even as its owner) cannot make the chain whole again without it. 32 bytes in
+# hex; required in production; generated into a git-ignored file on a laptop.
+AUDIT_CHAIN_KEY = secret_key(
+    env.str("NEWSROOM_AUDIT_KEY", default=""),
+    variable="NEWSROOM_AUDIT_KEY",
+    what="key that chains the audit trail",
+    why="the audit rows already written are chained with it",
+    production=PRODUCTION,
+    development_file=BASE_DIR / ".newsroom-audit-key",
 )
 
 #: Username recorded on history rows written by commands that are given no user.

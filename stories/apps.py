@@ -8,7 +8,9 @@ class StoriesConfig(AppConfig):
     verbose_name = "Stories"
 
     def ready(self):
-        from stories.record import append_only, privileges
+        from simple_history.signals import pre_create_historical_record
+
+        from stories.record import append_only, audit_chain, privileges
 
         from . import audit
 
@@ -29,6 +31,10 @@ class StoriesConfig(AppConfig):
             privileges.grant_after_migrate,
             sender=self,
             dispatch_uid="stories.record.privileges.grant",
+        )
+        # Each audit row is chained to the one before it in its table (audit_chain.py).
+        pre_create_historical_record.connect(
+            audit_chain.chain_new_row, dispatch_uid="stories.record.audit_chain.chain_new_row"
         )
         # The audit trail names people for ever: their accounts are deactivated, not deleted.
         pre_delete.connect(

@@ -78,19 +78,18 @@ def long_record(story, editor, *, versions: int, start=None):
     """Give ``story`` a long-running record fast: version 1 published through the service,
     then versions 2..``versions`` (every fourth a correction, the rest updates) written
     in bulk with a valid hash chain, each with its audit rows (the revision's and two of
-    the story's, as an edit and a publish would leave) and its leaf in the transparency
-    log. For query-count tests and benchmarks, where publishing a thousand times one by
+    the story's, as an edit and a publish would leave, chained as the audit trail's own)
+    and its leaf in the transparency log. For query-count tests and benchmarks, where publishing a thousand times one by
     one would be the slow part.
     """
     from datetime import UTC, datetime, timedelta
 
     from django.db import transaction
-    from simple_history.utils import bulk_create_with_history
 
     from stories import publishing
     from stories.content.kinds import RevisionKind
     from stories.models import Revision, Story
-    from stories.record import transparency
+    from stories.record import audit_chain, transparency
     from stories.record.integrity import revision_hash
 
     start = start or datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
@@ -127,8 +126,19 @@ def long_record(story, editor, *, versions: int, start=None):
             )
             rows.append(row)
     with transaction.atomic():
-        bulk_create_with_history(revisions, Revision, batch_size=500, default_user=editor)
-        history.objects.bulk_create(rows, batch_size=500)
+        Revision.objects.bulk_create(revisions, batch_size=500)
+        revision_rows = [
+            Revision.history.model(
+                **{f.attname: getattr(revision, f.attname) for f in Revision._meta.concrete_fields},
+                history_date=revision.published_at,
+                history_type="+",
+                history_user=editor,
+            )
+            for revision in revisions
+        ]
+        for model, audit_rows in ((Revision.history.model, revision_rows), (history, rows)):
+            audit_chain.link_new_rows(model, audit_rows)  # as simple-history's own rows are
+            model.objects.bulk_create(audit_rows, batch_size=500)
         written = Revision.objects.filter(story=story, number__gt=1).order_by("number")
         transparency.append_many(written)
         if revisions:

@@ -247,6 +247,7 @@ def server_environment(**variables) -> dict:
         "DJANGO_ALLOWED_HOSTS": f"{HOST},localhost",
         "NEWSROOM_PUBLICATION_URL": f"http://{HOST}",
         "NEWSROOM_LOG_SIGNING_KEY": "0d" * 32,
+        "NEWSROOM_AUDIT_KEY": "a0" * 32,
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_SECURE_PROXY_SSL_HEADER": "1",
         "DJANGO_LOG_LEVEL": "WARNING",

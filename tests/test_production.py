@@ -29,6 +29,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 SECRET_KEY = "k3y-" + "x7Qv9sLm2pRt8wZc4nHb6yFd1gJk5aUe0iOo3lPq8rSt7uVw2xYz"  # 56 characters
 HOST = "news.example.com"
 LOG_SIGNING_KEY = "5e" * 32
+AUDIT_KEY = "a7" * 32
 
 
 def production(**variables) -> dict:
@@ -38,6 +39,7 @@ def production(**variables) -> dict:
         "DJANGO_ALLOWED_HOSTS": HOST,
         "NEWSROOM_PUBLICATION_URL": f"https://{HOST}",
         "NEWSROOM_LOG_SIGNING_KEY": LOG_SIGNING_KEY,
+        "NEWSROOM_AUDIT_KEY": AUDIT_KEY,
     }
     return environment(**{**defaults, **variables})
 
@@ -83,6 +85,16 @@ def test_production_without_a_log_signing_key_stops_with_a_clear_error():
     result = manage("check", env=env)
     assert result.returncode != 0
     assert "NEWSROOM_LOG_SIGNING_KEY must be set when DJANGO_ENV=production" in result.stderr
+
+
+def test_production_without_an_audit_key_stops_with_a_clear_error():
+    env = production()
+    del env["NEWSROOM_AUDIT_KEY"]
+    with pytest.raises(ImproperlyConfigured, match="NEWSROOM_AUDIT_KEY must be set when"):
+        evaluate_settings(env)
+    with pytest.raises(ImproperlyConfigured, match="NEWSROOM_AUDIT_KEY must hold 64 hex"):
+        evaluate_settings(production(NEWSROOM_AUDIT_KEY="short"))
+    assert settings_in(production(), "AUDIT_CHAIN_KEY")["AUDIT_CHAIN_KEY"] == AUDIT_KEY
 
 
 def test_a_malformed_log_signing_key_is_refused_naming_the_variable():

@@ -9,16 +9,17 @@ The figure, as these tests pin it:
 
 * refused by the database: 9 of 10 (all but inserting a version, which is an INSERT);
 * the insert is detected by ``verify_revisions`` (and by the outside verifier);
-* behind lifted triggers, ``verify_revisions`` detects 7 of the 10; rewriting the whole
-  log consistently with the site's own key is caught only by an outside verifier that
-  holds an earlier tree head; changes to internal audit rows are caught by nothing once
-  the triggers are lifted (no outsider can see them).
+* behind lifted triggers, ``verify_revisions`` detects 9 of the 10: the seven rewrites
+  of versions, and the rewritten and the deleted audit row (internal, so no outsider can
+  see them, but chained under a key the database does not hold: test_audit_chain.py);
+  rewriting the whole log consistently with the site's own key is caught only by an
+  outside verifier that holds an earlier tree head.
 """
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from stories.record import transparency
+from stories.record import audit_chain, transparency
 from tests import tampering
 from tests.factories import StoryFactory
 
@@ -98,12 +99,15 @@ def test_a_consistent_rewrite_of_the_whole_log_passes_inside_checks(record):
 
 @tampering.owner_test
 @pytest.mark.parametrize("tamper", tampering.AUDIT_TAMPERS, ids=lambda tamper: tamper.__name__)
-def test_audit_rows_are_guarded_by_the_database_alone(record, tamper):
-    """Internal audit rows: refused by the triggers (above); once those are lifted,
-    nothing inside or outside can tell (they are not public, and not hashed)."""
+def test_a_rewritten_audit_row_leaves_the_public_record_whole_and_breaks_the_audit_chain(
+    record, tamper
+):
+    """Internal audit rows: refused by the triggers (above); once those are lifted, the
+    public record is untouched, and the audit trail's chain reports the row."""
     with tampering.as_database_owner() as cursor:
         tamper(record, cursor)
     assert transparency.verify_site() == []
+    assert "does not follow from the row before it" in audit_chain.verify().problems[0]
 
 
 def dict_of(problems) -> dict:

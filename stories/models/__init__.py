@@ -2,7 +2,8 @@
 Django finds them too), as Wagtail's ``wagtail.models`` does:
 
 - ``working_copy``: sections, contributors, stories and their credits, imports' sources;
-- ``versions``: published versions and legal removals' public traces;
+- ``versions``: published versions, legal removals' public traces and their internal
+  record of what they redacted;
 - ``pictures``: pictures as served, stored once under their hash;
 - ``log``: the transparency log's leaves, subtrees and signed heads;
 - ``reader_reports``: readers' error reports;
@@ -20,7 +21,7 @@ from .base import (
 from .log import LogLeaf, LogNode, TreeHead
 from .pictures import ImmutablePictureError, Picture, image_snapshot
 from .reader_reports import ErrorReport, ReportStatus
-from .versions import ContentRemoval, ImmutableRevisionError, Revision
+from .versions import ContentRemoval, ImmutableRevisionError, Redaction, Revision
 from .working_copy import Contributor, Credit, Section, Story, StorySource, public_story
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "LogLeaf",
     "LogNode",
     "Picture",
+    "Redaction",
     "ReportStatus",
     "Revision",
     "Section",

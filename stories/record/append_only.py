@@ -31,6 +31,7 @@ PREFIX = "newsroom_append_only"
 APPEND_ONLY_MODELS = (
     ("stories", "Revision"),
     ("stories", "ContentRemoval"),
+    ("stories", "Redaction"),
     ("stories", "LogLeaf"),
     ("stories", "LogNode"),
     ("stories", "TreeHead"),
