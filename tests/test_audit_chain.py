@@ -3,7 +3,6 @@ linked, under the site's audit key, to the row before it in its table, so that
 ``verify_revisions`` reports an audit row rewritten or deleted behind the triggers'
 back, even by someone who recomputed the chain without the key."""
 
-import threading
 from io import StringIO
 
 import pytest
@@ -15,6 +14,7 @@ from stories.content.kinds import RevisionKind
 from stories.models import ErrorReport, Revision, Section, Story
 from stories.record import audit_chain
 from tests import tampering
+from tests.concurrency import at_once
 from tests.factories import ContributorFactory, CreditFactory, StoryFactory, long_record
 
 
@@ -142,29 +142,14 @@ def test_concurrent_writers_queue_on_the_chain(editor):
     row is linked to the one committed before it, never two to the same row."""
     stories = [StoryFactory(slug=f"story-{n}") for n in range(2)]
     rounds = 8
-    barrier = threading.Barrier(len(stories))
-    errors = []
 
-    def edit(story):
-        try:
-            for number in range(rounds):
-                barrier.wait(timeout=30)
-                with transaction.atomic():
-                    fresh = Story.objects.get(pk=story.pk)
-                    fresh.body = f"Draft {number} of {story.slug}."
-                    fresh.save()
-        except BaseException as error:  # reported below; the other thread must not hang
-            errors.append(error)
-            barrier.abort()
-        finally:
-            connections.close_all()
+    def edit(story, number):
+        with transaction.atomic():
+            fresh = Story.objects.get(pk=story.pk)
+            fresh.body = f"Draft {number} of {story.slug}."
+            fresh.save()
 
-    workers = [threading.Thread(target=edit, args=(story,)) for story in stories]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-    assert errors == []
+    at_once(stories, rounds, edit)
     assert Story.history.count() == len(stories) * (rounds + 1)
     assert audit_chain.verify().problems == []
 

@@ -4,19 +4,19 @@ connection pool and timeouts, and migrations from an empty database."""
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connection
 
 from stories.content.kinds import RevisionKind
 from stories.models import Story
 from stories.publishing import publish
 from stories.record.integrity import verify_story
+from tests.concurrency import at_once
 from tests.factories import StoryFactory
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -40,32 +40,16 @@ def test_concurrent_publishes_number_every_revision_once_and_keep_the_chain(edit
     story = StoryFactory(slug="contested", headline="Ferry strike talks")
     publish(story, user=editor)
     threads, rounds = 2, 6
-    barrier = threading.Barrier(threads)
-    errors = []
 
-    def publish_updates(worker: int):
-        try:
-            for round_number in range(rounds):
-                barrier.wait(timeout=30)
-                publish(
-                    Story.objects.get(pk=story.pk),
-                    user=editor,
-                    kind=RevisionKind.UPDATE,
-                    public_note=f"editor {worker}, round {round_number}",
-                )
-        except BaseException as error:  # reported below; the other thread must not hang
-            errors.append(error)
-            barrier.abort()
-        finally:
-            connections.close_all()
+    def publish_update(worker: int, round_number: int):
+        publish(
+            Story.objects.get(pk=story.pk),
+            user=editor,
+            kind=RevisionKind.UPDATE,
+            public_note=f"editor {worker}, round {round_number}",
+        )
 
-    workers = [threading.Thread(target=publish_updates, args=(n,)) for n in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-    assert not any(worker.is_alive() for worker in workers)
-    assert errors == []
+    at_once(range(threads), rounds, publish_update)
 
     story.refresh_from_db()
     revisions = list(story.revisions.order_by("number"))
