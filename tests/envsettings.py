@@ -51,3 +51,15 @@ def settings_in(env: dict, *names: str) -> dict:
         name: namespace[name] if name in namespace else getattr(global_settings, name, None)
         for name in names
     }
+
+
+def database_url(config: dict, name: str | None = None) -> str:
+    """The URL of a database alias's settings, as its role logs in: to its own database,
+    or to ``name`` on the same server."""
+    from urllib.parse import quote
+
+    credentials = quote(config.get("USER") or "postgres", safe="")
+    if config.get("PASSWORD"):
+        credentials += ":" + quote(config["PASSWORD"], safe="")
+    host, port = config.get("HOST") or "127.0.0.1", config.get("PORT") or 5432
+    return f"postgres://{credentials}@{host}:{port}/{name or config['NAME']}"

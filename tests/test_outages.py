@@ -18,6 +18,7 @@ import pytest
 from django.conf import settings
 
 from tests import outage
+from tests.envsettings import database_url
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 #: The longest any probed answer may take during an outage: the issue's 3 s, plus room
@@ -39,22 +40,14 @@ def template(tmp_path_factory):
     database = settings.DATABASES["default"]
     name = f"{database['NAME']}_outage_{uuid.uuid4().hex[:6]}"[:50]
     template = outage.PostgresTemplate(
-        server_url(settings.DATABASES.get("owner", database)),
+        database_url(settings.DATABASES.get("owner", database), "postgres"),
         name,
         tmp_path_factory.mktemp("static"),
-        app_url=server_url(database),
+        app_url=database_url(database, "postgres"),
     )
     template.create()
     yield template
     template.drop()
-
-
-def server_url(database: dict) -> str:
-    """The server of a database alias, as its role logs in (tests/outage.py adds the name)."""
-    user = database.get("USER") or "postgres"
-    password = f":{database['PASSWORD']}" if database.get("PASSWORD") else ""
-    host = database.get("HOST") or "127.0.0.1"
-    return f"postgres://{user}{password}@{host}:{database.get('PORT') or 5432}/postgres"
 
 
 @pytest.fixture

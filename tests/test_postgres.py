@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -17,6 +16,7 @@ from stories.models import Story
 from stories.publishing import publish
 from stories.record.integrity import verify_story
 from tests.concurrency import at_once
+from tests.envsettings import database_url
 from tests.factories import StoryFactory
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -88,15 +88,6 @@ def test_connections_have_server_timeouts_and_come_from_the_pool():
     assert application_name == options["application_name"]
 
 
-def _url(config: dict, name: str) -> str:
-    credentials = quote(config["USER"] or "", safe="")
-    if config["PASSWORD"]:
-        credentials += ":" + quote(config["PASSWORD"], safe="")
-    return (
-        f"postgres://{credentials}@{config['HOST'] or 'localhost'}:{config['PORT'] or 5432}/{name}"
-    )
-
-
 @pytest.mark.postgres
 def test_migrations_apply_to_an_empty_database_and_reverse():
     """As `make serve` migrates: as the owner role when there is one (which leaves the
@@ -112,11 +103,11 @@ def test_migrations_apply_to_an_empty_database_and_reverse():
         "user": owner["USER"],
         "password": owner["PASSWORD"] or None,
     }
-    env = {**os.environ, "DATABASE_URL": _url(default, name)}
+    env = {**os.environ, "DATABASE_URL": database_url(default, name)}
     env.pop("DATABASE_REPLICA_URL", None)
     database = []
     if "owner" in settings.DATABASES:
-        env["DATABASE_OWNER_URL"] = _url(owner, name)
+        env["DATABASE_OWNER_URL"] = database_url(owner, name)
         database = ["--database", "owner"]
 
     def manage(*args):

@@ -8,7 +8,10 @@ holding its credentials would try first. Without an owner role (one role, as a l
 PostgreSQL run may be) they are skipped, with the reason shown.
 """
 
+import subprocess
+import sys
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -20,8 +23,10 @@ from stories.content.kinds import RevisionKind
 from stories.models import Revision
 from stories.publishing import publish
 from stories.record import append_only, privileges
-from tests.envsettings import environment, settings_in
+from tests.envsettings import database_url, environment, settings_in
 from tests.factories import StoryFactory
+
+BASE_DIR = Path(__file__).resolve().parent.parent
 
 needs_owner = pytest.mark.skipif(
     "owner" not in settings.DATABASES,
@@ -212,3 +217,24 @@ def test_without_an_owner_url_one_role_does_everything():
     )
     assert list(configured["DATABASES"]) == ["default"]
     assert privileges.owner_alias() in settings.DATABASES
+
+
+@pytest.mark.postgres
+@needs_owner
+@pytest.mark.django_db(transaction=True)
+def test_a_legal_removal_without_the_owners_credentials_is_refused_clearly(version, editor):
+    """The application's role cannot lift the triggers, so a removal run without
+    DATABASE_OWNER_URL stops, changes nothing, and says what to do."""
+    editor.is_superuser = True
+    editor.save()
+    default = settings.DATABASES["default"]
+    env = {**environment(DATABASE_URL=database_url(default)), "DATABASE_POOL": "0"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "remove_version_content", version.story.slug, "1",
+         "--as", editor.username, "--note", "Removed.", "--reason", "Order."],
+        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "run it as the owner of the tables, with DATABASE_OWNER_URL set" in result.stderr
+    assert "must be owner" in result.stderr
+    assert Revision.objects.get(pk=version.pk).body == version.body

@@ -12,10 +12,10 @@ creation row (``verify``).
 
 Writing (``chain_new_row``, simple-history's ``pre_create_historical_record``): inside
 the writer's transaction (``models.base.AuditTrail`` opens one if there is none) it takes
-the table's lock, reads the newest row's ``chain_hash`` and links the new row to it, so
-two writers appending to one table queue, as publishes queue for the transparency log.
-On PostgreSQL the lock is a transaction-level advisory lock per table; on SQLite every
-write transaction holds the database's write lock already.
+the audit trail's lock, reads the newest row's ``chain_hash`` and links the new row to
+it, so two writers appending to one table queue, as publishes queue for the
+transparency log. One lock for every table, not one each: writers that touch several
+tables in different orders never wait for each other in a circle.
 
 The digest covers every column of the row but ``history_id`` (given by the database as
 the row is inserted; the chain's order is its order) and ``chain_hash`` itself, as the
@@ -54,6 +54,9 @@ GENESIS = "0" * 64
 NOT_DIGESTED = frozenset({"history_id", "chain_hash"})
 #: Rows read per round trip while verifying or chaining a table.
 CHUNK = 2000
+#: The key of the PostgreSQL advisory lock that serialises appends to the audit trail
+#: ("NEWSAUD" in ASCII; the transparency log's is "NEWSLOG").
+LOCK_KEY = 0x4E455753415544
 
 
 # -- the hashes ------------------------------------------------------------------------------
@@ -127,7 +130,7 @@ def link_new_rows(model: type[Model], rows: list, using: str | None = None) -> N
     table's newest row: what simple-history's own writes get, for a writer that inserts
     rows in bulk. Call it inside the transaction that inserts them."""
     database = using or router.db_for_write(model)
-    _lock(connections[database], model._meta.db_table)
+    lock(connections[database])
     previous = (
         model._base_manager.using(database)
         .order_by("-history_id")
@@ -140,13 +143,14 @@ def link_new_rows(model: type[Model], rows: list, using: str | None = None) -> N
         row.chain_hash = previous = link(previous, digest(model, values))
 
 
-def _lock(connection, table: str) -> None:
+def lock(connection) -> None:
+    """Hold the audit trail's lock until the transaction ends. On PostgreSQL, a
+    transaction-level advisory lock, one for every audit table: writers queue in one
+    line, so no two can ever wait for each other's table; on SQLite every write
+    transaction holds the database's write lock already (``IMMEDIATE``)."""
     if connection.vendor == "postgresql":
-        key = int.from_bytes(
-            hashlib.sha256(f"newsroom-audit:{table}".encode()).digest()[:8], "big", signed=True
-        )
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
 
 
 # -- migrations ------------------------------------------------------------------------------
@@ -159,7 +163,7 @@ def chain_table(model: type[Model], using: str, after: int = 0) -> int:
     lifts its triggers. Returns how many rows it linked."""
     connection = connections[using]
     table = model._meta.db_table
-    _lock(connection, table)
+    lock(connection)
     names = [column.attname for column in digested_fields(model)]
     rows = model._base_manager.using(using).order_by("history_id")
     previous = (
