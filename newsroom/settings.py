@@ -288,6 +288,9 @@ if not MEDIA_URL.endswith("/"):
     MEDIA_URL += "/"
 MEDIA_ROOT = Path(env.str("NEWSROOM_MEDIA_ROOT", default="") or BASE_DIR / "media")
 MEDIA_IS_REMOTE = MEDIA_URL.startswith(("https://", "http://"))
+#: Days the files of a picture that no version and no working copy uses are kept (an
+#: upload waiting in a form, a draft not saved yet) before ``delete_unused_pictures``.
+PICTURE_GRACE_DAYS = env.int("NEWSROOM_PICTURE_GRACE_DAYS", default=7)
 
 
 def media_storage(kind: str) -> dict:

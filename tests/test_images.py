@@ -4,6 +4,7 @@ versions, exported."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import struct
 import zlib
@@ -538,3 +539,88 @@ def test_the_preview_shows_the_working_copys_picture(client, photographed, edito
     html = text(client.get(reverse("reader:preview", args=[photographed.slug])))
     assert "Preview - not published" in html and "<figure" in html
     assert "Photo: Ana Ruiz / Coastal Ledger" in html
+
+
+# -- pictures nobody uses -----------------------------------------------------------------
+
+
+def exists(picture) -> list[bool]:
+    return [default_storage.exists(name) for name in picture.files]
+
+
+def test_files_of_pictures_no_version_and_no_working_copy_uses_are_deleted(photographed, editor):
+    from datetime import timedelta
+
+    shown = stored(color=(1, 2, 3))
+    publish(photographed, editor, when=at(0))
+    replace_picture(photographed, editor, picture=shown)  # the first stays in version 1
+    abandoned = stored(color=(4, 5, 6))  # uploaded with a form never saved
+    draft = make_story(slug="never-published")
+    replace_picture(draft, editor, picture=stored(color=(7, 8, 9)), image_alt="A pier.")
+    replaced = draft.picture
+    replace_picture(draft, editor, picture=stored(color=(10, 11, 12)))  # the draft's now
+
+    young = pictures.delete_unused(grace=timedelta(days=1))
+    done = pictures.delete_unused(grace=timedelta(0))
+
+    assert young == []
+    assert {picture for picture, _ in done} == {abandoned, replaced}
+    assert all(names == picture.files for picture, names in done)
+    for picture in (abandoned, replaced):
+        assert not any(exists(picture)) and Picture.objects.filter(pk=picture.pk).exists()
+    for picture in (photographed.revisions.get().picture, shown, draft.picture):
+        assert all(exists(picture))
+    assert pictures.delete_unused(grace=timedelta(0)) == []  # nothing left to delete
+
+
+def test_the_command_deletes_after_the_grace_period_and_can_say_what_it_would(settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    abandoned = stored(color=(13, 14, 15))
+    out = StringIO()
+    call_command("delete_unused_pictures", stdout=out)  # 7 days by default
+    assert out.getvalue().strip() == "deleted 0 files of 0 unused pictures"
+    settings.PICTURE_GRACE_DAYS = 0
+    out = StringIO()
+    call_command("delete_unused_pictures", "--dry-run", stdout=out)
+    assert f"would delete {len(abandoned.files)} files of 1 unused pictures" in out.getvalue()
+    assert all(exists(abandoned))
+    call_command("delete_unused_pictures", "--days", "0", stdout=StringIO())
+    assert not any(exists(abandoned))
+
+
+def test_the_same_picture_uploaded_again_gets_its_files_back(editor):
+    from datetime import timedelta
+
+    data = picture_bytes(color=(16, 17, 18))
+    first = pictures.store_picture(upload(data=data))
+    pictures.delete_unused(grace=timedelta(0))
+    assert not any(exists(first))
+
+    again = pictures.store_picture(upload(data=data))
+
+    assert again == first and all(exists(again))
+    with default_storage.open(again.original) as original:  # the same bytes as before
+        assert hashlib.sha256(original.read()).hexdigest() == again.sha256
+    story = make_story(slug="uploaded-again")
+    replace_picture(story, editor, picture=again, image_alt="A buoy.")
+    assert story.picture == again
+
+
+def test_a_picture_whose_files_were_deleted_cannot_be_attached(editor):
+    """A form kept open for days, or a revert to an old draft, names a picture whose files
+    are gone: refused, with what to do."""
+    from datetime import timedelta
+
+    gone = stored(color=(19, 20, 21))
+    pictures.delete_unused(grace=timedelta(0))
+    story = make_story(slug="kept-too-long")
+    story.picture, story.image_alt = gone, "A quay."
+    with pytest.raises(ValidationError) as refused:
+        editing.save_story(story, user=editor)
+    assert refused.value.message_dict["picture"] == [
+        "This picture is no longer kept (no story used it for a while, so its files were "
+        "deleted): upload it again."
+    ]

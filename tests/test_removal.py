@@ -204,10 +204,8 @@ def test_no_table_and_no_file_holds_the_removed_content_afterwards(
 ):
     first = retracted.revisions.get(number=1)
     picture, kept_picture = first.picture, retracted.picture
-    removed_files = {
-        name: default_storage.open(name).read() for name in removal.picture_files(picture)
-    }
-    kept_files = removal.picture_files(kept_picture)
+    removed_files = {name: default_storage.open(name).read() for name in picture.files}
+    kept_files = kept_picture.files
     tables = {row.split(":")[0] for row in rows_holding(SENTENCE)}
     assert {
         "stories_revision", "stories_historicalrevision", "stories_historicalstory",
@@ -241,7 +239,7 @@ def test_the_redaction_is_recorded_and_the_record_still_verifies(
     retracted, editor, django_capture_on_commit_callbacks
 ):
     first = retracted.revisions.get(number=1)
-    content_hash, files = first.content_hash, removal.picture_files(first.picture)
+    content_hash, files = first.content_hash, first.picture.files
     remove_first_version(retracted, editor, django_capture_on_commit_callbacks)
 
     redaction = Redaction.objects.get()
@@ -279,7 +277,7 @@ def test_a_picture_another_story_still_shows_keeps_its_files(
 
     remove_first_version(retracted, editor, django_capture_on_commit_callbacks)
 
-    assert all(default_storage.exists(name) for name in removal.picture_files(picture))
+    assert all(default_storage.exists(name) for name in picture.files)
     assert Redaction.objects.get().files == []
     assert Revision.objects.get(story=retracted, number=1).picture is None
 

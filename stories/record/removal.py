@@ -414,12 +414,7 @@ def _unused_files(pictures: list[Picture]) -> list[str]:
         if not Revision.objects.filter(picture=picture).exists()
         and not Story.objects.filter(picture=picture).exists()
     ]
-    return sorted(name for picture in unused for name in picture_files(picture))
-
-
-def picture_files(picture: Picture) -> list[str]:
-    """The names of a picture's files in the media storage: the original, the renditions."""
-    return [picture.original, *(rendition["name"] for rendition in picture.renditions or [])]
+    return sorted(name for picture in unused for name in picture.files)
 
 
 def delete_files(names: list[str]) -> None:
