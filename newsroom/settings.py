@@ -128,28 +128,41 @@ WSGI_APPLICATION = "newsroom.wsgi.application"
 # pages, which only read, run without one, so the router can send them to a replica.
 DATABASE_POOL = env.bool("DATABASE_POOL", default=True)
 
-# Each role of connection has its own server-side limits, in milliseconds (0 turns one
-# off), set in its connection options: a runaway query or a lock held by a stuck
-# transaction fails the request instead of piling them up. The editors' connection
-# ("default": the admin, publishing, imports, commands, the worker) gets longer ones than
-# the owner's (migrations and legal removals: no statement limit, an index takes its
-# time). docs/settings.md lists them.
+# Each role of connection has its own limits, in milliseconds (0 turns one off), set in
+# its connection options: the server cancels a statement that runs too long, waits too
+# long for a lock, or a transaction left idle, and the client gives up on a server that
+# does not answer at all (below). Reader pages (the "reader" connection, or a replica's)
+# get short ones; the editors' connection ("default": the admin, publishing, imports,
+# commands, the worker) longer ones, below gunicorn's 30 s timeout; the owner's
+# (migrations, legal removals) no statement limit, since an index takes its time.
+# docs/settings.md lists them.
+_EDITORIAL_LOCK_TIMEOUT = env.int("DATABASE_LOCK_TIMEOUT", default=10_000)
+_EDITORIAL_IDLE_TIMEOUT = env.int("DATABASE_IDLE_IN_TRANSACTION_TIMEOUT", default=60_000)
 CONNECTION_LIMITS = {
     "editorial": {
-        "statement_timeout": env.int("DATABASE_STATEMENT_TIMEOUT", default=30_000),
-        "lock_timeout": env.int("DATABASE_LOCK_TIMEOUT", default=10_000),
+        "statement_timeout": env.int("DATABASE_STATEMENT_TIMEOUT", default=20_000),
+        "lock_timeout": _EDITORIAL_LOCK_TIMEOUT,
+        "idle_in_transaction_session_timeout": _EDITORIAL_IDLE_TIMEOUT,
+    },
+    "reader": {
+        "statement_timeout": env.int("DATABASE_READER_STATEMENT_TIMEOUT", default=1_500),
+        "lock_timeout": env.int("DATABASE_READER_LOCK_TIMEOUT", default=500),
         "idle_in_transaction_session_timeout": env.int(
-            "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT", default=60_000
+            "DATABASE_READER_IDLE_IN_TRANSACTION_TIMEOUT", default=5_000
         ),
     },
     "owner": {
         "statement_timeout": 0,
-        "lock_timeout": env.int("DATABASE_LOCK_TIMEOUT", default=10_000),
-        "idle_in_transaction_session_timeout": env.int(
-            "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT", default=60_000
-        ),
+        "lock_timeout": _EDITORIAL_LOCK_TIMEOUT,
+        "idle_in_transaction_session_timeout": _EDITORIAL_IDLE_TIMEOUT,
     },
 }
+#: Milliseconds the client waits for an answer beyond the statement timeout, by which the
+#: server would have cancelled the statement itself: a server that has not answered by
+#: then has gone silent (frozen, or cut off while its host still acknowledges packets),
+#: and the connection is closed (newsroom/postgresql/base.py): a reader page answers 503,
+#: a publish fails and its transaction is rolled back.
+DATABASE_ANSWER_MARGIN = env.int("DATABASE_ANSWER_MARGIN", default=500)
 
 
 def database(url: str, role: str = "editorial") -> dict:
@@ -160,6 +173,8 @@ def database(url: str, role: str = "editorial") -> dict:
     config.update(CONN_MAX_AGE=0, CONN_HEALTH_CHECKS=True, ATOMIC_REQUESTS=False)
     options = config.setdefault("OPTIONS", {})
     if config["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, whose connections bound every wait for the server.
+        config["ENGINE"] = "newsroom.postgresql"
         # 2 s is libpq's smallest connect_timeout: with the pool's timeout (below) it
         # bounds how long a request waits for a database that is down or hung before
         # answering 503 (newsroom/outages.py).
@@ -177,6 +192,10 @@ def database(url: str, role: str = "editorial") -> dict:
         limits = CONNECTION_LIMITS[role]
         server_options = " ".join(f"-c {name}={value}" for name, value in limits.items())
         options["options"] = " ".join(filter(None, [options.get("options", ""), server_options]))
+        statement = limits["statement_timeout"]
+        config["ANSWER_TIMEOUT"] = (
+            (statement + DATABASE_ANSWER_MARGIN) / 1000 if statement else None
+        )
         if DATABASE_POOL:
             options["pool"] = {
                 "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
@@ -201,6 +220,13 @@ DATABASES = {
 }
 DATABASE_ROUTERS = ["newsroom.routers.OwnerRouter"]
 
+# Reader pages read through a connection of their own to the same database, with the
+# reader's short limits (newsroom/routers.py); PostgreSQL only (SQLite has no limits).
+if DATABASES["default"]["ENGINE"] == "newsroom.postgresql":
+    DATABASES["reader"] = database(env.str("DATABASE_URL"), role="reader")
+    DATABASES["reader"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS.append("newsroom.routers.ReaderRouter")
+
 # The owner role (PostgreSQL): the role that owns the tables, runs the migrations and
 # legal removals, and grants the application's role (DATABASE_URL's) its data rights
 # (stories/record/privileges.py). Give DATABASE_OWNER_URL to those processes only (`make
@@ -219,7 +245,7 @@ if DATABASE_OWNER_URL:
 # primary (newsroom/routers.py). Tests treat it as a mirror of the default database.
 DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
 if DATABASE_REPLICA_URL:
-    DATABASES["replica"] = database(DATABASE_REPLICA_URL)
+    DATABASES["replica"] = database(DATABASE_REPLICA_URL, role="reader")
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS.append("newsroom.routers.PrimaryReplicaRouter")
 

@@ -48,6 +48,9 @@ class TcpProxy:
     * ``hang(drop_open=...)``: new connections are accepted and never answered, and
       bytes on open ones stop flowing (a server that accepts and never answers); with
       ``drop_open`` the open connections are cut first (a server restarted into a hang);
+    * ``hang_on(marker)``: forwards until a client sends bytes holding ``marker`` (a
+      table's name in a query), then hangs from those bytes on, open connections kept
+      (a server that goes silent in the middle of a conversation);
     * ``up()``: back to forwarding.
     """
 
@@ -57,6 +60,7 @@ class TcpProxy:
         self._flowing = threading.Event()
         self._flowing.set()
         self._hanging = False
+        self._marker: bytes | None = None
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
         self._listener: socket.socket | None = None
@@ -66,6 +70,7 @@ class TcpProxy:
 
     def up(self) -> None:
         self._hanging = False
+        self._marker = None
         self._flowing.set()
         if self._listener is None:
             self._listen()
@@ -85,6 +90,9 @@ class TcpProxy:
             self._cut_open()
         if self._listener is None:
             self._listen()
+
+    def hang_on(self, marker: bytes) -> None:
+        self._marker = marker
 
     def close(self) -> None:
         self.down()
@@ -125,10 +133,12 @@ class TcpProxy:
                 _shut(client)
                 continue
             self._track(upstream)
-            for source, target in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+            for source, target, asks in ((client, upstream, True), (upstream, client, False)):
+                threading.Thread(
+                    target=self._pump, args=(source, target, asks), daemon=True
+                ).start()
 
-    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+    def _pump(self, source: socket.socket, target: socket.socket, asks: bool) -> None:
         while True:
             try:
                 data = source.recv(65536)
@@ -136,6 +146,9 @@ class TcpProxy:
                 break
             if not data:
                 break
+            if asks and self._marker is not None and self._marker in data:
+                self._hanging = True  # the server falls silent from this query on
+                self._flowing.clear()
             self._flowing.wait()  # hung: the bytes are held, nothing is answered
             try:
                 target.sendall(data)
@@ -211,6 +224,17 @@ def log_in(port: int, username: str = "editor", password: str = PASSWORD) -> tup
     posted = request(port, "POST", "/admin/login/", cookies=cookies, body=fields)
     cookies.update(posted.cookies)
     return posted, cookies
+
+
+def submit(port: int, path: str, cookies: dict, **fields) -> Answer:
+    """Open the form at ``path`` and submit it with its hidden fields (the CSRF token, the
+    edit it was opened on) and ``fields``, as a browser would."""
+    from urllib.parse import urlencode
+
+    form = request(port, "GET", path, cookies=cookies)
+    hidden = dict(re.findall(rb'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.body))
+    data = {name.decode(): value.decode() for name, value in hidden.items()} | fields
+    return request(port, "POST", path, cookies=cookies, body=urlencode(data))
 
 
 # -- the server --------------------------------------------------------------------------
@@ -336,8 +360,9 @@ def database_url(server_url: str, name: str, port: int | None = None) -> str:
 class AppServer:
     """gunicorn with the production settings, its database and cache behind proxies."""
 
-    def __init__(self, template: PostgresTemplate, redis_url: str, log_path: Path):
+    def __init__(self, template: PostgresTemplate, redis_url: str, log_path: Path, **settings: str):
         self.template = template
+        self.settings = settings  # more of the environment (DATABASE_STATEMENT_TIMEOUT=...)
         self.database = f"{template.name}_{uuid.uuid4().hex[:6]}"
         self.prefix = f"newsroom-outage-{uuid.uuid4().hex[:10]}"
         self.redis_url = redis_url
@@ -360,6 +385,7 @@ class AppServer:
             CACHE_KEY_PREFIX=self.prefix,
             DJANGO_STATIC_ROOT=str(self.template.static_root),
             GUNICORN_BIND=f"{HOST}:{self.port}",
+            **self.settings,
         )
         self._log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop())
         self.process = subprocess.Popen(
@@ -380,6 +406,13 @@ class AppServer:
 
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path.exists() else ""
+
+    def query(self, sql: str, *params):
+        """One row of ``sql`` on the server's database, straight from PostgreSQL."""
+        import psycopg
+
+        with psycopg.connect(database_url(self.template.admin_url, self.database)) as db:
+            return db.execute(sql, params).fetchone()
 
     def get(self, path: str, **kwargs) -> Answer:
         return request(self.port, "GET", path, **kwargs)

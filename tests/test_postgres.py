@@ -4,12 +4,13 @@ connection pool and timeouts, and migrations from an empty database."""
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
+from django.db import OperationalError, connection, connections
 
 from stories.content.kinds import RevisionKind
 from stories.models import Story
@@ -154,3 +155,56 @@ def test_migrations_apply_to_an_empty_database_and_reverse():
     finally:
         with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_each_role_of_connection_has_its_limits():
+    """Reader pages' statements are cut short, the editors' have longer, the owner's (a
+    migration building an index) none; the server enforces them."""
+    expected = {
+        alias: f"-c statement_timeout={settings.CONNECTION_LIMITS[role]['statement_timeout']}"
+        for alias, role in (("default", "editorial"), ("reader", "reader"), ("owner", "owner"))
+        if alias in settings.DATABASES
+    }
+    for alias, option in expected.items():
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT setting FROM pg_settings WHERE name = 'statement_timeout'")
+            assert option == f"-c statement_timeout={cursor.fetchone()[0]}", alias
+    with (
+        pytest.raises(OperationalError, match="statement timeout"),
+        connections["reader"].cursor() as cursor,
+    ):
+        cursor.execute("SELECT pg_sleep(5)")
+
+
+@pytest.mark.postgres
+def test_a_connection_gives_up_on_a_database_silent_mid_query():
+    """The database answers, then goes silent in the middle of a query (a proxy holds the
+    bytes, as a frozen host whose kernel still acknowledges them would): the client gives
+    up after its answer timeout and closes the connection, instead of waiting for ever."""
+    import psycopg
+
+    from newsroom.postgresql.base import bounded
+    from tests.outage import TcpProxy
+
+    default = settings.DATABASES["default"]
+    proxy = TcpProxy(default["HOST"] or "127.0.0.1", int(default["PORT"] or 5432))
+    try:
+        with bounded(0.5).connect(
+            host="127.0.0.1",
+            port=proxy.port,
+            dbname="postgres",
+            user=default["USER"],
+            password=default["PASSWORD"] or None,
+            autocommit=True,
+        ) as silent:
+            assert silent.execute("SELECT 1").fetchone() == (1,)
+            proxy.hang_on(b"the-marker")
+            started = time.monotonic()
+            with pytest.raises(psycopg.OperationalError, match="did not answer within 0.5 s"):
+                silent.execute("SELECT 'the-marker'")
+            assert time.monotonic() - started < 2.0
+            assert silent.closed
+    finally:
+        proxy.close()

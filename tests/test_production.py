@@ -219,7 +219,7 @@ def test_postgres_url_gets_the_pool_and_timeouts():
         "DATABASES",
     )
     database = configured["DATABASES"]["default"]
-    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert database["ENGINE"] == "newsroom.postgresql"  # Django's, its waits bounded
     assert (database["HOST"], database["PORT"], database["NAME"]) == (
         "db.internal",
         5433,
@@ -241,6 +241,32 @@ def test_postgres_url_gets_the_pool_and_timeouts():
     assert (options["keepalives"], options["keepalives_idle"]) == (1, 30)
     assert "-c statement_timeout=15000" in options["options"]
     assert "-c lock_timeout=10000" in options["options"]
+    assert database["ANSWER_TIMEOUT"] == 15.5  # the statement timeout and the margin
+
+
+def test_reader_pages_have_a_connection_of_their_own_with_short_limits():
+    configured = settings_in(
+        environment(DATABASE_URL="postgres://newsroom@db.internal:5432/newsroom"),
+        "DATABASES",
+        "DATABASE_ROUTERS",
+    )
+    databases = configured["DATABASES"]
+    reader, default = databases["reader"], databases["default"]
+    assert (reader["HOST"], reader["NAME"], reader["USER"]) == (
+        "db.internal",
+        "newsroom",
+        "newsroom",
+    )
+    assert reader["TEST"] == {"MIRROR": "default"}
+    for name, value in (("statement_timeout", 1500), ("lock_timeout", 500)):
+        assert f"-c {name}={value}" in reader["OPTIONS"]["options"]
+    assert "-c statement_timeout=20000" in default["OPTIONS"]["options"]
+    # A reader page gives up on a silent database within 3 s; a publish before gunicorn's
+    # 30 s timeout kills the worker.
+    assert reader["ANSWER_TIMEOUT"] == 2.0 and default["ANSWER_TIMEOUT"] == 20.5
+    assert "newsroom.routers.ReaderRouter" in configured["DATABASE_ROUTERS"]
+    sqlite = settings_in(environment(), "DATABASES")["DATABASES"]
+    assert list(sqlite) == ["default"] and "ANSWER_TIMEOUT" not in sqlite["default"]
 
 
 def test_the_pool_can_be_turned_off_and_url_options_are_kept():
