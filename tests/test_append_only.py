@@ -57,7 +57,7 @@ def test_each_table_refuses_update_and_delete(published, table):
 
 
 @pytest.mark.postgres
-@owner_test  # committed rows: no deferred checks pending
+@pytest.mark.django_db(transaction=True)  # committed rows: no deferred checks pending
 def test_postgres_refuses_truncate_too(published):
     owner = privileges.owner_alias()
     with (
