@@ -38,15 +38,19 @@ run: install
 
 # Production: gunicorn with DJANGO_ENV=production against DATABASE_URL (docs/operations.md).
 # Needs DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS too; settings fail fast without them.
+# With DATABASE_OWNER_URL the migration runs as the owner role (which grants the
+# application's role its data rights), and nothing after it sees that variable: the site
+# runs as the application's role alone (docs/operations.md#database-roles).
 SERVE_ENV := DJANGO_ENV=production
+APP_ENV := env -u DATABASE_OWNER_URL $(SERVE_ENV)
 
 serve: install
 	@test -n "$$DATABASE_URL" || { echo "make serve needs DATABASE_URL, e.g. postgres://newsroom@db.internal:5432/newsroom (see docs/operations.md)" >&2; exit 2; }
-	$(SERVE_ENV) DATABASE_STATEMENT_TIMEOUT=0 $(BIN)/python manage.py migrate --noinput
-	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(SERVE_ENV) $(BIN)/python manage.py check --deploy
-	$(SERVE_ENV) $(BIN)/python manage.py invalidate_reader_cache
-	exec env $(SERVE_ENV) PORT=$(PORT) $(BIN)/gunicorn newsroom.wsgi --config newsroom/gunicorn.conf.py
+	$(SERVE_ENV) DATABASE_STATEMENT_TIMEOUT=0 $(BIN)/python manage.py migrate --noinput $${DATABASE_OWNER_URL:+--database owner}
+	$(APP_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(APP_ENV) $(BIN)/python manage.py check --deploy --database default
+	$(APP_ENV) $(BIN)/python manage.py invalidate_reader_cache
+	exec $(APP_ENV) PORT=$(PORT) $(BIN)/gunicorn newsroom.wsgi --config newsroom/gunicorn.conf.py
 
 # Production's background worker (django-tasks' database backend): sends the emails to
 # readers, the partners' webhooks and the edges' purges that publishing enqueues. Run it
@@ -55,7 +59,7 @@ serve: install
 WORKER_INTERVAL ?= 0.2
 worker: install
 	@test -n "$$DATABASE_URL" || { echo "make worker needs DATABASE_URL, as make serve does (see docs/operations.md)" >&2; exit 2; }
-	exec env $(SERVE_ENV) $(BIN)/python manage.py db_worker --queue-name '*' --interval $(WORKER_INTERVAL)
+	exec $(APP_ENV) $(BIN)/python manage.py db_worker --queue-name '*' --interval $(WORKER_INTERVAL)
 
 # The demo behind Varnish (deploy/varnish/): the app on PORT, its worker on the database
 # task backend (it sends the purges), Varnish on EDGE_PORT, started and stopped together

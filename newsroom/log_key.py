@@ -1,4 +1,7 @@
-"""The transparency log's signing key, its signer's record and its name, read by the settings.
+"""The site's secrets and the log's names, read by the settings: the transparency log's
+signing key (``NEWSROOM_LOG_SIGNING_KEY``), its signer's record and its origin, and the
+key that chains the audit trail (``NEWSROOM_AUDIT_KEY``, stories/record/audit_chain.py),
+made the same way as the signing key.
 
 The site signs each head of its transparency log with an Ed25519 key (stories/record/signing.py).
 The key is the private key's 32-byte seed as 64 hex characters; any
@@ -24,27 +27,44 @@ _SEED = re.compile(r"[0-9a-fA-F]{64}")
 def signing_key_seed(value: str, *, production: bool, development_file: Path) -> str:
     """The seed from ``value`` (the variable), else, outside production, from
     ``development_file`` (created with a new key if missing); lower-case hex."""
+    return secret_key(
+        value,
+        variable=VARIABLE,
+        what="signing key for the transparency log",
+        why="readers' verifiers hold its public key",
+        production=production,
+        development_file=development_file,
+    )
+
+
+def secret_key(
+    value: str, *, variable: str, what: str, why: str, production: bool, development_file: Path
+) -> str:
+    """A 32-byte secret as 64 hex characters from ``value`` (the environment ``variable``),
+    else, outside production, from ``development_file`` (created with a new key if
+    missing); lower-case hex. ``what`` names the key in messages ("signing key for the
+    transparency log"), ``why`` says why it must not change lightly."""
     value = value.strip()
-    source = VARIABLE
+    source = variable
     if not value:
         if production:
             raise ImproperlyConfigured(
-                f"{VARIABLE} must be set when DJANGO_ENV=production: the Ed25519 key that signs "
-                "the transparency log, as 64 hex characters (generate one with: python -c "
-                "'import secrets; print(secrets.token_hex(32))'; keep it secret and never change "
-                "it lightly, readers' verifiers hold its public key)."
+                f"{variable} must be set when DJANGO_ENV=production: the {what}, as 64 hex "
+                "characters (generate one with: python -c 'import secrets; "
+                f"print(secrets.token_hex(32))'; keep it secret and never change it lightly, "
+                f"{why})."
             )
-        value = _development_seed(development_file)
+        value = _development_seed(development_file, variable=variable, what=what)
         source = str(development_file)
     if not _SEED.fullmatch(value):
         raise ImproperlyConfigured(
-            f"{source} must hold 64 hexadecimal characters (the Ed25519 signing key's 32-byte "
-            "seed), e.g. the output of python -c 'import secrets; print(secrets.token_hex(32))'."
+            f"{source} must hold 64 hexadecimal characters (the {what}), e.g. the output of "
+            "python -c 'import secrets; print(secrets.token_hex(32))'."
         )
     return value.lower()
 
 
-def _development_seed(path: Path) -> str:
+def _development_seed(path: Path, *, variable: str, what: str) -> str:
     if path.exists():
         return path.read_text(encoding="ascii").strip()
     seed = secrets.token_hex(32)
@@ -60,8 +80,8 @@ def _development_seed(path: Path) -> str:
     finally:
         temporary.unlink()
     sys.stderr.write(
-        f"Newsroom: generated a development signing key for the transparency log in {path} "
-        f"(ignored by git). Production needs {VARIABLE} (docs/settings.md).\n"
+        f"Newsroom: generated a development {what} in {path} (ignored by git). "
+        f"Production needs {variable} (docs/settings.md).\n"
     )
     return seed
 

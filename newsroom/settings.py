@@ -17,7 +17,7 @@ from newsroom.log_format import JSON_FORMATTER
 from newsroom.log_key import ORIGIN_VARIABLE as LOG_ORIGIN_VARIABLE
 from newsroom.log_key import STATE_VARIABLE as LOG_STATE_VARIABLE
 from newsroom.log_key import VARIABLE as LOG_KEY_VARIABLE
-from newsroom.log_key import log_origin, signer_state_path, signing_key_seed
+from newsroom.log_key import log_origin, secret_key, signer_state_path, signing_key_seed
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -140,14 +140,53 @@ WSGI_APPLICATION = "newsroom.wsgi.application"
 # pages, which only read, run without one, so the router can send them to a replica.
 DATABASE_POOL = env.bool("DATABASE_POOL", default=True)
 
+# Each role of connection has its own limits, in milliseconds (0 turns one off), set in
+# its connection options: the server cancels a statement that runs too long, waits too
+# long for a lock, or a transaction left idle, and the client gives up on a server that
+# does not answer at all (below). Reader pages (the "reader" connection, or a replica's)
+# get short ones; the editors' connection ("default": the admin, publishing, imports,
+# commands, the worker) longer ones, below gunicorn's 30 s timeout; the owner's
+# (migrations, legal removals) no statement limit, since an index takes its time.
+# docs/settings.md lists them.
+_EDITORIAL_LOCK_TIMEOUT = env.int("DATABASE_LOCK_TIMEOUT", default=10_000)
+_EDITORIAL_IDLE_TIMEOUT = env.int("DATABASE_IDLE_IN_TRANSACTION_TIMEOUT", default=60_000)
+CONNECTION_LIMITS = {
+    "editorial": {
+        "statement_timeout": env.int("DATABASE_STATEMENT_TIMEOUT", default=20_000),
+        "lock_timeout": _EDITORIAL_LOCK_TIMEOUT,
+        "idle_in_transaction_session_timeout": _EDITORIAL_IDLE_TIMEOUT,
+    },
+    "reader": {
+        "statement_timeout": env.int("DATABASE_READER_STATEMENT_TIMEOUT", default=1_500),
+        "lock_timeout": env.int("DATABASE_READER_LOCK_TIMEOUT", default=500),
+        "idle_in_transaction_session_timeout": env.int(
+            "DATABASE_READER_IDLE_IN_TRANSACTION_TIMEOUT", default=5_000
+        ),
+    },
+    "owner": {
+        "statement_timeout": 0,
+        "lock_timeout": _EDITORIAL_LOCK_TIMEOUT,
+        "idle_in_transaction_session_timeout": _EDITORIAL_IDLE_TIMEOUT,
+    },
+}
+#: Milliseconds the client waits for an answer beyond the statement timeout, by which the
+#: server would have cancelled the statement itself: a server that has not answered by
+#: then has gone silent (frozen, or cut off while its host still acknowledges packets),
+#: and the connection is closed (newsroom/postgresql/base.py): a reader page answers 503,
+#: a publish fails and its transaction is rolled back.
+DATABASE_ANSWER_MARGIN = env.int("DATABASE_ANSWER_MARGIN", default=500)
 
-def database(url: str) -> dict:
-    """One database alias from a URL: pool and timeouts on PostgreSQL, a busy timeout and
-    write-locking transactions on SQLite (so concurrent publishes queue, not fail)."""
+
+def database(url: str, role: str = "editorial") -> dict:
+    """One database alias from a URL: pool and the limits of ``role`` on PostgreSQL, a
+    busy timeout and write-locking transactions on SQLite (so concurrent publishes queue,
+    not fail)."""
     config = environ.Env.db_url_config(url)
     config.update(CONN_MAX_AGE=0, CONN_HEALTH_CHECKS=True, ATOMIC_REQUESTS=False)
     options = config.setdefault("OPTIONS", {})
     if config["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, whose connections bound every wait for the server.
+        config["ENGINE"] = "newsroom.postgresql"
         # 2 s is libpq's smallest connect_timeout: with the pool's timeout (below) it
         # bounds how long a request waits for a database that is down or hung before
         # answering 503 (newsroom/outages.py).
@@ -162,17 +201,13 @@ def database(url: str) -> dict:
         options.setdefault("keepalives_idle", 30)
         options.setdefault("keepalives_interval", 5)
         options.setdefault("keepalives_count", 3)
-        # Server-side limits, in milliseconds (0 turns one off): a runaway query or a
-        # lock held by a stuck transaction fails the request instead of piling them up.
-        limits = {
-            "statement_timeout": env.int("DATABASE_STATEMENT_TIMEOUT", default=30_000),
-            "lock_timeout": env.int("DATABASE_LOCK_TIMEOUT", default=10_000),
-            "idle_in_transaction_session_timeout": env.int(
-                "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT", default=60_000
-            ),
-        }
+        limits = CONNECTION_LIMITS[role]
         server_options = " ".join(f"-c {name}={value}" for name, value in limits.items())
         options["options"] = " ".join(filter(None, [options.get("options", ""), server_options]))
+        statement = limits["statement_timeout"]
+        config["ANSWER_TIMEOUT"] = (
+            (statement + DATABASE_ANSWER_MARGIN) / 1000 if statement else None
+        )
         if DATABASE_POOL:
             options["pool"] = {
                 "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
@@ -195,14 +230,36 @@ DATABASES = {
         env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
     )
 }
+DATABASE_ROUTERS = ["newsroom.routers.OwnerRouter"]
+
+# Reader pages read through a connection of their own to the same database, with the
+# reader's short limits (newsroom/routers.py); PostgreSQL only (SQLite has no limits).
+if DATABASES["default"]["ENGINE"] == "newsroom.postgresql":
+    DATABASES["reader"] = database(env.str("DATABASE_URL"), role="reader")
+    DATABASES["reader"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS.append("newsroom.routers.ReaderRouter")
+
+# The owner role (PostgreSQL): the role that owns the tables, runs the migrations and
+# legal removals, and grants the application's role (DATABASE_URL's) its data rights
+# (stories/record/privileges.py). Give DATABASE_OWNER_URL to those processes only (`make
+# serve` migrates with it and starts gunicorn without it): whoever holds the application's
+# credentials can then neither drop the append-only triggers nor alter a table. Unset, one
+# role does everything (SQLite has no roles), and `check --deploy --database default`
+# warns in production. Tests point the alias at their own database.
+DATABASE_OWNER_URL = env.str("DATABASE_OWNER_URL", default="")
+#: The application's role, granted data rights by the owner (empty on SQLite).
+DATABASE_APPLICATION_ROLE = DATABASES["default"].get("USER", "")
+if DATABASE_OWNER_URL:
+    DATABASES["owner"] = database(DATABASE_OWNER_URL, role="owner")
+    DATABASES["owner"]["TEST"] = {"MIRROR": "default"}
 
 # Read replica: reader pages read from it; writes, publishing and the admin use the
 # primary (newsroom/routers.py). Tests treat it as a mirror of the default database.
 DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
 if DATABASE_REPLICA_URL:
-    DATABASES["replica"] = database(DATABASE_REPLICA_URL)
+    DATABASES["replica"] = database(DATABASE_REPLICA_URL, role="reader")
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
-    DATABASE_ROUTERS = ["newsroom.routers.PrimaryReplicaRouter"]
+    DATABASE_ROUTERS.append("newsroom.routers.PrimaryReplicaRouter")
 
 # Cache: REDIS_URL selects Redis through django-redis; unset means local memory.
 #
@@ -269,6 +326,9 @@ if not MEDIA_URL.endswith("/"):
     MEDIA_URL += "/"
 MEDIA_ROOT = Path(env.str("NEWSROOM_MEDIA_ROOT", default="") or BASE_DIR / "media")
 MEDIA_IS_REMOTE = MEDIA_URL.startswith(("https://", "http://"))
+#: Days the files of a picture that no version and no working copy uses are kept (an
+#: upload waiting in a form, a draft not saved yet) before ``delete_unused_pictures``.
+PICTURE_GRACE_DAYS = env.int("NEWSROOM_PICTURE_GRACE_DAYS", default=7)
 
 
 def media_storage(kind: str) -> dict:
@@ -464,6 +524,19 @@ LOG_WITNESSES = env.list("NEWSROOM_LOG_WITNESSES", default=[])
 LOG_COSIGNATURE_RATE = env.str("NEWSROOM_LOG_COSIGNATURE_RATE", default="60/h")
 #: Told by email when the signer refuses a tree, besides everyone who may publish.
 LOG_ALERT_EMAILS = env.list("NEWSROOM_LOG_ALERT_EMAIL", default=[])
+
+# The audit trail's chain (stories/record/audit_chain.py): each audit row's hash is an
+# HMAC of the previous row's under this key, so that whoever rewrites rows in the
+# database (even as its owner) cannot make the chain whole again without it. 32 bytes in
+# hex; required in production; generated into a git-ignored file on a laptop.
+AUDIT_CHAIN_KEY = secret_key(
+    env.str("NEWSROOM_AUDIT_KEY", default=""),
+    variable="NEWSROOM_AUDIT_KEY",
+    what="key that chains the audit trail",
+    why="the audit rows already written are chained with it",
+    production=PRODUCTION,
+    development_file=BASE_DIR / ".newsroom-audit-key",
+)
 
 #: Username recorded on history rows written by commands that are given no user.
 NEWSROOM_SYSTEM_USERNAME = "newsroom-system"

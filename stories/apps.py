@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.conf import settings
 from django.core.signals import request_finished
-from django.db.models.signals import post_migrate, pre_delete
+from django.db.models.signals import post_migrate, pre_delete, pre_migrate
 
 
 class StoriesConfig(AppConfig):
@@ -9,10 +9,12 @@ class StoriesConfig(AppConfig):
     verbose_name = "Stories"
 
     def ready(self):
+        from simple_history.signals import pre_create_historical_record
+
         import newsroom.checks  # noqa: F401  (registers the project's system checks)
         from stories.desk import notifications
         from stories.partners import delivery
-        from stories.record import append_only, removal, signer
+        from stories.record import append_only, audit_chain, privileges, removal, signer
 
         from . import accounts, audit, publishing
 
@@ -21,6 +23,22 @@ class StoriesConfig(AppConfig):
             append_only.reinstall_after_migrate,
             sender=self,
             dispatch_uid="stories.record.append_only.reinstall",
+        )
+        # Least privilege (privileges.py): a migrate on the owner's connection runs there
+        # entirely, and leaves the application's role its data rights on every table.
+        pre_migrate.connect(
+            privileges.owner_during_migrate,
+            sender=self,
+            dispatch_uid="stories.record.privileges.owner_during_migrate",
+        )
+        post_migrate.connect(
+            privileges.grant_after_migrate,
+            sender=self,
+            dispatch_uid="stories.record.privileges.grant",
+        )
+        # Each audit row is chained to the one before it in its table (audit_chain.py).
+        pre_create_historical_record.connect(
+            audit_chain.chain_new_row, dispatch_uid="stories.record.audit_chain.chain_new_row"
         )
         # The audit trail names people for ever: their accounts are deactivated, not deleted.
         pre_delete.connect(

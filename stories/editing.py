@@ -33,6 +33,7 @@ from django.utils.formats import date_format
 
 from stories.content.kinds import CreditRole
 from stories.content.text import clean_model_text, clean_text
+from stories.media import pictures
 from stories.models import Contributor, Credit, Section, Story, refuse_public_slug_change
 
 from .roles import (
@@ -181,6 +182,7 @@ def _check(story, *, user, reason, expected_edit, credits):
             errors.setdefault("credits", []).append(duplicate)
         else:
             plan = _plan_credits(story, lines)
+    _check_picture(story, errors)
     published = stored is not None and stored["first_published_at"] is not None
     if published and not reason.strip():
         content_changed = story.has_unsaved_changes()
@@ -192,6 +194,22 @@ def _check(story, *, user, reason, expected_edit, credits):
     if errors:
         raise ValidationError(errors)
     return stored, plan
+
+
+def _check_picture(story: Story, errors: dict[str, list[str]]) -> None:
+    """A picture newly given to the working copy must still have its files: those of a
+    picture nobody used are deleted after a while (``pictures.delete_unused``), and a form
+    kept open for days, or a revert to an old draft, may name one. Under the pictures'
+    lock, so its files cannot go between this check and the commit."""
+    changed = story.changed_fields()
+    if story.picture_id is None or (changed is not None and "picture" not in changed):
+        return
+    pictures.lock()
+    if pictures.missing_files(story.picture):
+        errors.setdefault("picture", []).append(
+            "This picture is no longer kept (no story used it for a while, so its files "
+            "were deleted): upload it again."
+        )
 
 
 def _lock(story: Story) -> dict:

@@ -131,6 +131,7 @@ def pytest_configure(config):
     settings.RATELIMIT_ENABLE = False
     settings.AXES_ENABLED = False
     _flush_inside_lifted_triggers()
+    _every_alias_in_every_test()
 
     cache = settings.CACHES["default"]
     if cache["BACKEND"].endswith("RedisCache"):  # Django's or django-redis's
@@ -202,15 +203,63 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """With an owner role (``DATABASE_OWNER_URL``), the test database is created, migrated
+    and dropped by the owner, as production's is migrated, and the tests run as the
+    application's role (``django_db_setup`` below switches back): CI proves that the
+    site works with data rights only, and that they do not reach the record's tables."""
+    from django.conf import settings
+
+    if "owner" in settings.DATABASES:
+        _log_in_as(settings.DATABASES["owner"])
+
+
+@pytest.fixture(scope="session")
 def django_db_setup(django_db_setup):
-    """pytest-django's test databases, with every connection pool closed before they are
-    dropped: a pool (the replica's mirror, say) would keep the test database busy."""
-    yield
+    """pytest-django's test databases, then every alias that shares the default's
+    database (the owner's, a replica's) pointed at the test database with its own
+    credentials and options; every connection pool is closed before the databases are
+    dropped (a pool, the replica's mirror say, would keep the test database busy)."""
+    from django.conf import settings
     from django.db import connections
 
+    databases = settings.DATABASES
+    if "owner" in databases:
+        _close(connections["default"])
+        databases["default"].update(_APPLICATION_CREDENTIALS)
+    for alias, config in databases.items():
+        if config.get("TEST", {}).get("MIRROR") == "default":
+            config["NAME"] = databases["default"]["NAME"]
+            _close(connections[alias])
+            connections[alias].settings_dict = config
+    yield
     for connection in connections.all():
-        if connection.vendor == "postgresql":
-            connection.close_pool()
+        _close(connection)
+    if "owner" in databases:
+        _log_in_as(databases["owner"])  # the owner drops the test database
+
+
+#: The application's credentials, kept while the owner creates the test database.
+_APPLICATION_CREDENTIALS: dict = {}
+
+
+def _credentials(config: dict) -> dict:
+    return {"USER": config.get("USER", ""), "PASSWORD": config.get("PASSWORD", "")}
+
+
+def _log_in_as(owner: dict) -> None:
+    from django.conf import settings
+
+    default = settings.DATABASES["default"]
+    _APPLICATION_CREDENTIALS.setdefault("USER", default.get("USER", ""))
+    _APPLICATION_CREDENTIALS.setdefault("PASSWORD", default.get("PASSWORD", ""))
+    default.update(_credentials(owner))
+
+
+def _close(connection) -> None:
+    connection.close()
+    if connection.vendor == "postgresql":
+        connection.close_pool()
 
 
 def _flush_inside_lifted_triggers():
@@ -218,11 +267,14 @@ def _flush_inside_lifted_triggers():
     each test with Django's ``flush`` (DELETE on SQLite, TRUNCATE on PostgreSQL), which
     the append-only triggers refuse. Each flush runs in one transaction that lifts them
     and puts them back (``append_only.lifted``), as a legal removal does: the triggers
-    stay installed, the tests see them, and production code has no way around them."""
-    from django.core.management.commands import flush
-    from django.db import transaction
+    stay installed, the tests see them, and production code has no way around them.
 
-    from stories.record import append_only
+    Emptying tables and lifting triggers are the owner's rights: with an owner role
+    (``DATABASE_OWNER_URL``) the flush runs on its connection."""
+    from django.core.management.commands import flush
+    from django.db import DEFAULT_DB_ALIAS, transaction
+
+    from stories.record import append_only, privileges
 
     original = flush.Command.handle
     if getattr(original, "lifts_triggers", False):
@@ -230,6 +282,8 @@ def _flush_inside_lifted_triggers():
 
     def handle(self, **options):
         database = options["database"]
+        if database == DEFAULT_DB_ALIAS:
+            database = options["database"] = privileges.owner_alias()
         with transaction.atomic(using=database), append_only.lifted(using=database):
             return original(self, **options)
 
@@ -273,3 +327,13 @@ def migrated_sqlite(tmp_path, transactional_db):
     )
     assert migrated.returncode == 0, migrated.stderr
     return path
+
+
+def _every_alias_in_every_test():
+    """Every alias is the test database itself, under another role (the owner's) or with
+    other limits (a replica's mirror): any test may use any of them. They are mirrors, so
+    no test opens a transaction on them or flushes them (Django's TestCase)."""
+    from django.conf import settings
+    from django.test import TransactionTestCase
+
+    TransactionTestCase.databases = frozenset(settings.DATABASES)

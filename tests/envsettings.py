@@ -61,6 +61,7 @@ def settings_in(env: dict, *names: str) -> dict:
 SECRET_KEY = "k3y-" + "x7Qv9sLm2pRt8wZc4nHb6yFd1gJk5aUe0iOo3lPq8rSt7uVw2xYz"  # 56 characters
 HOST = "news.example.com"
 LOG_SIGNING_KEY = "5e" * 32
+AUDIT_KEY = "a7" * 32
 
 
 def production(**variables) -> dict:
@@ -71,6 +72,7 @@ def production(**variables) -> dict:
         "DJANGO_ALLOWED_HOSTS": HOST,
         "NEWSROOM_PUBLICATION_URL": f"https://{HOST}",
         "NEWSROOM_LOG_SIGNING_KEY": LOG_SIGNING_KEY,
+        "NEWSROOM_AUDIT_KEY": AUDIT_KEY,
         # Named only: a test that signs gives its own (test_pages_in_production_mode).
         "NEWSROOM_LOG_SIGNER_STATE": str(Path(tempfile.gettempdir()) / "newsroom-unused.json"),
     }
@@ -87,3 +89,15 @@ def run(args, env, timeout=120):
 def manage(*args, env):
     """``manage.py args`` in a process of its own."""
     return run([sys.executable, "manage.py", *args], env)
+
+
+def database_url(config: dict, name: str | None = None) -> str:
+    """The URL of a database alias's settings, as its role logs in: to its own database,
+    or to ``name`` on the same server."""
+    from urllib.parse import quote
+
+    credentials = quote(config.get("USER") or "postgres", safe="")
+    if config.get("PASSWORD"):
+        credentials += ":" + quote(config["PASSWORD"], safe="")
+    host, port = config.get("HOST") or "127.0.0.1", config.get("PORT") or 5432
+    return f"postgres://{credentials}@{host}:{port}/{name or config['NAME']}"

@@ -1,11 +1,18 @@
 """factory-boy factories for the editorial models."""
 
+import io
+import struct
+import zlib
+
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 from stories.content.kinds import CreditRole
-from stories.models import Contributor, Credit, Section, Story
+from stories.media import pictures
+from stories.models import Contributor, Credit, Picture, Section, Story
 from stories.roles import EDITOR, REPORTER, ROLE_PERMISSIONS
 
 #: The permissions of the newsroom's two roles (stories.roles), for users made in tests.
@@ -133,19 +140,18 @@ def long_record(story, editor, *, versions: int, start=None):
     """Give ``story`` a long-running record fast: version 1 published through the service,
     then versions 2..``versions`` (every fourth a correction, the rest updates) written
     in bulk with a valid hash chain, each with its audit rows (the revision's and two of
-    the story's, as an edit and a publish would leave) and its leaf in the transparency
-    log. For query-count tests and benchmarks, where publishing a thousand times one by
+    the story's, as an edit and a publish would leave, chained as the audit trail's own)
+    and its leaf in the transparency log. For query-count tests and benchmarks, where publishing a thousand times one by
     one would be the slow part.
     """
     from datetime import UTC, datetime, timedelta
 
     from django.db import transaction
-    from simple_history.utils import bulk_create_with_history
 
     from stories import publishing
     from stories.content.kinds import RevisionKind
     from stories.models import Revision, Story
-    from stories.record import transparency
+    from stories.record import audit_chain, transparency
     from stories.record.integrity import revision_hash
 
     start = start or datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
@@ -182,8 +188,19 @@ def long_record(story, editor, *, versions: int, start=None):
             )
             rows.append(row)
     with transaction.atomic():
-        bulk_create_with_history(revisions, Revision, batch_size=500, default_user=editor)
-        history.objects.bulk_create(rows, batch_size=500)
+        Revision.objects.bulk_create(revisions, batch_size=500)
+        revision_rows = [
+            Revision.history.model(
+                **{f.attname: getattr(revision, f.attname) for f in Revision._meta.concrete_fields},
+                history_date=revision.published_at,
+                history_type="+",
+                history_user=editor,
+            )
+            for revision in revisions
+        ]
+        for model, audit_rows in ((Revision.history.model, revision_rows), (history, rows)):
+            audit_chain.link_new_rows(model, audit_rows)  # as simple-history's own rows are
+            model.objects.bulk_create(audit_rows, batch_size=500)
         written = Revision.objects.filter(story=story, number__gt=1).order_by("number")
         transparency.append_many(written)
         if revisions:
@@ -193,3 +210,34 @@ def long_record(story, editor, *, versions: int, start=None):
             )
     story.refresh_from_db()
     return story
+
+
+# -- pictures ---------------------------------------------------------------------------
+
+
+def picture_bytes(size=(1200, 800), image_format="JPEG", color=(200, 80, 40), **save) -> bytes:
+    """A picture of one colour, as a file's bytes (JPEG unless ``image_format`` says)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, image_format, **save)
+    return buffer.getvalue()
+
+
+def upload(name="harbor.jpg", data=None, **kwargs) -> SimpleUploadedFile:
+    """An uploaded file, as a form receives it."""
+    return SimpleUploadedFile(name, data if data is not None else picture_bytes(**kwargs))
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A small PNG whose header claims ``width`` x ``height`` pixels (its data does not
+    follow): what a decompression bomb looks like to the first reader of its header."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunk = b"IHDR" + header
+    ihdr = struct.pack(">I", len(header)) + chunk + struct.pack(">I", zlib.crc32(chunk))
+    data = b"IDAT" + zlib.compress(b"\0" * 64)
+    idat = struct.pack(">I", len(data) - 4) + data + struct.pack(">I", zlib.crc32(data))
+    return b"\x89PNG\r\n\x1a\n" + ihdr + idat
+
+
+def stored(**kwargs) -> Picture:
+    """A picture stored as an editor's upload is (``stories.media.pictures``)."""
+    return pictures.store_picture(upload(**kwargs))

@@ -49,6 +49,9 @@ class TcpProxy:
     * ``hang(drop_open=...)``: new connections are accepted and never answered, and
       bytes on open ones stop flowing (a server that accepts and never answers); with
       ``drop_open`` the open connections are cut first (a server restarted into a hang);
+    * ``hang_on(marker)``: forwards until a client sends bytes holding ``marker`` (a
+      table's name in a query), then hangs from those bytes on, open connections kept
+      (a server that goes silent in the middle of a conversation);
     * ``up()``: back to forwarding.
     """
 
@@ -58,6 +61,7 @@ class TcpProxy:
         self._flowing = threading.Event()
         self._flowing.set()
         self._hanging = False
+        self._marker: bytes | None = None
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
         self._listener: socket.socket | None = None
@@ -67,6 +71,7 @@ class TcpProxy:
 
     def up(self) -> None:
         self._hanging = False
+        self._marker = None
         self._flowing.set()
         if self._listener is None:
             self._listen()
@@ -86,6 +91,9 @@ class TcpProxy:
             self._cut_open()
         if self._listener is None:
             self._listen()
+
+    def hang_on(self, marker: bytes) -> None:
+        self._marker = marker
 
     def close(self) -> None:
         self.down()
@@ -126,10 +134,12 @@ class TcpProxy:
                 _shut(client)
                 continue
             self._track(upstream)
-            for source, target in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+            for source, target, asks in ((client, upstream, True), (upstream, client, False)):
+                threading.Thread(
+                    target=self._pump, args=(source, target, asks), daemon=True
+                ).start()
 
-    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+    def _pump(self, source: socket.socket, target: socket.socket, asks: bool) -> None:
         while True:
             try:
                 data = source.recv(65536)
@@ -137,6 +147,9 @@ class TcpProxy:
                 break
             if not data:
                 break
+            if asks and self._marker is not None and self._marker in data:
+                self._hanging = True  # the server falls silent from this query on
+                self._flowing.clear()
             self._flowing.wait()  # hung: the bytes are held, nothing is answered
             try:
                 target.sendall(data)
@@ -216,6 +229,17 @@ def log_in(port: int, username: str = "desk", password: str = PASSWORD) -> tuple
     return posted, cookies
 
 
+def submit(port: int, path: str, cookies: dict, **fields) -> Answer:
+    """Open the form at ``path`` and submit it with its hidden fields (the CSRF token, the
+    edit it was opened on) and ``fields``, as a browser would."""
+    from urllib.parse import urlencode
+
+    form = request(port, "GET", path, cookies=cookies)
+    hidden = dict(re.findall(rb'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.body))
+    data = {name.decode(): value.decode() for name, value in hidden.items()} | fields
+    return request(port, "POST", path, cookies=cookies, body=urlencode(data))
+
+
 # -- the server --------------------------------------------------------------------------
 
 SETUP_SCRIPT = f"""
@@ -260,6 +284,7 @@ def server_environment(**variables) -> dict:
         "NEWSROOM_LOG_SIGNER_STATE": os.path.join(
             tempfile.gettempdir(), "newsroom-outage-signer.json"
         ),
+        "NEWSROOM_AUDIT_KEY": "a0" * 32,
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_SECURE_PROXY_SSL_HEADER": "1",
         "DJANGO_LOG_LEVEL": "WARNING",
@@ -277,15 +302,35 @@ def run(args, env, cwd=ROOT, timeout=300):
 
 
 class PostgresTemplate:
-    """A migrated database holding the editor and the stories, copied for each server."""
+    """A migrated database holding the editor and the stories, copied for each server.
 
-    def __init__(self, admin_url: str, name: str, static_root: Path, app_dir: Path = ROOT):
+    ``admin_url`` names a role that may create databases: it creates and migrates them
+    (the owner). With ``app_url`` (another role, as ``DATABASE_URL`` and
+    ``DATABASE_OWNER_URL`` are in CI) the servers connect as that one, with the data
+    rights the migration granted it; without, as the same role."""
+
+    def __init__(
+        self,
+        admin_url: str,
+        name: str,
+        static_root: Path,
+        app_dir: Path = ROOT,
+        app_url: str | None = None,
+    ):
         self.admin_url = admin_url
+        self.app_url = app_url or admin_url
         self.name = name
         self.static_root = static_root
         self.app_dir = app_dir
         #: The log's signer's record, the template's own (its stories are published).
         self.signer_state = static_root / "log-signer.json"
+
+    def environment(self, name: str, port: int | None = None) -> dict:
+        """The database variables of a process using database ``name`` (through ``port``)."""
+        variables = {"DATABASE_URL": database_url(self.app_url, name, port)}
+        if self.app_url != self.admin_url:
+            variables["DATABASE_OWNER_URL"] = database_url(self.admin_url, name, port)
+        return variables
 
     def create(self) -> None:
         import psycopg
@@ -294,13 +339,15 @@ class PostgresTemplate:
             admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
             admin.execute(f'CREATE DATABASE "{self.name}"')
         env = server_environment(
-            DATABASE_URL=database_url(self.admin_url, self.name),
+            **self.environment(self.name),
             DATABASE_POOL="0",
             DJANGO_STATIC_ROOT=str(self.static_root),
             NEWSROOM_LOG_SIGNER_STATE=str(self.signer_state),
         )
         python = sys.executable
-        run([python, "manage.py", "migrate", "--noinput"], env, cwd=self.app_dir)
+        owner = ["--database", "owner"] if "DATABASE_OWNER_URL" in env else []
+        run([python, "manage.py", "migrate", "--noinput", *owner], env, cwd=self.app_dir)
+        env.pop("DATABASE_OWNER_URL", None)  # the rest runs as the application
         run([python, "manage.py", "collectstatic", "--noinput"], env, cwd=self.app_dir)
         run([python, "-c", SETUP_SCRIPT], env, cwd=self.app_dir)
 
@@ -319,15 +366,20 @@ class PostgresTemplate:
 
 def template_for_this_run(static_root: Path) -> PostgresTemplate:
     """A template database on the server of this test run's ``DATABASE_URL``, named after
-    the run's own test database (each xdist worker has its own)."""
+    the run's own test database (each xdist worker has its own), made by the run's owner
+    role and used by its application's role, as the run's own database is."""
     from django.conf import settings
 
+    from tests.envsettings import database_url as url_of
+
     database = settings.DATABASES["default"]
-    user = database.get("USER") or "postgres"
-    password = f":{database['PASSWORD']}" if database.get("PASSWORD") else ""
-    server = f"postgres://{user}{password}@{database.get('HOST') or HOST}:{database.get('PORT') or 5432}/postgres"
     name = f"{database['NAME']}_outage_{uuid.uuid4().hex[:6]}"[:50]
-    return PostgresTemplate(server, name, static_root)
+    return PostgresTemplate(
+        url_of(settings.DATABASES.get("owner", database), "postgres"),
+        name,
+        static_root,
+        app_url=url_of(database, "postgres"),
+    )
 
 
 def database_url(server_url: str, name: str, port: int | None = None) -> str:
@@ -362,8 +414,10 @@ class AppServer:
     def start(self) -> None:
         self.template.copy(self.database)
         redis = urlsplit(self.redis_url)
+        variables = self.template.environment(self.database, self.postgres.port)
+        variables.pop("DATABASE_OWNER_URL", None)  # as make serve starts gunicorn
         env = server_environment(
-            DATABASE_URL=database_url(self.template.admin_url, self.database, self.postgres.port),
+            **variables,
             REDIS_URL=urlunsplit(redis._replace(netloc=f"{HOST}:{self.redis.port}")),
             CACHE_KEY_PREFIX=self.prefix,
             DJANGO_STATIC_ROOT=str(self.template.static_root),
@@ -390,6 +444,13 @@ class AppServer:
 
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path.exists() else ""
+
+    def query(self, sql: str, *params):
+        """One row of ``sql`` on the server's database, straight from PostgreSQL."""
+        import psycopg
+
+        with psycopg.connect(database_url(self.template.admin_url, self.database)) as db:
+            return db.execute(sql, params).fetchone()
 
     def get(self, path: str, **kwargs) -> Answer:
         return request(self.port, "GET", path, **kwargs)

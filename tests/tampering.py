@@ -3,8 +3,10 @@ database owner's rights can do: lift the append-only triggers for one transactio
 rewrite rows with raw SQL (without that, the database refuses).
 
 Each tamper runs against ``PublishedRecord`` (two stories, three versions each) in one of
-two ways: ``plainly`` (as any database user: the triggers apply) or ``as_owner`` (the
-triggers lifted). ``test_tampering.py`` checks which the database refuses and which
+two ways: ``as_database_user`` (the application's connection: the triggers apply) or
+``as_database_owner`` (the owner's connection, ``DATABASE_OWNER_URL`` when there is one,
+the triggers lifted). A test that acts as the owner is marked ``owner_test``: its rows
+must be committed for the owner's connection to see them. ``test_tampering.py`` checks which the database refuses and which
 ``verify_revisions`` detects; ``test_outside_verifier.py`` runs the outside verifier,
 holding an earlier tree head, against a live server after each.
 """
@@ -14,24 +16,52 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import pytest
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    IntegrityError,
+    ProgrammingError,
+    connection,
+    connections,
+    transaction,
+)
 from django.utils import timezone
 
 from stories import publishing
 from stories.content.kinds import RevisionKind
 from stories.models import Revision, Story
-from stories.record import append_only, merkle, signing
+from stories.record import append_only, merkle, privileges, signing
 from stories.record.integrity import revision_hash
 from stories.record.outside_verifier import Checkpoint
 from tests.factories import approved
 
+#: A test that acts as the database's owner: with an owner role its rows are committed
+#: (a transactional test), since the owner's connection is one of its own, which sees no
+#: other's open transaction; with one role the test runs in its transaction, as any other.
+owner_test = pytest.mark.django_db(transaction=privileges.owner_alias() != DEFAULT_DB_ALIAS)
+
 
 @contextmanager
 def as_database_owner():
-    """A cursor in a transaction where the append-only triggers are lifted."""
-    with transaction.atomic(), append_only.lifted(), connection.cursor() as cursor:
+    """A cursor of the owner's connection, in a transaction where the append-only
+    triggers are lifted."""
+    with (
+        privileges.as_owner() as alias,  # what the tamper reads, it reads there too
+        transaction.atomic(using=alias),
+        append_only.lifted(using=alias),
+        connections[alias].cursor() as cursor,
+    ):
         yield cursor
+
+
+def refused_by_the_database():
+    """What the application's connection meets when it tries a rewrite: with an owner role
+    its privileges stop it first (it may only read and insert there), with one role the
+    append-only triggers do."""
+    if privileges.owner_alias() != DEFAULT_DB_ALIAS:
+        return pytest.raises(ProgrammingError, match="permission denied for table")
+    return pytest.raises(IntegrityError, match="is append-only")
 
 
 @contextmanager
@@ -201,7 +231,8 @@ def rewrite_the_log(record, cursor):
     tree = merkle.CompactTree()
     now = timezone.now()
     for index, content_hash in leaves:
-        revision_id = Revision.objects.get(content_hash=content_hash).pk
+        cursor.execute("SELECT id FROM stories_revision WHERE content_hash = %s", [content_hash])
+        (revision_id,) = cursor.fetchone()
         cursor.execute(
             'INSERT INTO stories_logleaf ("index", revision_id, entry_hash, appended_at) '
             "VALUES (%s, %s, %s, %s)",

@@ -14,9 +14,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from stories import audit
 from stories.models import AccountEvent, StaffSession
-from tests.envsettings import evaluate_settings
+from tests.envsettings import evaluate_settings, production
 from tests.factories import UserFactory
-from tests.test_production import production
 
 PASSWORD = "correct-horse-battery"
 Kind = AccountEvent.Kind

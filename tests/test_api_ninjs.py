@@ -18,9 +18,8 @@ from jsonschema import Draft202012Validator
 from stories import editing, publishing
 from stories.content.kinds import CreditRole, RevisionKind
 from stories.record import removal
-from tests.factories import UserFactory, approved
+from tests.factories import UserFactory, approved, stored
 from tests.readerpages import at, make_story, publish
-from tests.test_images import stored
 
 pytestmark = pytest.mark.django_db
 

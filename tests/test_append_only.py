@@ -1,16 +1,21 @@
 """The database refuses rewrites: the append-only triggers, on whichever database the run
-uses (CI runs SQLite and PostgreSQL), and the migrations that install them."""
+uses (CI runs SQLite and PostgreSQL), and the migrations that install them.
+
+The triggers bind the owner of the tables too, so they are tried on the owner's
+connection (``DATABASE_OWNER_URL`` when there is one): the application's role is refused
+even earlier, by its privileges (tests/test_privileges.py)."""
 
 import pytest
 from django.core.management import call_command
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 
 from stories import publishing
 from stories.content.kinds import RevisionKind
 from stories.models import LogLeaf, Revision, Story
-from stories.record import append_only, removal, transparency
+from stories.record import append_only, privileges, removal, transparency
 from tests.factories import approved
+from tests.tampering import owner_test
 
 #: The tables of the migration append_only_triggers, and every history table since.
 EXPECTED = {
@@ -38,15 +43,17 @@ def test_every_append_only_table_has_the_triggers(db):
     assert append_only.guarded_tables(connection) == set(append_only.append_only_tables())
 
 
+@owner_test
 @pytest.mark.parametrize("table", sorted(EXPECTED))
 def test_each_table_refuses_update_and_delete(published, table):
-    first = connection.introspection.get_table_description(connection.cursor(), table)[0].name
-    column = connection.ops.quote_name(first)
+    owner = connections[privileges.owner_alias()]
+    first = owner.introspection.get_table_description(owner.cursor(), table)[0].name
+    column = owner.ops.quote_name(first)
     for statement in (f"UPDATE {table} SET {column} = {column}", f"DELETE FROM {table}"):
         with (
             pytest.raises(IntegrityError, match=f"{table} is append-only"),
-            transaction.atomic(),
-            connection.cursor() as cursor,
+            transaction.atomic(using=owner.alias),
+            owner.cursor() as cursor,
         ):
             cursor.execute(statement)
     assert transparency.verify_site() == []
@@ -55,14 +62,16 @@ def test_each_table_refuses_update_and_delete(published, table):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)  # committed rows: no deferred checks pending
 def test_postgres_refuses_truncate_too(published):
+    owner = privileges.owner_alias()
     with (
         pytest.raises(IntegrityError, match="stories_revision is append-only"),
-        transaction.atomic(),
-        connection.cursor() as cursor,
+        transaction.atomic(using=owner),
+        connections[owner].cursor() as cursor,
     ):
         cursor.execute("TRUNCATE stories_revision CASCADE")
 
 
+@owner_test
 def test_the_story_pointer_stays_writable(published, editor):
     """What must change lives outside the guarded tables: publishing moves the story's
     pointer, and withdrawing writes a new version, never touching an old one."""
@@ -80,8 +89,14 @@ def test_lifting_the_triggers_needs_a_transaction():
         pass
 
 
+@owner_test
 def test_an_error_inside_a_lift_rolls_back_with_the_triggers_in_place(published):
-    with pytest.raises(ZeroDivisionError), transaction.atomic(), append_only.lifted():
+    with (
+        pytest.raises(ZeroDivisionError),
+        privileges.as_owner() as owner,
+        transaction.atomic(using=owner),
+        append_only.lifted(using=owner),
+    ):
         Revision._base_manager.update(body="rewritten")
         1 / 0  # noqa: B018
     assert append_only.guarded_tables(connection) == set(append_only.append_only_tables())
@@ -99,7 +114,7 @@ def test_a_flush_empties_the_tables_and_leaves_the_triggers(story, editor):
     assert append_only.guarded_tables(connection) == set(append_only.append_only_tables())
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True)  # migrations, as the owner
 def test_an_existing_database_upgrades_and_downgrades_cleanly(editor, settings):
     """From the last migration before the public record (a database like the demo's
     db.sqlite3) to now and back: version-1 hashes, then every version rehashed, logged
@@ -110,19 +125,20 @@ def test_an_existing_database_upgrades_and_downgrades_cleanly(editor, settings):
     call_command("load_demo", verbosity=0)
     StoryFactory(slug="a-draft")
     before = dict(Revision.objects.values_list("pk", "body"))
-    executor = MigrationExecutor(connection)
     before_the_record = ("stories", "0005_history_timeline_indexes")
-    try:
-        executor.migrate([before_the_record])
-        v1 = _migration("rehash_and_log_published_versions")
-        assert v1.broken_v1_chains(executor.loader.project_state(before_the_record).apps) == []
-        assert append_only.guarded_tables(connection) == set()
-        # Going back before the log drops it; the log the upgrade builds is a new one,
-        # which its signer's record (of the old) would refuse: an operator starts afresh.
-        settings.LOG_SIGNER_STATE.unlink()
-    finally:
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes())
+    with privileges.as_owner() as owner:  # as `migrate --database owner` runs
+        executor = MigrationExecutor(connections[owner])
+        try:
+            executor.migrate([before_the_record])
+            v1 = _migration("rehash_and_log_published_versions")
+            assert v1.broken_v1_chains(executor.loader.project_state(before_the_record).apps) == []
+            assert append_only.guarded_tables(connection) == set()
+            # Going back before the log drops it; the log the upgrade builds is a new one,
+            # which its signer's record (of the old) would refuse: an operator starts afresh.
+            settings.LOG_SIGNER_STATE.unlink()
+        finally:
+            executor.loader.build_graph()
+            executor.migrate(executor.loader.graph.leaf_nodes())
 
     assert transparency.verify_site() == []
     assert dict(Revision.objects.values_list("pk", "body")) == before

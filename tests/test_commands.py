@@ -13,7 +13,7 @@ from stories.models import ErrorReport, Revision, Story
 from stories.record.integrity import verify_story
 from stories.roles import EDITOR, REPORTER
 from tests.factories import approved
-from tests.tampering import sql
+from tests.tampering import owner_test, sql
 
 
 def run(name, *args):
@@ -154,6 +154,7 @@ def test_publish_scheduled_with_unknown_user_fails_clearly(db):
         run("publish_scheduled", "--as", "nobody")
 
 
+@owner_test
 def test_verify_revisions_reports_tampering(story, editor):
     publishing.publish(approved(story), user=editor)
     out, _ = run("verify_revisions")

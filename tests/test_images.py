@@ -4,14 +4,12 @@ versions, exported."""
 
 from __future__ import annotations
 
+import hashlib
 import io
-import struct
-import zlib
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
@@ -22,38 +20,11 @@ from stories.models import Picture, Revision
 from stories.reader import pages
 from stories.record.integrity import HASH_VERSION, revision_content, verify_story
 from tests.adminforms import form_data
-from tests.factories import approved
+from tests.factories import approved, picture_bytes, png_claiming, stored, upload
 from tests.readerpages import STORY_PAGE_QUERIES, at, make_story, publish, read, text
-from tests.tampering import sql
+from tests.tampering import as_database_user, owner_test, refused_by_the_database, sql
 
 pytestmark = pytest.mark.django_db
-
-# -- making test pictures --------------------------------------------------------------
-
-
-def picture_bytes(size=(1200, 800), image_format="JPEG", color=(200, 80, 40), **save) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, color).save(buffer, image_format, **save)
-    return buffer.getvalue()
-
-
-def upload(name="harbor.jpg", data=None, **kwargs) -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, data if data is not None else picture_bytes(**kwargs))
-
-
-def png_claiming(width: int, height: int) -> bytes:
-    """A small PNG whose header claims ``width`` x ``height`` pixels (its data does not
-    follow): what a decompression bomb looks like to the first reader of its header."""
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    chunk = b"IHDR" + header
-    ihdr = struct.pack(">I", len(header)) + chunk + struct.pack(">I", zlib.crc32(chunk))
-    data = b"IDAT" + zlib.compress(b"\0" * 64)
-    idat = struct.pack(">I", len(data) - 4) + data + struct.pack(">I", zlib.crc32(data))
-    return b"\x89PNG\r\n\x1a\n" + ihdr + idat
-
-
-def stored(**kwargs) -> Picture:
-    return pictures.store_picture(upload(**kwargs))
 
 
 @pytest.fixture
@@ -235,6 +206,7 @@ def test_admin_keeps_an_upload_when_alt_text_is_missing(client, editor, story):
 # -- the public record ------------------------------------------------------------------
 
 
+@owner_test
 def test_each_version_snapshots_the_image_and_its_hash_covers_it(photographed, editor):
     revision = publish(photographed, editor, when=at(0))
     picture = photographed.picture
@@ -254,6 +226,7 @@ def test_each_version_snapshots_the_image_and_its_hash_covers_it(photographed, e
     assert verify_story(photographed) == ["version 1: content does not match its hash"]
 
 
+@owner_test
 def test_pointing_a_version_at_another_picture_is_detected(photographed, editor):
     publish(photographed, editor, when=at(0))
     other = stored(color=(0, 0, 0))
@@ -270,10 +243,8 @@ def test_older_versions_without_an_image_keep_verifying(story, editor):
 
 
 def test_stored_pictures_cannot_be_changed_or_deleted(photographed):
-    from django.db import IntegrityError, connection, transaction
-
     picture = photographed.picture
-    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+    with refused_by_the_database(), as_database_user() as cursor:
         cursor.execute("UPDATE stories_picture SET width = 1 WHERE id = %s", [picture.pk])
     picture.width = 1
     with pytest.raises(Exception, match="never changes"):
@@ -512,6 +483,7 @@ def test_production_media_on_an_s3_compatible_store():
         settings_in(production(NEWSROOM_MEDIA_STORAGE="s3"), "STORAGES")
 
 
+@owner_test
 def test_a_legal_removal_takes_the_picture_out_of_the_version(photographed, editor, client):
     from django.contrib.auth import get_user_model
 
@@ -535,3 +507,88 @@ def test_the_preview_shows_the_working_copys_picture(client, photographed, edito
     html = text(client.get(reverse("reader:preview", args=[photographed.slug])))
     assert "Preview - not published" in html and "<figure" in html
     assert "Photo: Ana Ruiz / Coastal Ledger" in html
+
+
+# -- pictures nobody uses -----------------------------------------------------------------
+
+
+def exists(picture) -> list[bool]:
+    return [default_storage.exists(name) for name in picture.files]
+
+
+def test_files_of_pictures_no_version_and_no_working_copy_uses_are_deleted(photographed, editor):
+    from datetime import timedelta
+
+    shown = stored(color=(1, 2, 3))
+    publish(photographed, editor, when=at(0))
+    replace_picture(photographed, editor, picture=shown)  # the first stays in version 1
+    abandoned = stored(color=(4, 5, 6))  # uploaded with a form never saved
+    draft = make_story(slug="never-published")
+    replace_picture(draft, editor, picture=stored(color=(7, 8, 9)), image_alt="A pier.")
+    replaced = draft.picture
+    replace_picture(draft, editor, picture=stored(color=(10, 11, 12)))  # the draft's now
+
+    young = pictures.delete_unused(grace=timedelta(days=1))
+    done = pictures.delete_unused(grace=timedelta(0))
+
+    assert young == []
+    assert {picture for picture, _ in done} == {abandoned, replaced}
+    assert all(names == picture.files for picture, names in done)
+    for picture in (abandoned, replaced):
+        assert not any(exists(picture)) and Picture.objects.filter(pk=picture.pk).exists()
+    for picture in (photographed.revisions.get().picture, shown, draft.picture):
+        assert all(exists(picture))
+    assert pictures.delete_unused(grace=timedelta(0)) == []  # nothing left to delete
+
+
+def test_the_command_deletes_after_the_grace_period_and_can_say_what_it_would(settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    abandoned = stored(color=(13, 14, 15))
+    out = StringIO()
+    call_command("delete_unused_pictures", stdout=out)  # 7 days by default
+    assert out.getvalue().strip() == "deleted 0 files of 0 unused pictures"
+    settings.PICTURE_GRACE_DAYS = 0
+    out = StringIO()
+    call_command("delete_unused_pictures", "--dry-run", stdout=out)
+    assert f"would delete {len(abandoned.files)} files of 1 unused pictures" in out.getvalue()
+    assert all(exists(abandoned))
+    call_command("delete_unused_pictures", "--days", "0", stdout=StringIO())
+    assert not any(exists(abandoned))
+
+
+def test_the_same_picture_uploaded_again_gets_its_files_back(editor):
+    from datetime import timedelta
+
+    data = picture_bytes(color=(16, 17, 18))
+    first = pictures.store_picture(upload(data=data))
+    pictures.delete_unused(grace=timedelta(0))
+    assert not any(exists(first))
+
+    again = pictures.store_picture(upload(data=data))
+
+    assert again == first and all(exists(again))
+    with default_storage.open(again.original) as original:  # the same bytes as before
+        assert hashlib.sha256(original.read()).hexdigest() == again.sha256
+    story = make_story(slug="uploaded-again")
+    replace_picture(story, editor, picture=again, image_alt="A buoy.")
+    assert story.picture == again
+
+
+def test_a_picture_whose_files_were_deleted_cannot_be_attached(editor):
+    """A form kept open for days, or a revert to an old draft, names a picture whose files
+    are gone: refused, with what to do."""
+    from datetime import timedelta
+
+    gone = stored(color=(19, 20, 21))
+    pictures.delete_unused(grace=timedelta(0))
+    story = make_story(slug="kept-too-long")
+    story.picture, story.image_alt = gone, "A quay."
+    with pytest.raises(ValidationError) as refused:
+        editing.save_story(story, user=editor)
+    assert refused.value.message_dict["picture"] == [
+        "This picture is no longer kept (no story used it for a while, so its files were "
+        "deleted): upload it again."
+    ]

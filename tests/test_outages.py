@@ -137,3 +137,59 @@ def test_head_answers_carry_no_body_from_the_cache_either(server):
         assert head.status == 200 and head.body == b""
         assert int(head.headers["content-length"]) > 0, "the GET's length"
     assert "no-body response" not in server.log()
+
+
+# -- a database that goes silent in the middle of a conversation ---------------------------
+
+
+def test_a_database_silent_mid_query_answers_a_reader_503_within_3_s(server):
+    """The database accepts the connection, answers the pool's check, then stops answering
+    in the middle of the page's queries (its host still acknowledging every packet): the
+    reader's connection gives up after its limit (2 s), and the page answers 503."""
+    assert server.get("/stories/story-7/").status == 200  # the reader's pool is open
+    server.postgres.hang_on(b'"stories_revision"')
+    answer = server.get("/stories/story-5/")
+    server.postgres.up()
+
+    assert_unavailable(answer, "reader page, database silent mid-query")
+    assert answer.seconds < WITHIN_SECONDS, outage.describe(answer)
+    assert "the database did not answer within 2 s" in server.log()
+    assert server.get("/stories/story-5/").status == 200, "and the next page is served"
+
+
+@pytest.fixture
+def quick_server(template, tmp_path):
+    """A server whose editors' statement timeout is 2 s (20 s in production), so that a
+    silent database fails a publish within the test's patience."""
+    app = outage.AppServer(
+        template, REDIS_URL, tmp_path / "gunicorn.log", DATABASE_STATEMENT_TIMEOUT="2000"
+    )
+    app.start()
+    yield app
+    app.stop()
+
+
+def test_a_publish_when_the_database_goes_silent_fails_cleanly_and_rolls_back(quick_server):
+    server = quick_server
+    (pk,) = server.query("SELECT id FROM stories_story WHERE slug = %s", "story-8")
+    path = f"/admin/stories/story/{pk}/publish/"
+    logged_in, cookies = outage.log_in(server.port)
+    assert logged_in.status == 302
+    fields = {"kind": "update", "public_note": "The timetable changes again."}
+
+    server.postgres.hang_on(b'INSERT INTO "stories_revision"')
+    answer = outage.submit(server.port, path, cookies, **fields)
+    server.postgres.up()
+
+    assert_unavailable(answer, "publish, database silent mid-transaction")
+    assert answer.seconds < WITHIN_SECONDS, outage.describe(answer)
+    assert "the database did not answer within 2.5 s" in server.log()
+    # Rolled back: the version was never written, and the story is not left locked.
+    assert server.query(
+        "SELECT count(*) FROM stories_revision r JOIN stories_story s ON s.id = r.story_id "
+        "WHERE s.slug = %s",
+        "story-8",
+    ) == (1,)
+    again = outage.submit(server.port, path, cookies, **fields)
+    assert again.status == 302, outage.describe(again)
+    assert server.query("SELECT max(number) FROM stories_revision WHERE story_id = %s", pk) == (2,)

@@ -144,7 +144,7 @@ SAYS = {
 }  # fmt: skip
 
 
-@pytest.mark.django_db(transaction=True)
+@tampering.owner_test
 @pytest.mark.parametrize("tamper", list(SAYS), ids=lambda tamper: tamper.__name__)
 def test_the_verifier_fails_after_each_tamper(record, live_server, tmp_path, tamper):
     state = tmp_path / "state.json"
@@ -186,7 +186,7 @@ def test_a_log_rewritten_with_the_key_is_caught_by_a_verifier_that_kept_a_tree_h
     assert "FAIL: since the last check: two different trees of 6 entries (a fork)" in kept.stderr
 
 
-@pytest.mark.django_db(transaction=True)
+@tampering.owner_test
 @pytest.mark.parametrize("tamper", tampering.AUDIT_TAMPERS, ids=lambda tamper: tamper.__name__)
 def test_internal_audit_rows_are_invisible_from_outside(record, live_server, tmp_path, tamper):
     state = tmp_path / "state.json"
@@ -279,7 +279,7 @@ def media_server(settings, media_root):
 def test_the_verifier_fetches_each_picture_and_checks_its_hash(
     live_server, editor, media_server, media_root
 ):
-    from tests.test_images import stored
+    from tests.factories import stored
 
     story = StoryFactory(slug="photographed")
     story.picture = stored(color=(20, 90, 160))

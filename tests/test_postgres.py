@@ -4,19 +4,20 @@ connection pool and timeouts, and migrations from an empty database."""
 import os
 import subprocess
 import sys
-import threading
+import time
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import OperationalError, connection, connections
 
 from stories.content.kinds import RevisionKind
 from stories.models import Story
 from stories.publishing import publish
 from stories.record.integrity import verify_story
+from tests.concurrency import at_once
+from tests.envsettings import database_url
 from tests.factories import StoryFactory, approved, granted
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -43,33 +44,17 @@ def test_concurrent_publishes_number_every_revision_once_and_keep_the_chain(edit
     story = StoryFactory(slug="contested", headline="Ferry strike talks")
     publish(approved(story), user=editor)
     threads, rounds = 2, 6
-    barrier = threading.Barrier(threads)
-    errors = []
 
-    def publish_updates(worker: int):
-        try:
-            for round_number in range(rounds):
-                barrier.wait(timeout=30)
-                publish(
-                    Story.objects.get(pk=story.pk),
-                    user=editor,
-                    kind=RevisionKind.UPDATE,
-                    public_note=f"editor {worker}, round {round_number}",
-                    review_bypass="Breaking news: the strike talks, minute by minute.",
-                )
-        except BaseException as error:  # reported below; the other thread must not hang
-            errors.append(error)
-            barrier.abort()
-        finally:
-            connections.close_all()
+    def publish_update(worker: int, round_number: int):
+        publish(
+            Story.objects.get(pk=story.pk),
+            user=editor,
+            kind=RevisionKind.UPDATE,
+            public_note=f"editor {worker}, round {round_number}",
+            review_bypass="Breaking news: the strike talks, minute by minute.",
+        )
 
-    workers = [threading.Thread(target=publish_updates, args=(n,)) for n in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-    assert not any(worker.is_alive() for worker in workers)
-    assert errors == []
+    at_once(range(threads), rounds, publish_update)
 
     story.refresh_from_db()
     revisions = list(story.revisions.order_by("number"))
@@ -110,22 +95,25 @@ def test_connections_have_server_timeouts_and_come_from_the_pool():
 
 @pytest.mark.postgres
 def test_migrations_apply_to_an_empty_database_and_reverse():
+    """As `make serve` migrates: as the owner role when there is one (which leaves the
+    application's role its data rights), else as the only role."""
     import psycopg  # here, not at the top: a SQLite run need not load the driver at all
 
     default = settings.DATABASES["default"]
+    owner = settings.DATABASES.get("owner", default)
     name = f"test_newsroom_empty_{os.getpid()}"
     server = {
-        "host": default["HOST"] or "localhost",
-        "port": default["PORT"] or 5432,
-        "user": default["USER"],
-        "password": default["PASSWORD"] or None,
+        "host": owner["HOST"] or "localhost",
+        "port": owner["PORT"] or 5432,
+        "user": owner["USER"],
+        "password": owner["PASSWORD"] or None,
     }
-    credentials = quote(default["USER"] or "", safe="")
-    if default["PASSWORD"]:
-        credentials += ":" + quote(default["PASSWORD"], safe="")
-    url = f"postgres://{credentials}@{server['host']}:{server['port']}/{name}"
-    env = {**os.environ, "DATABASE_URL": url}
+    env = {**os.environ, "DATABASE_URL": database_url(default, name)}
     env.pop("DATABASE_REPLICA_URL", None)
+    database = []
+    if "owner" in settings.DATABASES:
+        env["DATABASE_OWNER_URL"] = database_url(owner, name)
+        database = ["--database", "owner"]
 
     def manage(*args):
         return subprocess.run(
@@ -137,24 +125,90 @@ def test_migrations_apply_to_an_empty_database_and_reverse():
             timeout=300,
         )
 
-    def index_count():
+    def query(sql, *params):
         with psycopg.connect(dbname=name, **server) as conn:
-            return conn.execute(
-                "SELECT count(*) FROM pg_indexes WHERE indexname = 'stories_revision_search'"
-            ).fetchone()[0]
+            return conn.execute(sql, params).fetchone()[0]
 
     with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        migrated = manage("migrate", "--noinput")
+        migrated = manage("migrate", "--noinput", *database)
         assert migrated.returncode == 0, migrated.stderr
-        assert manage("migrate", "--check").returncode == 0
-        assert index_count() == 1
+        assert manage("migrate", "--check", *database).returncode == 0
+        assert (
+            query("SELECT count(*) FROM pg_indexes WHERE indexname = 'stories_revision_search'")
+            == 1
+        )
+        if database:
+            role = default["USER"]
+            rights = "has_table_privilege(%s, 'stories_revision', %s)"
+            assert query(f"SELECT {rights}", role, "INSERT")
+            assert not query(f"SELECT {rights}", role, "UPDATE")
+            assert (
+                query("SELECT tableowner FROM pg_tables WHERE tablename = 'stories_revision'")
+                == owner["USER"]
+            )
 
-        reversed_ = manage("migrate", "stories", "zero", "--noinput")
+        reversed_ = manage("migrate", "stories", "zero", "--noinput", *database)
         assert reversed_.returncode == 0, reversed_.stderr
-        assert index_count() == 0
+        assert (
+            query("SELECT count(*) FROM pg_indexes WHERE indexname = 'stories_revision_search'")
+            == 0
+        )
     finally:
         with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_each_role_of_connection_has_its_limits():
+    """Reader pages' statements are cut short, the editors' have longer, the owner's (a
+    migration building an index) none; the server enforces them."""
+    expected = {
+        alias: f"-c statement_timeout={settings.CONNECTION_LIMITS[role]['statement_timeout']}"
+        for alias, role in (("default", "editorial"), ("reader", "reader"), ("owner", "owner"))
+        if alias in settings.DATABASES
+    }
+    for alias, option in expected.items():
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT setting FROM pg_settings WHERE name = 'statement_timeout'")
+            assert option == f"-c statement_timeout={cursor.fetchone()[0]}", alias
+    with (
+        pytest.raises(OperationalError, match="statement timeout"),
+        connections["reader"].cursor() as cursor,
+    ):
+        cursor.execute("SELECT pg_sleep(5)")
+
+
+@pytest.mark.postgres
+def test_a_connection_gives_up_on_a_database_silent_mid_query():
+    """The database answers, then goes silent in the middle of a query (a proxy holds the
+    bytes, as a frozen host whose kernel still acknowledges them would): the client gives
+    up after its answer timeout and closes the connection, instead of waiting for ever."""
+    import psycopg
+
+    from newsroom.postgresql.base import bounded
+    from tests.outage import TcpProxy
+
+    default = settings.DATABASES["default"]
+    proxy = TcpProxy(default["HOST"] or "127.0.0.1", int(default["PORT"] or 5432))
+    try:
+        with bounded(0.5).connect(
+            host="127.0.0.1",
+            port=proxy.port,
+            dbname="postgres",
+            user=default["USER"],
+            password=default["PASSWORD"] or None,
+            autocommit=True,
+        ) as silent:
+            assert silent.execute("SELECT 1").fetchone() == (1,)
+            proxy.hang_on(b"the-marker")
+            started = time.monotonic()
+            with pytest.raises(psycopg.OperationalError, match="did not answer within 0.5 s"):
+                silent.execute("SELECT 'the-marker'")
+            assert time.monotonic() - started < 2.0
+            assert silent.closed
+    finally:
+        proxy.close()

@@ -23,6 +23,7 @@ from django.urls import reverse
 
 from newsroom.settings import proxy_ssl_header
 from tests.envsettings import (
+    AUDIT_KEY,
     BASE_DIR,
     HOST,
     LOG_SIGNING_KEY,
@@ -74,6 +75,16 @@ def test_production_without_a_log_signing_key_stops_with_a_clear_error():
     result = manage("check", env=env)
     assert result.returncode != 0
     assert "NEWSROOM_LOG_SIGNING_KEY must be set when DJANGO_ENV=production" in result.stderr
+
+
+def test_production_without_an_audit_key_stops_with_a_clear_error():
+    env = production()
+    del env["NEWSROOM_AUDIT_KEY"]
+    with pytest.raises(ImproperlyConfigured, match="NEWSROOM_AUDIT_KEY must be set when"):
+        evaluate_settings(env)
+    with pytest.raises(ImproperlyConfigured, match="NEWSROOM_AUDIT_KEY must hold 64 hex"):
+        evaluate_settings(production(NEWSROOM_AUDIT_KEY="short"))
+    assert settings_in(production(), "AUDIT_CHAIN_KEY")["AUDIT_CHAIN_KEY"] == AUDIT_KEY
 
 
 def test_a_malformed_log_signing_key_is_refused_naming_the_variable():
@@ -222,7 +233,7 @@ def test_postgres_url_gets_the_pool_and_timeouts():
         "DATABASES",
     )
     database = configured["DATABASES"]["default"]
-    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert database["ENGINE"] == "newsroom.postgresql"  # Django's, its waits bounded
     assert (database["HOST"], database["PORT"], database["NAME"]) == (
         "db.internal",
         5433,
@@ -244,6 +255,32 @@ def test_postgres_url_gets_the_pool_and_timeouts():
     assert (options["keepalives"], options["keepalives_idle"]) == (1, 30)
     assert "-c statement_timeout=15000" in options["options"]
     assert "-c lock_timeout=10000" in options["options"]
+    assert database["ANSWER_TIMEOUT"] == 15.5  # the statement timeout and the margin
+
+
+def test_reader_pages_have_a_connection_of_their_own_with_short_limits():
+    configured = settings_in(
+        environment(DATABASE_URL="postgres://newsroom@db.internal:5432/newsroom"),
+        "DATABASES",
+        "DATABASE_ROUTERS",
+    )
+    databases = configured["DATABASES"]
+    reader, default = databases["reader"], databases["default"]
+    assert (reader["HOST"], reader["NAME"], reader["USER"]) == (
+        "db.internal",
+        "newsroom",
+        "newsroom",
+    )
+    assert reader["TEST"] == {"MIRROR": "default"}
+    for name, value in (("statement_timeout", 1500), ("lock_timeout", 500)):
+        assert f"-c {name}={value}" in reader["OPTIONS"]["options"]
+    assert "-c statement_timeout=20000" in default["OPTIONS"]["options"]
+    # A reader page gives up on a silent database within 3 s; a publish before gunicorn's
+    # 30 s timeout kills the worker.
+    assert reader["ANSWER_TIMEOUT"] == 2.0 and default["ANSWER_TIMEOUT"] == 20.5
+    assert "newsroom.routers.ReaderRouter" in configured["DATABASE_ROUTERS"]
+    sqlite = settings_in(environment(), "DATABASES")["DATABASES"]
+    assert list(sqlite) == ["default"] and "ANSWER_TIMEOUT" not in sqlite["default"]
 
 
 def test_the_pool_can_be_turned_off_and_url_options_are_kept():

@@ -34,6 +34,7 @@ from stories.models import Revision
 from stories.reader import caching, pages, search
 from tests.factories import StoryFactory, UserFactory, approved
 from tests.readerpages import at, published_story
+from tests.tampering import owner_test
 
 pytestmark = pytest.mark.django_db
 
@@ -294,21 +295,27 @@ def test_snippets_come_from_the_stored_text_and_only_its_start(editor):
     assert str(hits[0].snippet).startswith("<mark>Opening</mark> paragraph here.")
 
 
+@owner_test
 def test_the_migration_fills_the_stored_text_of_older_versions(editor):
     import importlib
 
-    from django.db import connection
+    from django.db import connections, transaction
     from django.db.migrations.executor import MigrationExecutor
 
-    from stories.record import append_only
+    from stories.record import append_only, privileges
 
     story = published_story(editor, body="Older *version* text.", when=at(0))
     name = "0007_revision_body_text"
-    state = MigrationExecutor(connection).loader.project_state(("stories", name))
     # A version stored before the column existed, filled by the migration: both ran
-    # before the append-only triggers were installed, so they run here with them lifted.
-    with append_only.lifted(["stories_revision", "stories_historicalrevision"]):
-        with connection.cursor() as cursor:
+    # before the append-only triggers were installed, so they run here with them lifted,
+    # as the owner who migrates.
+    with (
+        privileges.as_owner() as owner,
+        transaction.atomic(using=owner),
+        append_only.lifted(["stories_revision", "stories_historicalrevision"], using=owner),
+    ):
+        state = MigrationExecutor(connections[owner]).loader.project_state(("stories", name))
+        with connections[owner].cursor() as cursor:
             cursor.execute(
                 "UPDATE stories_revision SET body_text = '' WHERE story_id = %s", [story.pk]
             )

@@ -14,13 +14,16 @@ from django.urls import reverse
 
 from newsroom.routers import (
     PRIMARY,
+    READER,
     REPLICA,
     PinToPrimaryMiddleware,
     PrimaryReplicaRouter,
+    ReaderRouter,
+    for_a_reader,
     pinned_to_primary,
     use_primary,
 )
-from stories.models import Credit, Revision, Section, Story
+from stories.models import Credit, LogLeaf, Revision, Section, Story
 from stories.publishing import publish
 from tests.envsettings import environment, settings_in
 from tests.factories import StoryFactory, approved
@@ -82,19 +85,75 @@ def test_reads_inside_a_transaction_on_the_primary_stay_there():
     assert router.db_for_read(Story) == REPLICA
 
 
+def test_a_reader_pages_reads_go_to_the_readers_connection():
+    reader = ReaderRouter()
+    assert reader.db_for_read(LogLeaf) is None  # outside a reader page: no opinion
+    with for_a_reader():
+        assert reader.db_for_read(LogLeaf) == READER
+        assert reader.db_for_read(get_user_model()) == READER
+        # The stories are the replica's, when there is one.
+        expected = None if REPLICA in settings.DATABASES else READER
+        assert reader.db_for_read(Story) == expected
+        with use_primary():
+            assert reader.db_for_read(LogLeaf) is None
+        saved = Story(pk=1)
+        saved._state.db = PRIMARY
+        assert reader.db_for_read(LogLeaf, instance=saved) is None
+        read = Story(pk=2)
+        read._state.db = READER
+        assert reader.db_for_write(Story, instance=read) == PRIMARY
+        assert reader.db_for_write(Story) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reader_pages_reads_inside_a_transaction_stay_on_the_primary():
+    with for_a_reader(), transaction.atomic():
+        assert ReaderRouter().db_for_read(LogLeaf) is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_reader_pages_read_through_the_readers_connection_and_the_admin_does_not(
+    client, client_for, editor
+):
+    story = StoryFactory(slug="harbor-tides", headline="Tide tables for the harbor")
+    publish(story, user=editor)
+    stories_from = REPLICA if REPLICA in settings.DATABASES else READER
+    with (
+        CaptureQueriesContext(connections[PRIMARY]) as primary,
+        CaptureQueriesContext(connections[stories_from]) as reader,
+    ):
+        assert client.get(reverse("reader:story", args=[story.slug])).status_code == 200
+        assert client.get(reverse("reader:story_record", args=[story.slug])).status_code == 200
+    assert any("stories_revision" in query["sql"] for query in reader.captured_queries)
+    assert primary.captured_queries == []
+    with connections[READER].cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone() == ("1500ms",)
+
+    staff = client_for(editor, fresh=True)
+    with CaptureQueriesContext(connections[READER]) as reader:
+        assert staff.get(reverse("admin:stories_story_change", args=[story.pk])).status_code == 200
+    assert reader.captured_queries == []
+
+
 # -- pinning requests ------------------------------------------------------------------
 
 
 def _pinned_during(request) -> bool:
+    """Whether ``request`` is pinned to the primary (else it is a reader page's)."""
     seen = []
 
     def view(request):
-        seen.append(pinned_to_primary())
+        seen.append((pinned_to_primary(), ReaderRouter().db_for_read(LogLeaf)))
         return HttpResponse()
 
     PinToPrimaryMiddleware(view)(request)
     assert not pinned_to_primary()  # never leaks past the request
-    return seen[0]
+    assert ReaderRouter().db_for_read(LogLeaf) is None
+    pinned, reader = seen[0]
+    assert pinned == (reader is None)
+    return pinned
 
 
 def test_anonymous_reader_requests_use_the_replica():
@@ -138,17 +197,22 @@ def test_a_replica_url_adds_the_alias_the_router_and_a_test_mirror():
             "DATABASE_REPLICA_URL": "postgres://app@replica.internal:5432/newsroom",
         }
     )
-    assert configured["aliases"] == ["default", "replica"]
-    assert configured["routers"] == ["newsroom.routers.PrimaryReplicaRouter"]
+    assert configured["aliases"] == ["default", "reader", "replica"]
+    assert configured["routers"] == [
+        "newsroom.routers.OwnerRouter",
+        "newsroom.routers.ReaderRouter",
+        "newsroom.routers.PrimaryReplicaRouter",
+    ]
     assert configured["replica"]["HOST"] == "replica.internal"
     assert configured["replica"]["TEST"]["MIRROR"] == "default"
     assert "pool" in configured["replica"]["OPTIONS"]
+    assert "-c statement_timeout=1500" in configured["replica"]["OPTIONS"]["options"]
 
 
-def test_without_a_replica_url_there_is_one_database_and_no_router():
+def test_without_a_replica_url_there_is_one_database_and_only_the_owners_router():
     configured = _database_settings({})
     assert configured["aliases"] == ["default"]
-    assert configured["routers"] == []
+    assert configured["routers"] == ["newsroom.routers.OwnerRouter"]
 
 
 # -- the whole site with a replica -----------------------------------------------------

@@ -1,10 +1,8 @@
 """The transparency log (stories/record/transparency.py): each publish appends its version's hash,
 in order and without gaps, with a signed tree head; the proofs it serves verify."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from stories import publishing
@@ -12,6 +10,7 @@ from stories.content.kinds import RevisionKind
 from stories.models import LogLeaf, LogNode, Story, TreeHead
 from stories.record import merkle, outside_verifier, signing, transparency
 from stories.record.integrity import revision_hash
+from tests.concurrency import at_once
 from tests.factories import StoryFactory, approved, long_record
 
 
@@ -142,26 +141,7 @@ def test_concurrent_publishes_take_gap_free_leaf_indexes_in_commit_order(editor)
     for story in stories:
         publishing.publish(approved(story), user=editor)
     rounds = 5
-    barrier = threading.Barrier(len(stories))
-    errors = []
-
-    def publish_updates(story):
-        try:
-            for round_number in range(rounds):
-                barrier.wait(timeout=30)
-                publish_update(story, editor, f"round {round_number}")
-        except BaseException as error:  # reported below; the others must not hang
-            errors.append(error)
-            barrier.abort()
-        finally:
-            connections.close_all()
-
-    workers = [threading.Thread(target=publish_updates, args=(story,)) for story in stories]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-    assert not any(worker.is_alive() for worker in workers) and errors == []
+    at_once(stories, rounds, lambda story, number: publish_update(story, editor, f"round {number}"))
 
     expected = len(stories) * (1 + rounds)
     assert list(LogLeaf.objects.order_by("index").values_list("index", flat=True)) == list(

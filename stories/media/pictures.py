@@ -11,18 +11,29 @@ request or publish ever makes one.
 Files are written before the row; if the transaction that stores the row rolls back,
 the files stay, harmless: they are named by their content, and the next upload of the
 same picture finds them in place.
+
+Pictures uploaded for drafts that are never published would stay for ever: ``delete_unused``
+(``manage.py delete_unused_pictures``, from cron) deletes the files of every picture that
+no version and no working copy uses, once they are ``PICTURE_GRACE_DAYS`` old. The row
+stays (it is append-only, and names no content but a hash); uploading the same picture
+again writes its files anew, and attaching a picture whose files are gone (a form kept
+open for days, a revert to an old draft) is refused by ``stories.editing`` with a
+message to upload it again. Both sides take the pictures' lock, so a picture is never
+attached while its files are being deleted.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
+from django.utils import timezone
 
-from stories.models import Picture
+from stories.models import Picture, Revision, Story
 
 from . import images
 from .images import ImageRejected
@@ -32,6 +43,8 @@ __all__ = [
     "LeadImageChoice",
     "Thumbnail",
     "choose_lead_image",
+    "delete_unused",
+    "missing_files",
     "store_picture",
     "thumbnail",
     "url",
@@ -47,21 +60,12 @@ def store_picture(file) -> Picture:
     sha256 = prepared.sha256
     existing = Picture.objects.filter(sha256=sha256).first()
     if existing is not None:
-        return existing  # its files and renditions were made when it was first stored
-    original = images.original_name(sha256, prepared.extension)
-    _write(original, prepared.data)
-    renditions = []
-    for rendition in images.renditions(prepared):
-        name = images.rendition_name(sha256, rendition.width, rendition.extension)
-        _write(name, rendition.data)
-        renditions.append(
-            {
-                "width": rendition.width,
-                "height": rendition.height,
-                "type": rendition.content_type,
-                "name": name,
-            }
-        )
+        # Its files were made when it was first stored; made again if they were deleted
+        # since (unused, or by a legal removal): the same bytes under the same names.
+        if missing_files(existing):
+            _write_files(prepared)
+        return existing
+    original, renditions = _write_files(prepared)
     try:
         with transaction.atomic():
             return Picture.objects.create(
@@ -117,6 +121,27 @@ def choose_lead_image(
     return LeadImageChoice(current)
 
 
+def _write_files(prepared) -> tuple[str, list[dict]]:
+    """Write the original and the renditions of a prepared upload (those not there yet):
+    the original's name, and the renditions as a ``Picture`` lists them."""
+    sha256 = prepared.sha256
+    original = images.original_name(sha256, prepared.extension)
+    _write(original, prepared.data)
+    renditions = []
+    for rendition in images.renditions(prepared):
+        name = images.rendition_name(sha256, rendition.width, rendition.extension)
+        _write(name, rendition.data)
+        renditions.append(
+            {
+                "width": rendition.width,
+                "height": rendition.height,
+                "type": rendition.content_type,
+                "name": name,
+            }
+        )
+    return original, renditions
+
+
 def _write(name: str, data: bytes) -> None:
     """Write a file under its content-addressed name, never over an existing one."""
     if not default_storage.exists(name):
@@ -127,6 +152,68 @@ def _write(name: str, data: bytes) -> None:
 
 def url(name: str) -> str:
     return default_storage.url(name)
+
+
+# -- files no one uses ------------------------------------------------------------------------
+
+#: The key of the PostgreSQL advisory lock taken while pictures' files are deleted, and
+#: while a working copy takes a picture ("NEWSPIC" in ASCII).
+LOCK_KEY = 0x4E455753504943
+
+
+def lock() -> None:
+    """Hold the pictures' lock until the transaction ends (PostgreSQL; SQLite's write
+    transactions are serialised already)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+
+
+def missing_files(picture: Picture) -> list[str]:
+    return [name for name in picture.files if not default_storage.exists(name)]
+
+
+def unused() -> models.QuerySet:
+    """Pictures that no published version and no working copy shows."""
+    return Picture.objects.exclude(
+        pk__in=Revision.objects.filter(picture__isnull=False).values("picture")
+    ).exclude(pk__in=Story.objects.filter(picture__isnull=False).values("picture"))
+
+
+def delete_files(names: list[str]) -> list[str]:
+    """Delete ``names`` from the storage, those that are there; returns the deleted."""
+    deleted = []
+    for name in names:
+        if default_storage.exists(name):
+            default_storage.delete(name)
+            deleted.append(name)
+    return deleted
+
+
+def delete_unused(*, grace: timedelta, dry_run: bool = False) -> list[tuple[Picture, list[str]]]:
+    """Delete the files of every picture no version and no working copy uses, whose
+    original was written more than ``grace`` ago (a picture uploaded again is young
+    again). Returns each picture with the files deleted (or, with ``dry_run``, that
+    would be)."""
+    cutoff = timezone.now() - grace
+    done = []
+    for picture in unused().filter(uploaded_at__lt=cutoff).order_by("pk").iterator():
+        with transaction.atomic():
+            lock()
+            if not unused().filter(pk=picture.pk).exists():
+                continue  # taken by a working copy meanwhile
+            present = [name for name in picture.files if default_storage.exists(name)]
+            if not present or _modified(picture.original, default=picture.uploaded_at) >= cutoff:
+                continue
+            done.append((picture, present if dry_run else delete_files(present)))
+    return done
+
+
+def _modified(name: str, default):
+    try:
+        return default_storage.get_modified_time(name)
+    except (OSError, NotImplementedError):
+        return default
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 Django finds them too), as Wagtail's ``wagtail.models`` does:
 
 - ``working_copy``: sections, contributors, stories and their credits, imports' sources;
-- ``versions``: published versions and legal removals' public traces;
+- ``versions``: published versions, legal removals' public traces and their internal
+  record of what they redacted;
 - ``pictures``: pictures as served, stored once under their hash;
 - ``log``: the transparency log's leaves, subtrees, signed heads and witnesses'
   cosignatures;
@@ -43,7 +44,7 @@ from .log import Cosignature, LogLeaf, LogNode, TreeHead
 from .partners import PartnerKey, WebhookAttempt, WebhookEndpoint, WebhookMessage
 from .pictures import ImmutablePictureError, Picture, image_snapshot
 from .reader_reports import ErrorReport, ReportStatus
-from .versions import ContentRemoval, ImmutableRevisionError, Revision
+from .versions import ContentRemoval, ImmutableRevisionError, Redaction, Revision
 from .working_copy import Contributor, Credit, Section, Story, StorySource, public_story
 
 __all__ = [
@@ -76,6 +77,7 @@ __all__ = [
     "LogNode",
     "PartnerKey",
     "Picture",
+    "Redaction",
     "ReportStatus",
     "Revision",
     "Section",

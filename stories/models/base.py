@@ -1,23 +1,59 @@
-"""What every editorial model shares: an audit trail that records real changes only,
-public addresses that never move, and rows that, once written, are never rewritten.
+"""What every editorial model shares: an audit trail that records real changes only, each
+row chained to the one before, public addresses that never move, and rows that, once
+written, are never rewritten.
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, router, transaction
 from simple_history.models import HistoricalRecords
 
 from stories import audit
 
 
-class EditorialHistory(HistoricalRecords):
-    """simple-history's records, indexed for the question every History page asks: the
-    rows of one object (or one story's credits), newest first. Without the index the
-    database sorts every row of a long-running story to show the latest fifty."""
+class ChainedHistoryRow(models.Model):
+    """What every audit row adds to simple-history's: its link in its table's chain."""
+
+    chain_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="HMAC of the previous row's chain hash and this row's digest "
+        "(stories/record/audit_chain.py).",
+    )
+
+    class Meta:
+        abstract = True
+
+
+class AuditTrail(HistoricalRecords):
+    """simple-history's records, each row chained to the one before it in its table
+    (``stories.record.audit_chain`` fills ``chain_hash`` as the row is written), and the
+    user of each row from the request, else from ``audit.acting_as``.
+
+    The chain's lock, the read of the previous row and the insert run in one transaction
+    (the caller's, or one of their own), so that two writers never chain to the same row.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("get_user", audit.history_user)
+        super().__init__(bases=[ChainedHistoryRow], **kwargs)
+
+    def create_historical_record(self, instance, history_type, using=None):
+        database = using if (using and self.use_base_model_db) else None
+        database = database or router.db_for_write(type(instance), instance=instance)
+        with transaction.atomic(using=database, savepoint=False):
+            super().create_historical_record(instance, history_type, using)
+
+
+class EditorialHistory(AuditTrail):
+    """The audit trail of an editorial model, indexed for the question every History
+    page asks: the rows of one object (or one story's credits), newest first. Without the
+    index the database sorts every row of a long-running story to show the latest fifty."""
 
     def __init__(self, *, timeline_of: str = "id", **kwargs):
-        super().__init__(get_user=audit.history_user, **kwargs)
+        super().__init__(**kwargs)
         self.timeline_of = timeline_of
 
     def get_meta_options(self, model):

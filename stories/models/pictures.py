@@ -47,6 +47,11 @@ class Picture(AppendOnlyModel):
     def __str__(self):
         return f"Picture {self.sha256[:12]} ({self.width} × {self.height})"
 
+    @property
+    def files(self) -> list[str]:
+        """The names of its files in the storage: the original, then the renditions."""
+        return [self.original, *(rendition["name"] for rendition in self.renditions or [])]
+
 
 def image_snapshot(picture, alt: str, caption: str, credit: str) -> dict | None:
     """What a version publishes of its lead image, and what its hash covers: the

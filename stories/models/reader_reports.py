@@ -18,9 +18,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
-from stories import audit
+from .base import AuditTrail
 
 #: Length limits of what a reader may send (the form and the model agree).
 DESCRIPTION_MAX_LENGTH = 2000
@@ -99,9 +98,7 @@ class ErrorReport(models.Model):
 
     #: The audit trail is append-only, so it never holds the reader's contact details:
     #: they live on the report alone, until ``reporting.forget_reader_contacts``.
-    history = HistoricalRecords(
-        get_user=audit.history_user, excluded_fields=["reporter_name", "reporter_email"]
-    )
+    history = AuditTrail(excluded_fields=["reporter_name", "reporter_email"])
     objects = ErrorReportQuerySet.as_manager()
 
     class Meta:

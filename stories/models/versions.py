@@ -1,5 +1,5 @@
-"""Published versions: immutable, numbered snapshots of what readers saw, and the public
-trace of a legal removal of one's content."""
+"""Published versions: immutable, numbered snapshots of what readers saw, the public
+trace of a legal removal of one's content, and the internal record of what it redacted."""
 
 from __future__ import annotations
 
@@ -142,3 +142,32 @@ class ContentRemoval(AppendOnlyModel):
 
     def __str__(self):
         return f"Content of {self.revision} removed {self.removed_at:%Y-%m-%d}"
+
+
+class Redaction(AppendOnlyModel):
+    """The internal record of a legal removal's rewrite of rows (``stories.record.removal``):
+    who, when, the legal reason, and exactly which rows and fields it redacted, and which
+    picture files it deleted. It names rows, never their content.
+
+    The removal links the audit tables it rewrote again (``stories.record.audit_chain``),
+    so the chain verifies; ``verify_revisions`` lists each redaction beside its result.
+    Append-only, like the versions (database triggers refuse to change or delete a row).
+    """
+
+    story = models.ForeignKey(Story, on_delete=models.PROTECT, related_name="+")
+    versions = models.JSONField(default=list, help_text="The numbers of the versions removed.")
+    redacted_at = models.DateTimeField()
+    redacted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(help_text="The legal ground (the removal's internal reason).")
+    rows = models.JSONField(
+        default=list, help_text='The rows rewritten: [{"table", "id", "fields"}].'
+    )
+    files = models.JSONField(default=list, help_text="The picture files deleted from storage.")
+
+    class Meta:
+        ordering = ["redacted_at", "pk"]
+
+    def __str__(self):
+        return f"Redaction of {len(self.rows)} rows, {self.redacted_at:%Y-%m-%d}"

@@ -13,8 +13,10 @@ and a new simple-history table must be guarded from its first row. A later migra
 that adds a history table may install them itself too (``install`` is idempotent).
 
 ``lifted`` removes them for the rest of one transaction and puts them back before it
-commits. It is the deliberate, logged path of ``manage.py remove_version_content`` (a
-legal removal, docs/operations.md) and what the test suite's table flushes run inside;
+commits. Only the owner of the tables may (stories/record/privileges.py). It is the
+deliberate, logged path of ``manage.py remove_version_content`` (a legal removal,
+docs/operations.md), of the migrations that chain the audit trail
+(``audit_chain.chain_table``), and what the test suite's table flushes run inside;
 nothing else uses it.
 """
 
@@ -31,6 +33,7 @@ PREFIX = "newsroom_append_only"
 APPEND_ONLY_MODELS = (
     ("stories", "Revision"),
     ("stories", "ContentRemoval"),
+    ("stories", "Redaction"),
     ("stories", "LogLeaf"),
     ("stories", "LogNode"),
     ("stories", "TreeHead"),

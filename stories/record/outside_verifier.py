@@ -535,9 +535,8 @@ class Check:
         payload = version.get("payload")
         if "removed" in version:
             removed = version["removed"]
-            self.notes.append(
-                f"{where}: content removed by the site on {removed.get('at')}: {removed.get('note')}"
-            )
+            day = str(removed.get("at", ""))[:10]  # the date of an ISO 8601 time
+            self.notes.append(f"{where}: content removed on {day}: {removed.get('note')}")
         elif "withdrawn" in version:
             withdrawn = version["withdrawn"] or {}
             self.notes.append(

@@ -1,5 +1,6 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import ProgrammingError
 
 from stories import audit
 from stories.models import Story
@@ -8,9 +9,11 @@ from stories.record import removal
 
 class Command(BaseCommand):
     help = (
-        "Remove the text of published versions for a legal reason (superusers only). The "
-        "versions keep their number, time and hash; the story's public history says that "
-        "their content was removed, when and why (docs/operations.md)."
+        "Remove the content of published versions for a legal reason (superusers only, run "
+        "as the database's owner): from the versions, the audit trail, readers' reports and "
+        "the admin's log, and the picture's files from the media storage. The versions keep "
+        "their number, time and hash; the story's public history says that their content "
+        "was removed, when and why (docs/operations.md)."
     )
 
     def add_arguments(self, parser):
@@ -40,5 +43,11 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
+        except ProgrammingError as error:  # the role may not lift the triggers
+            raise CommandError(
+                "The database refused the removal to this role: run it as the owner of the "
+                "tables, with DATABASE_OWNER_URL set (docs/operations.md#database-roles). "
+                f"The database said: {' '.join(str(error).split())}"
+            ) from None
         done = ", ".join(str(removed.revision.number) for removed in removals)
         self.stdout.write(f"removed the content of {slug} version {done}")
