@@ -212,10 +212,13 @@ def request(
         connection.close()
 
 
-def log_in(port: int, username: str = "desk", password: str = PASSWORD) -> tuple[Answer, dict]:
+def log_in(
+    port: int, username: str = "desk", password: str = PASSWORD, code: str = ""
+) -> tuple[Answer, dict]:
     """The admin's login form, as a browser fills it: (the POST's answer, the cookies).
-    The desk reads the admin and changes no record: a password is its whole login (the
-    editor, who can publish, would need a second factor in production).
+    The desk reads the admin and changes no record: a password is its whole login. The
+    editor, who can publish, needs a second factor in production: ``code``, one of
+    ``EDITORS_RECOVERY_CODES``.
 
     The answer's time is the POST's: most of it is the password hash, by design."""
     form = request(port, "GET", "/admin/login/")
@@ -223,7 +226,7 @@ def log_in(port: int, username: str = "desk", password: str = PASSWORD) -> tuple
     token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', form.body)
     if form.status != 200 or token is None:
         return form, cookies
-    fields = f"csrfmiddlewaretoken={token.group(1).decode()}&username={username}&password={password}&next=/admin/"
+    fields = f"csrfmiddlewaretoken={token.group(1).decode()}&username={username}&password={password}&otp_token={code}&next=/admin/"
     posted = request(port, "POST", "/admin/login/", cookies=cookies, body=fields)
     cookies.update(posted.cookies)
     return posted, cookies
@@ -242,16 +245,25 @@ def submit(port: int, path: str, cookies: dict, **fields) -> Answer:
 
 # -- the server --------------------------------------------------------------------------
 
+#: The editor's recovery codes (django-otp's static device), one per login in a test.
+EDITORS_RECOVERY_CODES = ["outage-code-1", "outage-code-2", "outage-code-3"]
+#: The story a test publishes an update of through the admin: its update is approved.
+APPROVED_FOR_AN_UPDATE = "story-8"
+
 SETUP_SCRIPT = f"""
 import django
 django.setup()
 from django.contrib.auth.models import Permission
 from stories import reviewing
 from stories.models import Section, Story
+from django_otp.plugins.otp_static.models import StaticDevice
 from stories.publishing import publish
 
 User = django.contrib.auth.get_user_model()
 editor = User.objects.create_user("editor", password="{PASSWORD}", is_staff=True, is_superuser=True)
+codes = StaticDevice.objects.create(user=editor, name="Recovery codes", confirmed=True)
+for code in {EDITORS_RECOVERY_CODES!r}:
+    codes.token_set.create(token=code)
 second = User.objects.create_user("second-editor", is_staff=True, is_superuser=True)
 desk = User.objects.create_user("desk", password="{PASSWORD}", is_staff=True)
 desk.user_permissions.set(Permission.objects.filter(codename="view_story"))
@@ -264,6 +276,9 @@ for number in range({STORIES}):
     reviewing.submit(story, user=editor)  # the two-person rule: a second editor approves
     reviewing.approve(story, user=second)
     publish(story, user=editor)
+    if story.slug == "{APPROVED_FOR_AN_UPDATE}":  # its next update, approved in advance
+        reviewing.submit(story, user=editor)
+        reviewing.approve(story, user=second)
 """
 
 

@@ -20,6 +20,7 @@ from stories.content.kinds import CreditRole, RevisionKind
 from stories.record import removal
 from tests.factories import UserFactory, approved, stored
 from tests.readerpages import at, make_story, publish
+from tests.tampering import owner_test
 
 pytestmark = pytest.mark.django_db
 
@@ -153,6 +154,7 @@ def test_a_withdrawn_story_is_canceled_with_its_headline_and_note_only(
     assert ninjs(client, photographed)["version"] == "3"
 
 
+@owner_test
 def test_a_version_whose_content_was_removed_keeps_no_text(client, photographed, editor):
     boss = UserFactory(username="counsel", is_superuser=True)
     with TestCase.captureOnCommitCallbacks(execute=True):

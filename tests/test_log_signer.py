@@ -90,6 +90,7 @@ def test_heads_never_go_back_in_time(story, editor, committed):
     assert transparency.latest_head().timestamp == ahead + 1
 
 
+@tampering.owner_test
 @pytest.mark.parametrize(
     ("tamper", "problem"),
     [
@@ -145,6 +146,7 @@ def test_in_production_a_log_without_a_record_is_refused_until_adopted(
     assert signer.last_signed().size == 2
 
 
+@tampering.owner_test
 def test_adopting_refuses_a_log_that_is_broken_inside(story, editor, committed):
     with committed():
         publishing.publish(approved(story), user=editor)
@@ -154,6 +156,7 @@ def test_adopting_refuses_a_log_that_is_broken_inside(story, editor, committed):
         call_command("log_signer", "--adopt", stderr=None)
 
 
+@tampering.owner_test
 def test_in_production_an_emptied_database_does_not_start_a_new_log(
     story, editor, production_signer, committed
 ):
@@ -221,6 +224,7 @@ def test_the_worker_can_re_sign_too(story, editor, committed, capsys):
     assert TreeHead.objects.filter(size=1).count() == 2
 
 
+@tampering.owner_test
 def test_verify_revisions_reports_heads_that_shrink_and_leaves_no_head_covers(
     story, editor, committed
 ):
@@ -248,6 +252,7 @@ def test_verify_revisions_reports_heads_that_shrink_and_leaves_no_head_covers(
     assert any(p.endswith("is not in the database: tree heads were deleted") for p in problems)
 
 
+@tampering.owner_test
 @pytest.mark.django_db(transaction=True)
 def test_log_signer_shows_the_record_and_acknowledges_refusals(editor, capsys, client):
     record = tampering.PublishedRecord.build(editor, StoryFactory)

@@ -171,9 +171,11 @@ def quick_server(template, tmp_path):
 
 def test_a_publish_when_the_database_goes_silent_fails_cleanly_and_rolls_back(quick_server):
     server = quick_server
-    (pk,) = server.query("SELECT id FROM stories_story WHERE slug = %s", "story-8")
+    (pk,) = server.query(
+        "SELECT id FROM stories_story WHERE slug = %s", outage.APPROVED_FOR_AN_UPDATE
+    )
     path = f"/admin/stories/story/{pk}/publish/"
-    logged_in, cookies = outage.log_in(server.port)
+    logged_in, cookies = outage.log_in(server.port, "editor", code=outage.EDITORS_RECOVERY_CODES[0])
     assert logged_in.status == 302
     fields = {"kind": "update", "public_note": "The timetable changes again."}
 
@@ -188,7 +190,7 @@ def test_a_publish_when_the_database_goes_silent_fails_cleanly_and_rolls_back(qu
     assert server.query(
         "SELECT count(*) FROM stories_revision r JOIN stories_story s ON s.id = r.story_id "
         "WHERE s.slug = %s",
-        "story-8",
+        outage.APPROVED_FOR_AN_UPDATE,
     ) == (1,)
     again = outage.submit(server.port, path, cookies, **fields)
     assert again.status == 302, outage.describe(again)

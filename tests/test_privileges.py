@@ -24,7 +24,7 @@ from stories.models import Revision
 from stories.publishing import publish
 from stories.record import append_only, privileges
 from tests.envsettings import database_url, environment, settings_in
-from tests.factories import StoryFactory
+from tests.factories import StoryFactory, approved
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -37,8 +37,8 @@ needs_owner = pytest.mark.skipif(
 @pytest.fixture
 def version(editor):
     story = StoryFactory(slug="harbor", headline="Harbor dredging starts")
-    publish(story, user=editor)
-    publish(story, user=editor, kind=RevisionKind.UPDATE, public_note="More detail.")
+    publish(approved(story), user=editor)
+    publish(approved(story), user=editor, kind=RevisionKind.UPDATE, public_note="More detail.")
     return Revision.objects.get(story=story, number=1)
 
 

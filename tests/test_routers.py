@@ -117,7 +117,7 @@ def test_reader_pages_read_through_the_readers_connection_and_the_admin_does_not
     client, client_for, editor
 ):
     story = StoryFactory(slug="harbor-tides", headline="Tide tables for the harbor")
-    publish(story, user=editor)
+    publish(approved(story), user=editor)
     stories_from = REPLICA if REPLICA in settings.DATABASES else READER
     with (
         CaptureQueriesContext(connections[PRIMARY]) as primary,
@@ -225,7 +225,7 @@ def test_reader_pages_read_from_the_replica_and_publishing_from_the_primary(
 ):
     story = approved(StoryFactory(slug="replicated", headline="Tide tables for the harbor"))
     with CaptureQueriesContext(connections[REPLICA]) as replica:
-        publish(story, user=editor)
+        publish(approved(story), user=editor)
     assert replica.captured_queries == []  # publishing never reads a replica
 
     with (

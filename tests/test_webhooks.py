@@ -25,6 +25,7 @@ from stories.partners import delivery, endpoints, events
 from stories.record import removal
 from tests.factories import CreditFactory, StoryFactory, UserFactory, approved
 from tests.receiver import Receiver
+from tests.tampering import owner_test
 
 pytestmark = pytest.mark.django_db
 
@@ -221,6 +222,7 @@ def test_each_kind_makes_its_event_and_minor_edits_only_when_asked(
     assert all(message.status == "delivered" for message in WebhookMessage.objects.all())
 
 
+@owner_test
 def test_a_legal_removal_delivers_version_content_removed(
     editor, receiver, endpoint, django_capture_on_commit_callbacks
 ):
