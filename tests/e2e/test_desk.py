@@ -35,7 +35,10 @@ def change_page(live_server, story) -> str:
 
 
 def select_in_body(page, words: str):
-    """Select ``words`` in the Body text area, as a mouse would."""
+    """Select ``words`` in the Body text area, as a mouse would, once the page's scripts
+    (desk.js, which offers to comment on a selection) are running: a selection made while
+    the page still loads would go unseen."""
+    page.wait_for_load_state("load")
     page.get_by_label("Body:").evaluate(
         """(area, words) => {
             const start = area.value.indexOf(words);
