@@ -146,6 +146,11 @@ def sign_head(size: int, root: bytes, at=None, *, previous_size: int) -> TreeHea
     (``signer.NotAnExtension`` otherwise: nothing is signed). ``previous_size``: the
     log's size before this append."""
     timestamp = int((at or timezone.now()).timestamp() * 1000)
+    # Heads are keyed by (size, time) and never go back in time: two signings within one
+    # millisecond (a re-signing beside a publish) take the next one.
+    newest = TreeHead.objects.order_by("-timestamp").values_list("timestamp", flat=True).first()
+    if newest is not None:
+        timestamp = max(timestamp, newest + 1)
     signed = signer.sign(
         size, root, timestamp, previous_size=previous_size, proof=_primary_consistency
     )
