@@ -136,11 +136,13 @@ def permissions_changed(sender, instance, action, pk_set, model, reverse, **kwar
             Group.permissions.through: "permissions",
             get_user_model().groups.through: "groups",
         }.get(sender, "user_permissions")
-        names = sorted(_name(item) for item in getattr(instance, manager).all())
+        names = sorted(_name(item) for item in _with_apps(getattr(instance, manager).all()))
         if not names:
             return
     else:
-        names = sorted(_name(item) for item in model.objects.filter(pk__in=pk_set or ()))
+        names = sorted(
+            _name(item) for item in _with_apps(model.objects.filter(pk__in=pk_set or ()))
+        )
     detail = f"{verb}: {', '.join(names)}"
     if isinstance(instance, Group):
         record(
@@ -150,6 +152,11 @@ def permissions_changed(sender, instance, action, pk_set, model, reverse, **kwar
         record(Kind.GROUPS_CHANGED, user=instance, detail=detail, actor=_actor())
     else:
         record(Kind.PERMISSIONS_CHANGED, user=instance, detail=detail, actor=_actor())
+
+
+def _with_apps(items):
+    """Permissions with their apps in the same query (``_name`` reads them), groups as they are."""
+    return items.select_related("content_type") if items.model is Permission else items
 
 
 def _name(item) -> str:

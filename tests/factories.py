@@ -92,6 +92,9 @@ def granted(user, *codenames):
 def second_editor(username: str = "second-editor"):
     """A colleague with the Editors' permissions: the second pair of eyes that approves
     what tests publish. No email address, so tests that count emails count their own."""
+    known = get_user_model().objects.filter(username=username).first()
+    if known is not None:
+        return known  # made earlier in the test, with its permissions
     return UserFactory(
         username=username,
         first_name="Sam",
@@ -128,7 +131,9 @@ def approved(story, *, by=None, purpose="publish"):
     if review is None or review.state == ReviewState.CHANGES_REQUESTED:
         # A reporter of the desk's own, with no address: the helper's steps email nobody,
         # so tests that count emails or tasks count only their own.
-        submitter = UserFactory(
+        submitter = get_user_model().objects.filter(
+            username="desk-reporter"
+        ).first() or UserFactory(
             username="desk-reporter", email="", permissions=REPORTER_PERMISSIONS
         )
         reviewing.submit(stored, user=submitter, purpose=purpose)
