@@ -35,8 +35,8 @@ from contextvars import ContextVar
 
 from django.conf import settings
 from django.db import connections
-from django.urls import reverse
 
+from newsroom.site_paths import is_admin
 from stories.record import privileges
 
 PRIMARY = "default"
@@ -167,6 +167,6 @@ class PinToPrimaryMiddleware:
     def needs_primary(self, request) -> bool:
         return (
             request.method not in self.SAFE_METHODS
-            or request.path_info.startswith(reverse("admin:index"))
+            or is_admin(request)
             or settings.SESSION_COOKIE_NAME in request.COOKIES
         )

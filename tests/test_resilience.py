@@ -351,8 +351,7 @@ def test_searches_are_rate_limited_per_client_with_a_429_page(client, editor, se
 
 
 def directives(response) -> dict[str, str]:
-    policy = response["Content-Security-Policy"]
-    return dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
+    return directives_of(response["Content-Security-Policy"])
 
 
 def test_reader_pages_allow_the_sites_own_scripts_only_and_keep_their_json_ld(client, editor):
@@ -382,6 +381,64 @@ def test_the_admin_gets_its_own_scripts_and_nothing_inline(client_for, editor):
         assert policy["style-src"] == "'self'", url
         assert "unsafe" not in response["Content-Security-Policy"], url
         assert "<script>" not in response.content.decode(), "no inline script to allow"
+
+
+def test_each_policy_header_is_the_one_django_csp_builds_and_follows_the_settings(
+    client, client_for, editor, settings
+):
+    """The policies are built once per process (newsroom/security.py), so what a page
+    carries must still be django-csp's own header for its part, and a settings change
+    must reach the next answer."""
+    from csp.utils import build_policy
+
+    reader = client.get("/robots.txt")["Content-Security-Policy"]
+    assert directives(client.get("/robots.txt")) == directives_of(build_policy())
+    admin = client_for(editor).get(reverse("admin:index"))["Content-Security-Policy"]
+    assert directives_of(admin) == directives_of(
+        build_policy(config=settings.ADMIN_CONTENT_SECURITY_POLICY["DIRECTIVES"])
+    )
+    assert directives_of(reader) != directives_of(admin)  # connect-src for the admin
+
+    settings.CONTENT_SECURITY_POLICY = {
+        "DIRECTIVES": {**settings.CONTENT_SECURITY_POLICY["DIRECTIVES"], "img-src": ["'self'"]}
+    }
+    assert directives(client.get("/robots.txt"))["img-src"] == "'self'"
+
+
+def test_a_site_mounted_below_the_root_knows_its_admin(client):
+    """Under a SCRIPT_NAME the admin keeps its policy (and its primary database). Django's
+    WSGI handler sets the script prefix from SCRIPT_NAME; its test client does not."""
+    from django.test.utils import override_script_prefix
+
+    with override_script_prefix("/news/"):
+        response = client.get("/admin/login/", SCRIPT_NAME="/news")
+    assert response.status_code == 200
+    assert 'action="/news/admin/login/' in response.content.decode()
+    assert directives(response)["connect-src"] == "'self'"
+
+
+def test_a_view_with_a_policy_of_its_own_still_gets_it(rf):
+    """An answer that changes its policy (django-csp's decorators) is built by django-csp."""
+    from csp.decorators import csp_update
+    from django.http import HttpResponse
+
+    from newsroom.security import ContentSecurityPolicyMiddleware
+
+    @csp_update({"img-src": "https://pictures.example"})
+    def view(request):
+        return HttpResponse("ok")
+
+    middleware = ContentSecurityPolicyMiddleware(view)
+    answer = middleware(rf.get("/somewhere/"))
+    assert directives_of(answer["Content-Security-Policy"])["img-src"].endswith(
+        "https://pictures.example"
+    )
+    plain = ContentSecurityPolicyMiddleware(lambda request: HttpResponse("ok"))(rf.get("/"))
+    assert "pictures.example" not in plain["Content-Security-Policy"]
+
+
+def directives_of(policy: str) -> dict[str, str]:
+    return dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
 
 
 # -- the login throttle --------------------------------------------------------------------
