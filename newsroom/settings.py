@@ -178,9 +178,9 @@ DATABASE_ANSWER_MARGIN = env.int("DATABASE_ANSWER_MARGIN", default=500)
 
 
 def database(url: str, role: str = "editorial") -> dict:
-    """One database alias from a URL: pool and the limits of ``role`` on PostgreSQL, a
-    busy timeout and write-locking transactions on SQLite (so concurrent publishes queue,
-    not fail)."""
+    """One database alias from a URL: pool and the limits of ``role`` on PostgreSQL; on
+    SQLite a busy timeout, write-locking transactions (so concurrent publishes queue, not
+    fail) and connections kept between requests."""
     config = environ.Env.db_url_config(url)
     config.update(CONN_MAX_AGE=0, CONN_HEALTH_CHECKS=True, ATOMIC_REQUESTS=False)
     options = config.setdefault("OPTIONS", {})
@@ -220,6 +220,10 @@ def database(url: str, role: str = "editorial") -> dict:
                 "max_lifetime": env.float("DATABASE_POOL_MAX_LIFETIME", default=3600.0),
             }
     elif config["ENGINE"] == "django.db.backends.sqlite3":
+        # Kept open between requests: a new SQLite connection reads the whole schema
+        # (every table, index and trigger) on its first query, which was a third of an
+        # uncached story page. CONN_HEALTH_CHECKS replaces a connection that broke.
+        config["CONN_MAX_AGE"] = env.int("DATABASE_SQLITE_CONN_MAX_AGE", default=600)
         options.setdefault("timeout", 20)
         options.setdefault("transaction_mode", "IMMEDIATE")
     return config

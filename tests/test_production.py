@@ -211,6 +211,8 @@ def test_laptop_defaults_are_sqlite_local_memory_and_database_sessions():
     assert database["ENGINE"] == "django.db.backends.sqlite3"
     assert database["NAME"] == str(BASE_DIR / "db.sqlite3")
     assert database["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    # Kept between requests: a new connection reads the whole schema on its first query.
+    assert database["CONN_MAX_AGE"] == 600
     assert list(configured["DATABASES"]) == ["default"]
     assert configured["CACHES"]["default"]["BACKEND"].endswith("LocMemCache")
     assert configured["SESSION_ENGINE"] == "django.contrib.sessions.backends.db"
@@ -221,6 +223,11 @@ def test_laptop_defaults_are_sqlite_local_memory_and_database_sessions():
 def test_an_empty_database_url_means_sqlite_too():
     configured = settings_in(environment(DATABASE_URL=""), "DATABASES")
     assert configured["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
+
+
+def test_sqlite_can_open_a_connection_per_request():
+    configured = settings_in(environment(DATABASE_SQLITE_CONN_MAX_AGE="0"), "DATABASES")
+    assert configured["DATABASES"]["default"]["CONN_MAX_AGE"] == 0
 
 
 def test_postgres_url_gets_the_pool_and_timeouts():
