@@ -36,7 +36,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from benchdb import setup_django
+from benchdb import approved, setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -121,10 +121,11 @@ def build_stories(count: int):
             for position, person in enumerate(people):
                 role = CreditRole.BYLINE if position < 2 else CreditRole.CONTRIBUTED
                 Credit.objects.create(story=story, contributor=person, role=role, position=position)
-            publishing.publish(story, user=editor)
+            publishing.publish(approved(story), user=editor)
             for version in range(2, 5):
                 story.body += f"\n\nVersion {version} adds a line."
                 story.save()
+                approved(story)
                 publishing.publish(
                     story, user=editor, kind=RevisionKind.CORRECTION, public_note=f"Fix {version}."
                 )
@@ -192,13 +193,18 @@ def start_worker(env: dict) -> subprocess.Popen:
     )
 
 
+def prepare_correction(story, number: int) -> None:
+    """Edit the story and have a second editor approve the edit (not timed)."""
+    story.body += f"\n\nCorrection {number}."
+    story.save()
+    approved(story)
+
+
 def publish_correction(story, editor, number: int) -> float:
-    """Publish one correction; the time its transaction committed."""
+    """Publish the prepared correction; the time its transaction committed."""
     from stories import publishing
     from stories.content.kinds import RevisionKind
 
-    story.body += f"\n\nCorrection {number}."
-    story.save()
     publishing.publish(
         story, user=editor, kind=RevisionKind.CORRECTION, public_note=f"Fix {number}."
     )
@@ -212,6 +218,7 @@ def measure_latency(receiver: Receiver, editor, stories, publishes: int):
     latencies = []
     for number in range(publishes):
         story = stories[number % len(stories)]
+        prepare_correction(story, number)
         receiver.expect(1)
         committed = publish_correction(story, editor, number)
         if not receiver.done.wait(30):
@@ -235,6 +242,8 @@ def measure_throughput(receiver: Receiver, editor, stories, endpoints_count: int
 
     for number in range(endpoints_count):
         endpoints.add_endpoint(url=receiver.url(f"hooks/{number}"), event_types=["story.corrected"])
+    for number in range(fanout):
+        prepare_correction(stories[number % len(stories)], 10_000 + number)
     receiver.expect(endpoints_count * fanout)
     started = time.perf_counter()
     for number in range(fanout):
