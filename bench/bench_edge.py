@@ -129,9 +129,12 @@ def main() -> None:
     (static_root / "bench").mkdir(parents=True)
     # Publishes here go through the database queue to the worker, as the admin's do.
     os.environ["NEWSROOM_TASKS_BACKEND"] = "database"
-    setup_django(database_url)
-    if redis_url:
-        os.environ["REDIS_URL"] = redis_url
+    # This process publishes: with Redis it must bump the cache generations the servers
+    # read, in their Redis and under their key prefix, or their reader cache keeps the
+    # old page and every purged edge fetches it again.
+    prefix = f"newsroom-edge-{uuid.uuid4().hex[:8]}"
+    os.environ["CACHE_KEY_PREFIX"] = prefix
+    setup_django(database_url, keep_redis=bool(redis_url))
 
     from django.conf import settings
     from django.contrib.auth import get_user_model
@@ -145,7 +148,6 @@ def main() -> None:
     limit_file.write_bytes(page_html(path))
     connections.close_all()
 
-    prefix = f"newsroom-edge-{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
         "DATABASE_URL": database_url,

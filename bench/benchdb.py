@@ -17,11 +17,13 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def setup_django(database_url: str) -> None:
-    """Point Django at ``database_url`` with the local-memory cache and no replica, migrate."""
+def setup_django(database_url: str, *, keep_redis: bool = False) -> None:
+    """Point Django at ``database_url`` with the local-memory cache (or, with
+    ``keep_redis``, the Redis of REDIS_URL, shared with servers the bench starts) and no
+    replica, migrate."""
     sys.path.insert(0, str(ROOT))
     os.environ["DATABASE_URL"] = database_url
-    for name in ("REDIS_URL", "DATABASE_REPLICA_URL"):
+    for name in ("DATABASE_REPLICA_URL",) if keep_redis else ("REDIS_URL", "DATABASE_REPLICA_URL"):
         os.environ.pop(name, None)
     os.environ["DJANGO_DEBUG"] = "0"
     os.environ["DJANGO_ENV"] = "development"
