@@ -17,7 +17,7 @@ DEMO_ENV := NEWSROOM_DEMO=1 NEWSROOM_TIME_ZONE=$(DEMO_TIME_ZONE) NEWSROOM_WEBHOO
 DEMO_SCHEDULE_IN ?= 180
 PUBLISH_EVERY ?= 10
 
-.PHONY: install run serve worker edge test e2e lint format bench clean
+.PHONY: install run serve worker edge test e2e lint format bench bench-smoke clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Newsroom needs Python 3.11 or newer (set PYTHON=...)")'
@@ -93,8 +93,24 @@ lint: install
 # The served-site benchmark loads gunicorn with wrk (Debian's package): installed when
 # missing and this runs as root, else it says how.
 bench: install
-	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } || { echo "make bench needs wrk: apt-get install wrk" >&2; exit 2; }
+	@$(BENCH_WRK)
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# Every bench once, with sizes too small for its figures to mean anything: CI runs it so
+# that a bench the services changed under (a new rule, a new setting) fails there, not
+# on the day someone needs its figures. bench_outages needs real servers: left out.
+BENCH_WRK := command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } || { echo "the benches need wrk: apt-get install wrk" >&2; exit 2; }
+bench-smoke: install
+	@$(BENCH_WRK)
+	$(BIN)/python bench/bench_admin.py --runs 1 --versions 2 --credits 2
+	$(BIN)/python bench/bench_api.py --stories 2 --runs 1 --publishes 1 --endpoints 1 --fanout 1
+	$(BIN)/python bench/bench_desk.py --runs 1 --stories 2 4 --comments 2
+	$(BIN)/python bench/bench_diff.py --runs 1
+	$(BIN)/python bench/bench_edge.py --seconds 1 --rounds 1 --publishes 1 --bursts 1 --versions 2
+	$(BIN)/python bench/bench_log.py --sizes 2 4 --runs 2
+	$(BIN)/python bench/bench_reader.py --runs 1 --credits 2 --revisions 2
+	$(BIN)/python bench/bench_search.py --stories 10 --paragraphs 2 --runs 1
+	$(BIN)/python bench/bench_served.py --seconds 1 --rounds 1 --versions 2
 
 format: install
 	$(BIN)/ruff check --fix .
