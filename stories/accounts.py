@@ -123,6 +123,21 @@ def end_sessions(sessions, *, by) -> int:
     return ended
 
 
+def forget_ended_sessions() -> int:
+    """Forget the recorded sessions that ended without a logout: expired, or removed from
+    the session store (``clearsessions``). The admin lists open sessions, and a session
+    nobody logged out of would otherwise stay listed for ever. Returns how many."""
+    engine = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
+    ended = [
+        recorded.pk
+        for recorded in StaffSession.objects.only("pk", "session_key").iterator()
+        # A live staff session always holds its user's id; load() is empty once it ended.
+        if not engine(session_key=recorded.session_key).load()
+    ]
+    StaffSession.objects.filter(pk__in=ended).delete()
+    return len(ended)
+
+
 # -- permissions -------------------------------------------------------------------------
 
 

@@ -3,6 +3,8 @@ every account that can publish, withdraw or remove content, required in producti
 staff sessions listed and ended in the admin; logins, failed logins and changes of
 permissions in the audit trail (newsroom/admin_site.py, stories/accounts.py)."""
 
+import io
+
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.checks import run_checks
@@ -205,6 +207,37 @@ def test_only_superusers_see_sessions_and_logging_out_forgets_the_session(client
     client.post(reverse("admin:logout"))
     assert not StaffSession.objects.filter(user=editor).exists()
     assert len(events(Kind.LOGOUT, user=editor)) == 1
+
+
+def test_sessions_that_ended_without_a_logout_are_forgotten(editor, settings):
+    """Expired sessions (and those clearsessions removed) leave the admin's list; open
+    ones stay, whatever the session store."""
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    expired, open_one = Client(), Client()
+    login(expired, "editor")
+    login(open_one, "editor")
+    # The browser's session ran out yesterday: Django's store keeps the row until
+    # clearsessions, and nobody logged out.
+    Session.objects.filter(session_key=expired.session.session_key).update(
+        expire_date=timezone.now() - timedelta(days=1)
+    )
+    assert StaffSession.objects.filter(user=editor).count() == 2
+
+    call_command("forget_ended_sessions", stdout=io.StringIO())
+
+    (left,) = StaffSession.objects.filter(user=editor)
+    assert left.session_key == open_one.session.session_key
+    assert open_one.get(reverse("admin:index")).status_code == 200
+    assert not Session.objects.filter(session_key=expired.session.session_key).exists()
+    out = io.StringIO()
+    call_command("forget_ended_sessions", stdout=out)
+    assert "forgot 0 staff sessions" in out.getvalue()
 
 
 # -- the audit trail of accounts ---------------------------------------------------------
