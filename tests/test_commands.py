@@ -1,5 +1,6 @@
 """Management commands: demo data, scheduled publishing, chain verification, roles."""
 
+import re
 from datetime import timedelta
 from io import StringIO
 
@@ -74,16 +75,23 @@ def test_load_demo_publishes_through_the_service_and_is_idempotent(db, settings)
     assert Story.objects.count() == 5
 
 
-def test_the_demo_has_a_partner_key_and_says_how_to_call_the_api(db, settings, client):
+def test_the_demo_has_a_partner_key_and_says_how_to_call_the_api(
+    transactional_db, settings, client, mailoutbox
+):
     import json
 
     from stories.management.demo import DEMO_API_KEY
     from stories.partners import keys
 
     settings.DEMO_MODE = True
+    # Committed for real, as make run does: the desk's emails go when their step commits.
     out, _ = run("load_demo", "--site", "http://127.0.0.1:8123")
     assert keys.authenticate(DEMO_API_KEY) is not None
     assert "curl http://127.0.0.1:8123/api/v1/stories" in out
+    # The desk's emails sent while loading link to the demo's own address too.
+    assert mailoutbox, "the demo's comments notify the people in the review"
+    links = {link for mail in mailoutbox for link in re.findall(r"https?://\S+", mail.body)}
+    assert links and all(link.startswith("http://127.0.0.1:8123/") for link in links), links
     story = Story.objects.order_by("pk").first()
     call = f"curl -H 'Authorization: Bearer {DEMO_API_KEY}' http://127.0.0.1:8123/api/v1/stories/{story.public_id}/ninjs"
     assert call in out
@@ -209,13 +217,41 @@ def test_the_demo_server_runs_the_scheduler_in_its_own_process(db, monkeypatch):
     )
     monkeypatch.setattr(scheduler.Scheduler, "start", lambda thread: events.append(thread))
     out = StringIO()
+    command = Command(stdout=out)
+    command.addr, command.port, command._raw_ipv6 = "127.0.0.1", "8123", False  # as handle() sets
 
-    Command(stdout=out).inner_run(publish_every=30.0, use_threading=True)
+    command.inner_run(publish_every=30.0, use_threading=True)
 
     started, served = events
     assert isinstance(started, scheduler.Scheduler) and served == "serve", "first the scheduler"
     assert started.every == 30.0 and started.daemon, "it ends with the server's process"
+    assert started.site == "http://127.0.0.1:8123", "what it publishes links to this server"
     assert "Publishing scheduled stories when they are due (every 30 seconds)." in out.getvalue()
+
+
+def test_the_scheduler_builds_links_to_the_address_it_was_given(monkeypatch):
+    """A thread starts with no request's address: emails and webhooks its publishes send
+    would link to the fallback port, not to the one the demo serves on."""
+    from types import SimpleNamespace
+
+    from stories import addresses
+    from stories.management import scheduler as module
+    from stories.management.scheduler import Scheduler
+
+    # No database here: the loop's connection housekeeping has nothing to do.
+    monkeypatch.setattr(module, "close_old_connections", lambda: None)
+    monkeypatch.setattr(module, "connection", SimpleNamespace(close=lambda: None))
+    seen = []
+    scheduler = Scheduler(every=60, say=seen.append, site="http://127.0.0.1:8123")
+
+    def once():
+        seen.append(addresses.site_root())
+        scheduler.stopped.set()
+
+    monkeypatch.setattr(scheduler, "run_once", once)
+    scheduler.run()
+    assert seen == ["http://127.0.0.1:8123"]
+    assert addresses.site_root() == addresses.FALLBACK_ROOT  # only inside the thread's run
 
 
 def test_the_scheduler_publishes_what_is_due_and_says_so(story, editor):

@@ -21,7 +21,7 @@ from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 from django.utils.dateformat import format as format_time
 
-from stories import audit, publishing
+from stories import addresses, audit, publishing
 
 logger = logging.getLogger(__name__)
 
@@ -59,13 +59,29 @@ class Scheduler(threading.Thread):
     tries again: nothing is lost, since a due story stays scheduled until published.
     """
 
-    def __init__(self, *, every: float = DEMO_INTERVAL, say: Callable[[str], None] = print):
+    def __init__(
+        self,
+        *,
+        every: float = DEMO_INTERVAL,
+        say: Callable[[str], None] = print,
+        site: str | None = None,
+    ):
         super().__init__(name="newsroom-scheduler", daemon=True)
         self.every = every
         self.say = say
+        #: The address the server serves on: the links in what a publish sends (emails,
+        #: webhooks) point there, as a request's would, not to a port nobody serves.
+        self.site = site
         self.stopped = threading.Event()
 
     def run(self) -> None:
+        if self.site is None:
+            self._run()
+        else:
+            with addresses.serving(self.site):
+                self._run()
+
+    def _run(self) -> None:
         while not self.stopped.is_set():
             close_old_connections()
             try:

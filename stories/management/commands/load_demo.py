@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateformat import format as format_time
 
+from stories import addresses
 from stories.management.demo import (
     DEMO_API_KEY,
     DEMO_PASSWORD,
@@ -28,7 +29,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--site",
             default="http://127.0.0.1:8000",
-            help="The demo's address, for the examples printed (make run passes its PORT).",
+            help="The demo's address (make run passes its PORT): for the examples printed, "
+            "and the links in the emails the demo's desk sends while loading.",
         )
         parser.add_argument(
             "--schedule-in",
@@ -46,7 +48,8 @@ class Command(BaseCommand):
             )
         if schedule_in < 1:
             raise CommandError("--schedule-in must be a number of seconds from 1 up.")
-        stories = load_demo(schedule_in=timedelta(seconds=schedule_in))
+        with addresses.serving(site):
+            stories = load_demo(schedule_in=timedelta(seconds=schedule_in))
         if stories:
             self.stdout.write(f"Loaded {len(stories)} demo stories.")
         else:

@@ -24,7 +24,8 @@ class Command(RunserverCommand):
         # The process that serves (the reloader's child): the scheduler lives and dies
         # with it, and a reload starts a fresh one with the new code.
         every = options["publish_every"]
-        Scheduler(every=every, say=self._say).start()
+        host = f"[{self.addr}]" if self._raw_ipv6 else self.addr
+        Scheduler(every=every, say=self._say, site=f"http://{host}:{self.port}").start()
         often = "second" if every == 1 else f"{every:g} seconds"
         self._say(f"Publishing scheduled stories when they are due (every {often}).")
         super().inner_run(*args, **options)
