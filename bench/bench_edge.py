@@ -33,7 +33,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench_served import Server, build_story, page_html, psql, wrk
+from bench_served import Server, build_story, psql, save_page_copies, server_environment, wrk
 from benchdb import ROOT, approved, setup_django
 
 sys.path.insert(0, str(ROOT))
@@ -125,8 +125,6 @@ def main() -> None:
         database_url = f"{server_url}/{bench_database}"
     else:
         database_url = f"sqlite:///{directory / 'bench.sqlite3'}"
-    static_root = directory / "static"
-    (static_root / "bench").mkdir(parents=True)
     # Publishes here go through the database queue to the worker, as the admin's do.
     os.environ["NEWSROOM_TASKS_BACKEND"] = "database"
     # This process publishes: with Redis it must bump the cache generations the servers
@@ -143,25 +141,18 @@ def main() -> None:
     story = build_story(args.versions)
     editor = get_user_model().objects.get(username="bench-editor")
     path = story.get_absolute_url()
-    (static_root / "bench" / "story.html").write_bytes(page_html(path))
-    limit_file = directory / "limit.html"
-    limit_file.write_bytes(page_html(path))
+    static_root, limit_file = save_page_copies(path, directory)
     connections.close_all()
 
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DJANGO_ENV": "development",
-        "DJANGO_DEBUG": "0",
-        "DJANGO_STATIC_ROOT": str(static_root),
-        "CACHE_KEY_PREFIX": prefix,
-        "PYTHONPATH": str(ROOT),
-        "NEWSROOM_BENCH_LIMIT_FILE": str(limit_file),
-        "NEWSROOM_TASKS_BACKEND": "database",
-    }
-    env.pop("DATABASE_REPLICA_URL", None)
+    env = server_environment(
+        database_url=database_url,
+        static_root=static_root,
+        limit_file=limit_file,
+        prefix=prefix,
+        redis_url=redis_url,
+        NEWSROOM_TASKS_BACKEND="database",
+    )
     if not redis_url:
-        env.pop("REDIS_URL", None)
         # Each gunicorn worker's local-memory cache would never hear of publishes made in
         # this process: without Redis the edge is the only cache.
         env["NEWSROOM_READER_CACHE_TIMEOUT"] = "0"

@@ -112,6 +112,41 @@ def page_html(url: str) -> bytes:
     return response.content
 
 
+def save_page_copies(story_path: str, directory: Path) -> tuple[Path, Path]:
+    """The story page's own bytes, twice: as a static file (``/static/bench/story.html``
+    through Django and WhiteNoise) and as the bare WSGI limit's file. Returns the static
+    root and the limit's file."""
+    html = page_html(story_path)
+    static_root = directory / "static"
+    (static_root / "bench").mkdir(parents=True, exist_ok=True)
+    (static_root / "bench" / "story.html").write_bytes(html)
+    limit_file = directory / "limit.html"
+    limit_file.write_bytes(html)
+    return static_root, limit_file
+
+
+def server_environment(
+    *, database_url: str, static_root: Path, limit_file: Path, prefix: str, redis_url: str, **extra
+) -> dict[str, str]:
+    """The environment of the benches' gunicorn: this database, the static copy and the
+    limit, a cache key prefix of the run's own, Redis only when the bench was given one."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_ENV": "development",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_STATIC_ROOT": str(static_root),
+        "CACHE_KEY_PREFIX": prefix,
+        "PYTHONPATH": str(ROOT),
+        "NEWSROOM_BENCH_LIMIT_FILE": str(limit_file),
+        **extra,
+    }
+    env.pop("DATABASE_REPLICA_URL", None)
+    if not redis_url:
+        env.pop("REDIS_URL", None)
+    return env
+
+
 class Server:
     """gunicorn serving the project on a free port, stopped on exit."""
 
@@ -196,35 +231,25 @@ def main() -> None:
     else:
         database_url = f"sqlite:///{Path(directory) / 'bench.sqlite3'}"
     prefix = f"newsroom-bench-{uuid.uuid4().hex[:8]}"
-    static_root = Path(directory) / "static"
-    (static_root / "bench").mkdir(parents=True)
     setup_django(database_url)
     if redis_url:
         os.environ["REDIS_URL"] = redis_url  # setup_django cleared it for the build
 
     story = build_story(args.versions)
     story_path = story.get_absolute_url()
-    (static_root / "bench" / "story.html").write_bytes(page_html(story_path))
-    limit_file = Path(directory) / "limit.html"
-    limit_file.write_bytes(page_html(story_path))
+    static_root, limit_file = save_page_copies(story_path, Path(directory))
     queries = cache_hit_queries(story_path)
     from django.db import connections
 
     connections.close_all()
 
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DJANGO_ENV": "development",
-        "DJANGO_DEBUG": "0",
-        "DJANGO_STATIC_ROOT": str(static_root),
-        "CACHE_KEY_PREFIX": prefix,
-        "PYTHONPATH": str(ROOT),
-        "NEWSROOM_BENCH_LIMIT_FILE": str(limit_file),
-    }
-    env.pop("DATABASE_REPLICA_URL", None)
-    if not redis_url:
-        env.pop("REDIS_URL", None)
+    env = server_environment(
+        database_url=database_url,
+        static_root=static_root,
+        limit_file=limit_file,
+        prefix=prefix,
+        redis_url=redis_url,
+    )
     cached = Server(env, args.workers)
     uncached = Server({**env, "NEWSROOM_READER_CACHE_TIMEOUT": "0"}, args.workers)
     targets = [
